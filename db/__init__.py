@@ -1,0 +1,1 @@
+"""Data layer: SQLModel models, engines, tenancy (RLS) and Alembic migrations."""

@@ -1,0 +1,25 @@
+"""Alembic environment: runs as the schema owner (DATABASE_ADMIN_URL or the embedded superuser)."""
+
+from alembic import context
+from sqlalchemy import create_engine, pool
+from sqlmodel import SQLModel
+
+import db.models  # noqa: F401  (registers the tables)
+from db.engine import database_urls
+
+target_metadata = SQLModel.metadata
+
+
+def run_migrations_online() -> None:
+    url = context.config.get_main_option("sqlalchemy.url") or database_urls().admin
+    engine = create_engine(url, poolclass=pool.NullPool)
+    with engine.connect() as connection:
+        context.configure(connection=connection, target_metadata=target_metadata, compare_type=True)
+        with context.begin_transaction():
+            context.run_migrations()
+    engine.dispose()
+
+
+if context.is_offline_mode():
+    raise SystemExit("offline migrations are not supported; run `python -m runtime migrate`")
+run_migrations_online()

@@ -1,0 +1,272 @@
+"""SQLModel tables. Every tenant table carries workspace_id and is guarded by RLS (db.tenancy)."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Column, DateTime, Enum, Index, UniqueConstraint, text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _ts(nullable: bool = False, **kw: Any) -> Any:
+    if nullable:
+        return Field(default=None, sa_type=DateTime(timezone=True), **kw)
+    return Field(
+        default_factory=utcnow,
+        sa_type=DateTime(timezone=True),
+        sa_column_kwargs={"server_default": text("now()")},
+        nullable=False,
+        **kw,
+    )
+
+
+def _enum(e: type[enum.Enum], default: enum.Enum) -> Any:
+    return Field(
+        default=default,
+        sa_type=Enum(e, native_enum=False, length=20, values_callable=lambda x: [m.value for m in x]),
+        nullable=False,
+    )
+
+
+def _json() -> Any:
+    return Field(
+        default_factory=dict,
+        sa_column=Column(JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    )
+
+
+def _workspace_fk() -> Any:
+    return Field(foreign_key="workspace.id", index=True, nullable=False, ondelete="CASCADE")
+
+
+class Role(enum.StrEnum):
+    owner = "owner"
+    admin = "admin"
+    seller = "seller"
+
+
+class AgentMode(enum.StrEnum):
+    pilot = "pilot"
+    copilot = "copilot"
+    off = "off"
+
+
+class Provider(enum.StrEnum):
+    meta_cloud = "meta_cloud"
+    evolution = "evolution"
+    zapi = "zapi"
+    twilio = "twilio"
+    widget = "widget"
+
+
+class ConversationStatus(enum.StrEnum):
+    open = "open"
+    closed = "closed"
+
+
+class Direction(enum.StrEnum):
+    inbound = "inbound"
+    outbound = "outbound"
+
+
+class Author(enum.StrEnum):
+    lead = "lead"
+    agent = "agent"
+    seller = "seller"
+    system = "system"
+
+
+class MessageStatus(enum.StrEnum):
+    received = "received"
+    queued = "queued"
+    sent = "sent"
+    delivered = "delivered"
+    read = "read"
+    failed = "failed"
+
+
+# --- global (not tenant) tables -------------------------------------------------------
+
+
+class Workspace(SQLModel, table=True):
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    name: str = Field(max_length=120)
+    timezone: str = Field(default="America/Sao_Paulo", max_length=64)
+    created_at: datetime = _ts()
+
+
+class User(SQLModel, table=True):
+    """A person; may belong to several workspaces through Membership."""
+
+    __tablename__ = "app_user"
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    email: str = Field(max_length=320, unique=True, index=True)  # stored lower-case
+    name: str = Field(default="", max_length=120)
+    password_hash: str | None = None  # None for Google-only accounts
+    google_sub: str | None = Field(default=None, unique=True, max_length=255)
+    is_active: bool = True
+    created_at: datetime = _ts()
+    last_login_at: datetime | None = _ts(nullable=True)
+
+
+class UserSession(SQLModel, table=True):
+    """Server-side session behind the HttpOnly cookie; only the token's hash is stored."""
+
+    __tablename__ = "user_session"
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    user_id: uuid.UUID = Field(foreign_key="app_user.id", index=True, ondelete="CASCADE")
+    workspace_id: uuid.UUID = Field(foreign_key="workspace.id", ondelete="CASCADE")
+    created_at: datetime = _ts()
+    expires_at: datetime = Field(sa_type=DateTime(timezone=True), nullable=False)
+    ip: str | None = Field(default=None, max_length=64)
+    user_agent: str | None = Field(default=None, max_length=300)
+
+
+class LoginAttempt(SQLModel, table=True):
+    """Kept in PostgreSQL so rate limits hold across web instances."""
+
+    __tablename__ = "login_attempt"
+    __table_args__ = (Index("ix_login_attempt_email_at", "email", "created_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    ip: str = Field(max_length=64, index=True)
+    email: str = Field(max_length=320)
+    success: bool
+    created_at: datetime = _ts(index=True)
+
+
+# --- tenant tables (workspace_id + RLS) ---------------------------------------------
+
+
+class Membership(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("workspace_id", "user_id"),)
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    workspace_id: uuid.UUID = _workspace_fk()
+    user_id: uuid.UUID = Field(foreign_key="app_user.id", index=True, ondelete="CASCADE")
+    role: Role = _enum(Role, Role.seller)
+    is_active: bool = True
+    created_at: datetime = _ts()
+
+
+class ApiKey(SQLModel, table=True):
+    __tablename__ = "api_key"
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    workspace_id: uuid.UUID = _workspace_fk()
+    name: str = Field(max_length=120)
+    prefix: str = Field(max_length=16)  # shown in the panel to tell keys apart
+    key_hash: str = Field(max_length=64, unique=True)
+    created_by_user_id: uuid.UUID | None = Field(default=None, foreign_key="app_user.id", ondelete="SET NULL")
+    created_at: datetime = _ts()
+    last_used_at: datetime | None = _ts(nullable=True)
+    revoked_at: datetime | None = _ts(nullable=True)
+
+
+class Agent(SQLModel, table=True):
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    workspace_id: uuid.UUID = _workspace_fk()
+    name: str = Field(max_length=120)
+    mode: AgentMode = _enum(AgentMode, AgentMode.pilot)
+    persona: str = ""
+    config: dict[str, Any] = _json()
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+
+
+class Channel(SQLModel, table=True):
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    workspace_id: uuid.UUID = _workspace_fk()
+    agent_id: uuid.UUID | None = Field(default=None, foreign_key="agent.id", ondelete="SET NULL")
+    provider: Provider = _enum(Provider, Provider.meta_cloud)
+    name: str = Field(max_length=120)
+    phone_number: str | None = Field(default=None, max_length=32)
+    credentials_encrypted: str | None = None  # runtime.crypto; never returned by the API
+    config: dict[str, Any] = _json()
+    is_active: bool = True
+    last_event_at: datetime | None = _ts(nullable=True)
+    last_error: str | None = None
+    created_at: datetime = _ts()
+
+
+class Contact(SQLModel, table=True):
+    """A lead (or customer, supplier...) as seen on a channel."""
+
+    __table_args__ = (UniqueConstraint("workspace_id", "phone"),)
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    workspace_id: uuid.UUID = _workspace_fk()
+    phone: str = Field(max_length=32)
+    name: str = Field(default="", max_length=200)
+    email: str | None = Field(default=None, max_length=320)
+    lead_type: str = Field(default="lead", max_length=20)
+    stage: str = Field(default="new", max_length=40)
+    score: int = 0
+    fields: dict[str, Any] = _json()
+    opted_out_at: datetime | None = _ts(nullable=True)
+    created_at: datetime = _ts()
+
+
+class Conversation(SQLModel, table=True):
+    __table_args__ = (Index("ix_conversation_ws_last", "workspace_id", "last_message_at"),)
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    workspace_id: uuid.UUID = _workspace_fk()
+    contact_id: uuid.UUID = Field(foreign_key="contact.id", index=True, ondelete="CASCADE")
+    channel_id: uuid.UUID | None = Field(default=None, foreign_key="channel.id", ondelete="SET NULL")
+    agent_id: uuid.UUID | None = Field(default=None, foreign_key="agent.id", ondelete="SET NULL")
+    status: ConversationStatus = _enum(ConversationStatus, ConversationStatus.open)
+    mode_override: AgentMode | None = Field(
+        default=None,
+        sa_type=Enum(AgentMode, native_enum=False, length=20, values_callable=lambda x: [m.value for m in x]),
+    )
+    assigned_user_id: uuid.UUID | None = Field(default=None, foreign_key="app_user.id", ondelete="SET NULL")
+    last_message_at: datetime | None = _ts(nullable=True)
+    last_inbound_at: datetime | None = _ts(nullable=True)
+    created_at: datetime = _ts()
+
+
+class Message(SQLModel, table=True):
+    __table_args__ = (
+        # A provider redelivering the same event is a no-op.
+        UniqueConstraint("channel_id", "provider_message_id"),
+        Index("ix_message_conversation_created", "conversation_id", "created_at"),
+        Index("ix_message_ws_created", "workspace_id", "created_at"),
+    )
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    workspace_id: uuid.UUID = _workspace_fk()
+    conversation_id: uuid.UUID = Field(foreign_key="conversation.id", ondelete="CASCADE")
+    channel_id: uuid.UUID | None = Field(default=None, foreign_key="channel.id", ondelete="SET NULL")
+    direction: Direction = _enum(Direction, Direction.inbound)
+    author: Author = _enum(Author, Author.lead)
+    author_user_id: uuid.UUID | None = Field(default=None, foreign_key="app_user.id", ondelete="SET NULL")
+    kind: str = Field(default="text", max_length=20)  # text, audio, image, document, ...
+    text: str = ""
+    media: dict[str, Any] = _json()
+    provider_message_id: str | None = Field(default=None, max_length=255)
+    status: MessageStatus = _enum(MessageStatus, MessageStatus.received)
+    error: str | None = None
+    created_at: datetime = _ts()
+
+
+class AuditLog(SQLModel, table=True):
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_ws_created", "workspace_id", "created_at"),)
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    workspace_id: uuid.UUID = _workspace_fk()
+    actor_user_id: uuid.UUID | None = Field(default=None, foreign_key="app_user.id", ondelete="SET NULL")
+    actor_api_key_id: uuid.UUID | None = Field(default=None, foreign_key="api_key.id", ondelete="SET NULL")
+    action: str = Field(max_length=80)
+    target_type: str | None = Field(default=None, max_length=40)
+    target_id: str | None = Field(default=None, max_length=64)
+    data: dict[str, Any] = _json()
+    ip: str | None = Field(default=None, max_length=64)
+    created_at: datetime = _ts()
+
+
+# Tables that are not scoped by workspace_id (authentication infrastructure).
+GLOBAL_TABLES = {"workspace", "app_user", "user_session", "login_attempt"}

@@ -1,0 +1,1 @@
+"""PilotoDeVendas runtime: domain, services and the FastAPI service. Never imports webapp."""

@@ -1,0 +1,118 @@
+"""Sign-up and login: workspaces, their owners, password checks."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+
+from db.models import Membership, Role, User, Workspace, utcnow
+from db.tenancy import global_session, tenant_session
+from runtime import security
+
+
+class AccountError(ValueError):
+    """A user-facing problem with the input (message in pt-BR)."""
+
+
+@dataclass(frozen=True)
+class NewWorkspace:
+    workspace_id: uuid.UUID
+    user_id: uuid.UUID
+
+
+def normalize_email(email: str) -> str:
+    try:
+        return validate_email(email.strip(), check_deliverability=False).normalized.lower()
+    except EmailNotValidError as exc:
+        raise AccountError("E-mail inválido.") from exc
+
+
+def create_workspace(
+    name: str, owner_email: str, password: str | None, owner_name: str = "", google_sub: str | None = None
+) -> NewWorkspace:
+    """Create a workspace and its owner in one transaction (sign-up, CLI, Google first login)."""
+    name = name.strip()
+    if not name:
+        raise AccountError("Informe o nome da empresa.")
+    if len(name) > 120:
+        raise AccountError("O nome da empresa pode ter no máximo 120 caracteres.")
+    email = normalize_email(owner_email)
+    if password is None and google_sub is None:
+        raise AccountError("Informe uma senha.")
+    try:
+        password_hash = security.hash_password(password) if password is not None else None
+    except security.WeakPasswordError as exc:
+        raise AccountError(str(exc)) from exc
+
+    workspace_id = uuid.uuid4()
+    with tenant_session(workspace_id) as s:
+        if s.exec(select(User.id).where(User.email == email)).first():
+            raise AccountError("Já existe uma conta com este e-mail.")
+        user = User(email=email, name=owner_name.strip(), password_hash=password_hash, google_sub=google_sub)
+        s.add(Workspace(id=workspace_id, name=name))
+        s.add(user)
+        s.flush()
+        s.add(Membership(workspace_id=workspace_id, user_id=user.id, role=Role.owner))
+        try:
+            s.commit()
+        except IntegrityError as exc:  # a concurrent sign-up with the same e-mail
+            raise AccountError("Já existe uma conta com este e-mail.") from exc
+        return NewWorkspace(workspace_id=workspace_id, user_id=user.id)
+
+
+@dataclass(frozen=True)
+class Authenticated:
+    user_id: uuid.UUID
+    workspace_id: uuid.UUID
+    role: Role
+
+
+def authenticate(email: str, password: str) -> Authenticated | None:
+    """Check email + password; returns the user's first active workspace or None."""
+    try:
+        email = normalize_email(email)
+    except AccountError:
+        security.verify_password(None, password)
+        return None
+    with global_session() as s:
+        user = s.exec(select(User).where(User.email == email)).first()
+        if user is None or not user.is_active:
+            security.verify_password(None, password)
+            return None
+        if not security.verify_password(user.password_hash, password):
+            return None
+        if security.needs_rehash(user.password_hash or ""):
+            user.password_hash = security.hash_password(password)
+        user.last_login_at = utcnow()
+        s.add(user)
+        s.commit()
+        user_id = user.id
+    return primary_membership(user_id)
+
+
+def primary_membership(user_id: uuid.UUID) -> Authenticated | None:
+    """The user's oldest active membership (membership rows are readable by their own user)."""
+    with tenant_session(None, user_id=user_id) as s:
+        m = s.exec(
+            select(Membership)
+            .where(Membership.user_id == user_id, Membership.is_active)
+            .order_by(Membership.created_at)
+        ).first()
+        if m is None:
+            return None
+        return Authenticated(user_id=user_id, workspace_id=m.workspace_id, role=m.role)
+
+
+def count_users() -> int:
+    with global_session() as s:
+        return s.exec(select(func.count()).select_from(User)).one()
+
+
+def find_user_id(email: str) -> uuid.UUID | None:
+    with global_session() as s:
+        return s.exec(select(User.id).where(User.email == normalize_email(email))).first()

@@ -1,0 +1,65 @@
+"""All settings in one pydantic-settings object; every field is documented in .env.example."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=PROJECT_ROOT / ".env", env_file_encoding="utf-8", extra="ignore")
+
+    app_env: Literal["development", "test", "production"] = "development"
+    log_level: str = "INFO"
+    public_url: str = "http://localhost:3000"
+    port: int = 3000
+
+    # Database. DATABASE_URL is the application's own (non-superuser) role: RLS applies
+    # to it. DATABASE_ADMIN_URL owns the schema and runs migrations. Both unset = embedded.
+    database_url: str | None = None
+    database_admin_url: str | None = None
+    db_app_role: str = "piloto_app"
+    data_dir: Path = PROJECT_ROOT / ".data"
+    db_pool_size: int = 5
+
+    # Secrets at rest (Fernet key material derived from it) and nothing else.
+    secret_key: SecretStr | None = None
+
+    # Sessions and login.
+    session_cookie_name: str = "pv_session"
+    session_ttl_hours: int = 24 * 14
+    cookie_secure: bool | None = None  # None = Secure exactly when PUBLIC_URL is https
+    login_window_seconds: int = 15 * 60
+    login_max_failures_per_email: int = 5
+    login_max_attempts_per_ip: int = 30
+
+    # Google sign-in (shown only when both are set).
+    google_client_id: str | None = None
+    google_client_secret: SecretStr | None = None
+    google_discovery_url: str = "https://accounts.google.com/.well-known/openid-configuration"
+
+    # Background jobs.
+    jobs_backend: Literal["postgres"] = "postgres"
+    worker_enabled: bool = True
+    worker_concurrency: int = Field(default=4, ge=1)
+
+    @property
+    def google_enabled(self) -> bool:
+        return bool(self.google_client_id and self.google_client_secret)
+
+    @property
+    def secure_cookies(self) -> bool:
+        if self.cookie_secure is not None:
+            return self.cookie_secure
+        return self.public_url.startswith("https://")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,68 @@
+"""Shared fixtures: one real embedded PostgreSQL per test session, migrated from empty."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+TEST_DATA = ROOT / ".data" / f"test-{os.getpid()}"
+
+# Settings are read from the environment: pin everything a test run depends on.
+os.environ.setdefault("APP_ENV", "test")
+os.environ["DATA_DIR"] = str(TEST_DATA)
+os.environ.pop("DATABASE_URL", None)
+os.environ.pop("DATABASE_ADMIN_URL", None)
+os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
+os.environ.setdefault("PUBLIC_URL", "http://testserver")
+
+
+@pytest.fixture(scope="session")
+def pg() -> Iterator:
+    """The embedded server's URLs (admin + app role), with the schema migrated from empty."""
+    from db import migrate
+    from db.embedded import start_embedded
+    from db.engine import set_database_urls
+
+    TEST_DATA.mkdir(parents=True, exist_ok=True)
+    urls = start_embedded(TEST_DATA / "postgres", "piloto_app", cleanup_mode="delete")
+    set_database_urls(urls)
+    migrate.upgrade()
+    yield urls
+    from db.engine import admin_engine, app_engine
+
+    app_engine().dispose()
+    admin_engine().dispose()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _cleanup_test_data() -> Iterator[None]:
+    yield
+    shutil.rmtree(TEST_DATA, ignore_errors=True)
+
+
+@pytest.fixture
+def workspace(pg):
+    """A fresh workspace with an owner; returns (NewWorkspace, email, password)."""
+    from runtime.auth.accounts import create_workspace
+
+    email = f"owner-{uuid.uuid4().hex[:8]}@example.com"
+    password = "senha-forte-123"
+    ws = create_workspace("Loja Teste", email, password, owner_name="Dona Maria")
+    return ws, email, password
+
+
+@pytest.fixture
+def make_workspace(pg):
+    from runtime.auth.accounts import create_workspace
+
+    def _make(name: str = "Empresa"):
+        email = f"u-{uuid.uuid4().hex[:8]}@example.com"
+        return create_workspace(name, email, "senha-forte-123")
+
+    return _make
