@@ -16,7 +16,7 @@ class SecretKeyMissing(RuntimeError):
     pass
 
 
-def _key_material() -> bytes:
+def key_material() -> bytes:
     s = get_settings()
     if s.secret_key is not None:
         return s.secret_key.get_secret_value().encode()
@@ -37,11 +37,11 @@ def _fernet(material: bytes) -> Fernet:
 
 
 def encrypt(plaintext: str) -> str:
-    return _fernet(_key_material()).encrypt(plaintext.encode()).decode()
+    return _fernet(key_material()).encrypt(plaintext.encode()).decode()
 
 
 def decrypt(ciphertext: str) -> str:
     try:
-        return _fernet(_key_material()).decrypt(ciphertext.encode()).decode()
+        return _fernet(key_material()).decrypt(ciphertext.encode()).decode()
     except InvalidToken as exc:
         raise ValueError("secret could not be decrypted (wrong SECRET_KEY?)") from exc

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import secrets
@@ -31,7 +32,8 @@ def hash_password(password: str) -> str:
 def verify_password(password_hash: str | None, password: str) -> bool:
     if not password_hash:
         # Same cost as a real check so unknown accounts can't be told apart by timing.
-        _hasher.verify(_DUMMY_HASH, "x" * MIN_PASSWORD_LENGTH)
+        with contextlib.suppress(VerificationError):
+            _hasher.verify(_DUMMY_HASH, password)
         return False
     try:
         return _hasher.verify(password_hash, password)

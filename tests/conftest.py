@@ -20,6 +20,7 @@ os.environ.pop("DATABASE_URL", None)
 os.environ.pop("DATABASE_ADMIN_URL", None)
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
 os.environ.setdefault("PUBLIC_URL", "http://testserver")
+os.environ.setdefault("LOGIN_MAX_ATTEMPTS_PER_IP", "500")  # every test client shares one address
 
 
 @pytest.fixture(scope="session")

@@ -65,9 +65,7 @@ def test_moving_a_row_to_another_workspace_is_refused(make_workspace):
     a, b = make_workspace("A"), make_workspace("B")
     a_contact = _add_contact(a.workspace_id, "+5511999990004")
     with tenant_session(a.workspace_id) as s, pytest.raises(DBAPIError, match="row-level security"):
-        s.execute(
-            text("UPDATE contact SET workspace_id = :b WHERE id = :id"), {"b": b.workspace_id, "id": a_contact}
-        )
+        s.execute(text("UPDATE contact SET workspace_id = :b WHERE id = :id"), {"b": b.workspace_id, "id": a_contact})
 
 
 def test_no_tenant_set_sees_no_tenant_rows(make_workspace):

@@ -116,3 +116,31 @@ def count_users() -> int:
 def find_user_id(email: str) -> uuid.UUID | None:
     with global_session() as s:
         return s.exec(select(User.id).where(User.email == normalize_email(email))).first()
+
+
+def google_sign_in(google_sub: str, email: str, name: str = "") -> Authenticated:
+    """Find the user by Google subject, else link by verified e-mail, else sign up a new workspace."""
+    email = normalize_email(email)
+    with global_session() as s:
+        user = s.exec(select(User).where(User.google_sub == google_sub)).first()
+        if user is None:
+            user = s.exec(select(User).where(User.email == email)).first()
+            if user is not None:
+                user.google_sub = google_sub  # the caller checked email_verified
+        if user is not None:
+            if not user.is_active:
+                raise AccountError("Conta desativada.")
+            user.last_login_at = utcnow()
+            s.add(user)
+            s.commit()
+            user_id = user.id
+        else:
+            user_id = None
+    if user_id is None:
+        company = f"Empresa de {name}".strip() if name else email.split("@", 1)[1]
+        new = create_workspace(company, email, None, owner_name=name, google_sub=google_sub)
+        user_id = new.user_id
+    found = primary_membership(user_id)
+    if found is None:
+        raise AccountError("Esta conta não pertence a nenhuma empresa ativa.")
+    return found

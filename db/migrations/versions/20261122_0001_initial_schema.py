@@ -311,6 +311,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.execute("DROP FUNCTION IF EXISTS app_api_key_lookup(text)")
+    op.execute("DROP POLICY IF EXISTS workspace_member_read ON workspace")
+    op.execute("DROP POLICY IF EXISTS membership_self_read ON membership")
     op.drop_index("ix_message_ws_created", table_name="message")
     op.drop_index(op.f("ix_message_workspace_id"), table_name="message")
     op.drop_index("ix_message_conversation_created", table_name="message")

@@ -1,0 +1,180 @@
+"""`python -m runtime ...`: migrate, serve, worker, workspace create, seed-demo, run (the dev launcher)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import secrets
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from runtime.config import PROJECT_ROOT, get_settings
+
+log = logging.getLogger("runtime")
+
+DEMO_EMAIL = "demo@example.com"
+DEMO_COMPANY = "Loja Demo"
+
+
+class CliError(Exception):
+    """A user-facing error: printed without a traceback, exit code 1."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m runtime", description="PilotoDeVendas command line")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    sub.add_parser("migrate", help="apply database migrations (as the schema owner) and grant the app role")
+
+    serve = sub.add_parser("serve", help="run the HTTP service (API + webhooks) and the job worker")
+    serve.add_argument("--host", default="0.0.0.0")  # noqa: S104  (a container service)
+    serve.add_argument("--port", type=int, default=None, help="default: $PORT or 3000")
+    serve.add_argument("--no-worker", action="store_true", help="do not run the job worker in this process")
+
+    sub.add_parser("worker", help="run only the background job worker")
+
+    ws = sub.add_parser("workspace", help="manage workspaces")
+    ws_sub = ws.add_subparsers(dest="ws_command", required=True, metavar="ACTION")
+    create = ws_sub.add_parser("create", help="create a workspace and its owner; prints the id and an API key")
+    create.add_argument("--name", required=True)
+    create.add_argument("--owner-email", required=True)
+    create.add_argument("--password", required=True)
+    create.add_argument("--owner-name", default="")
+
+    sub.add_parser("seed-demo", help="create the demo workspace once and print its login")
+
+    run = sub.add_parser("run", help="development launcher used by `make run`")
+    run.add_argument("--port", type=int, default=None)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=get_settings().log_level, format="%(levelname)s %(name)s: %(message)s")
+    args = _parser().parse_args(argv)
+    try:
+        return _COMMANDS[args.command](args)
+    except CliError as exc:
+        print(f"erro: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def cmd_migrate(_: argparse.Namespace) -> int:
+    from db import migrate
+
+    migrate.upgrade()
+    print(f"database at revision {migrate.current_revision()}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from runtime.api import create_app
+
+    port = args.port or int(os.environ.get("PORT", get_settings().port))
+    app = create_app(with_worker=not args.no_worker and get_settings().worker_enabled)
+    uvicorn.run(app, host=args.host, port=port, proxy_headers=True, log_level="info")
+    return 0
+
+
+def cmd_worker(_: argparse.Namespace) -> int:
+    import asyncio
+
+    from runtime.jobs import run_worker
+
+    asyncio.run(run_worker())
+    return 0
+
+
+def cmd_workspace(args: argparse.Namespace) -> int:
+    from runtime.auth.accounts import AccountError, create_workspace
+    from runtime.auth.api_keys import create_api_key
+
+    try:
+        new = create_workspace(args.name, args.owner_email, args.password, owner_name=args.owner_name)
+    except AccountError as exc:
+        raise CliError(str(exc)) from exc
+    key = create_api_key(new.workspace_id, "CLI", created_by=new.user_id)
+    print(f"workspace_id: {new.workspace_id}")
+    print(f"api_key: {key.key}")
+    print("(a chave só é mostrada agora; guarde-a)")
+    return 0
+
+
+def seed_demo() -> tuple[str, str] | None:
+    """Create the demo workspace on first run. Returns (email, password) when it was created."""
+    from runtime.auth.accounts import create_workspace, find_user_id
+
+    if find_user_id(DEMO_EMAIL) is not None:
+        return None
+    password = secrets.token_urlsafe(9)
+    create_workspace(DEMO_COMPANY, DEMO_EMAIL, password, owner_name="Demo")
+    login_file = Path(get_settings().data_dir) / "demo-login.txt"
+    login_file.parent.mkdir(parents=True, exist_ok=True)
+    login_file.write_text(f"{DEMO_EMAIL}\n{password}\n")
+    login_file.chmod(0o600)
+    return DEMO_EMAIL, password
+
+
+def _print_demo_login() -> None:
+    login_file = Path(get_settings().data_dir) / "demo-login.txt"
+    if login_file.exists():
+        email, password = login_file.read_text().split()[:2]
+        print(f"\n  Demo login: {email} / {password}\n")
+
+
+def cmd_seed_demo(_: argparse.Namespace) -> int:
+    created = seed_demo()
+    if created is None:
+        print(f"demo workspace already exists ({DEMO_EMAIL})")
+    _print_demo_login()
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Embedded PostgreSQL (when DATABASE_URL is unset) + migrations + demo + Reflex on one port."""
+    from db import migrate
+    from db.engine import database_urls
+
+    s = get_settings()
+    urls = database_urls()  # starts the embedded server when needed; it stops when we exit
+    migrate.upgrade()
+    seed_demo()
+    _print_demo_login()
+    port = args.port or s.port
+    env = {
+        **os.environ,
+        "DATABASE_URL": urls.app,
+        "DATABASE_ADMIN_URL": urls.admin,
+        "REFLEX_USE_NPM": "1",
+        "REFLEX_TELEMETRY_ENABLED": "false",
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
+    cmd = [sys.executable, "-m", "reflex", "run", "--env", "prod", "--frontend-port", str(port)]
+    cmd += ["--backend-port", str(port)]
+    print(f"  PilotoDeVendas: http://localhost:{port}  (Ctrl-C para parar)\n", flush=True)
+    proc = subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=env)  # noqa: S603
+    try:
+        return proc.wait()
+    except KeyboardInterrupt:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        return 0
+
+
+_COMMANDS = {
+    "migrate": cmd_migrate,
+    "serve": cmd_serve,
+    "worker": cmd_worker,
+    "workspace": cmd_workspace,
+    "seed-demo": cmd_seed_demo,
+    "run": cmd_run,
+}

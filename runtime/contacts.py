@@ -1,0 +1,43 @@
+"""Leads (contacts): phone normalization and creation, shared by the API, the pipeline and the UI."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from db.models import Contact
+
+_NON_DIGITS = re.compile(r"[^\d]")
+
+
+class ContactError(ValueError):
+    pass
+
+
+def normalize_phone(raw: str) -> str:
+    """E.164 ('+5511999998888'). WhatsApp numbers are 8-15 digits with country code."""
+    digits = _NON_DIGITS.sub("", raw or "")
+    if not 8 <= len(digits) <= 15:
+        raise ContactError("Telefone inválido: use o formato internacional, ex. +55 11 99999-8888.")
+    return "+" + digits
+
+
+def create_contact(
+    session: Session, workspace_id: uuid.UUID, phone: str, name: str = "", email: str | None = None
+) -> Contact:
+    contact = Contact(workspace_id=workspace_id, phone=normalize_phone(phone), name=name.strip()[:200], email=email)
+    session.add(contact)
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        session.rollback()
+        raise ContactError("Já existe um contato com este telefone.") from exc
+    return contact
+
+
+def list_contacts(session: Session, limit: int = 50, offset: int = 0) -> list[Contact]:
+    stmt = select(Contact).order_by(Contact.created_at.desc()).limit(limit).offset(offset)
+    return list(session.exec(stmt).all())

@@ -1,0 +1,71 @@
+"""`python -m runtime`: real subprocesses against the test database."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+
+import pytest
+
+from runtime.auth.api_keys import authenticate_api_key
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@pytest.fixture
+def cli(pg):
+    env = {**os.environ, "DATABASE_URL": pg.app, "DATABASE_ADMIN_URL": pg.admin, "PYTHONWARNINGS": "ignore"}
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "runtime", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+        )
+
+    return run
+
+
+def test_no_command_and_unknown_command_fail_with_usage(cli):
+    r = cli()
+    assert r.returncode == 2 and "usage:" in r.stderr
+    r = cli("explode")
+    assert r.returncode == 2 and "invalid choice" in r.stderr
+
+
+def test_workspace_create_missing_arguments(cli):
+    r = cli("workspace", "create", "--name", "X")
+    assert r.returncode == 2 and "--owner-email" in r.stderr
+
+
+def test_workspace_create_prints_id_and_working_api_key(cli):
+    email = f"cli-{uuid.uuid4().hex[:6]}@example.com"
+    r = cli("workspace", "create", "--name", "Imobiliária Sol", "--owner-email", email, "--password", "senha-forte-123")
+    assert r.returncode == 0, r.stderr
+    lines = dict(line.split(": ", 1) for line in r.stdout.splitlines() if ": " in line)
+    principal = authenticate_api_key(lines["api_key"])
+    assert principal is not None and str(principal.workspace_id) == lines["workspace_id"]
+
+    again = cli("workspace", "create", "--name", "Y", "--owner-email", email, "--password", "senha-forte-123")
+    assert again.returncode == 1 and "Já existe" in again.stderr and "Traceback" not in again.stderr
+
+
+def test_workspace_create_bad_input_is_a_clear_error(cli):
+    r = cli("workspace", "create", "--name", "Z", "--owner-email", "nao-email", "--password", "senha-forte-123")
+    assert r.returncode == 1 and "E-mail inválido" in r.stderr
+    r = cli("workspace", "create", "--name", "Z", "--owner-email", "ok@example.com", "--password", "123")
+    assert r.returncode == 1 and "8 caracteres" in r.stderr
+
+
+def test_migrate_is_idempotent(cli):
+    r = cli("migrate")
+    assert r.returncode == 0, r.stderr
+    assert "revision" in r.stdout
+
+
+def test_seed_demo_creates_once(cli):
+    first = cli("seed-demo")
+    second = cli("seed-demo")
+    assert first.returncode == 0 and second.returncode == 0
+    assert "demo@example.com" in first.stdout
+    assert "already exists" in second.stdout
