@@ -10,11 +10,22 @@ from db.engine import database_urls
 target_metadata = SQLModel.metadata
 
 
+def include_object(obj, name, type_, reflected, compare_to) -> bool:
+    """Library-owned tables (pgqueuer's job queue) are not ours to autogenerate."""
+    table = obj.table.name if type_ == "index" else name
+    return not (reflected and compare_to is None and str(table).startswith("pgqueuer"))
+
+
 def run_migrations_online() -> None:
     url = context.config.get_main_option("sqlalchemy.url") or database_urls().admin
     engine = create_engine(url, poolclass=pool.NullPool)
     with engine.connect() as connection:
-        context.configure(connection=connection, target_metadata=target_metadata, compare_type=True)
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            compare_type=True,
+            include_object=include_object,
+        )
         with context.begin_transaction():
             context.run_migrations()
     engine.dispose()
