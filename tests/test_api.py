@@ -137,7 +137,11 @@ def test_signup_route(client):
         data={"company": "X", "email": email, "password": "senha-forte-123"},
         follow_redirects=False,
     )
-    assert again.headers["location"].startswith("/cadastro?erro=") and "set-cookie" not in again.headers
+    assert again.headers["location"] == "/cadastro?erro=email_existente" and "set-cookie" not in again.headers
+    weak = client.post(
+        "/auth/signup", data={"company": "X", "email": "w@example.com", "password": "123"}, follow_redirects=False
+    )
+    assert weak.headers["location"] == "/cadastro?erro=senha_fraca"
 
 
 def test_malformed_form_is_422_not_500(client):
@@ -153,3 +157,32 @@ def test_malformed_form_is_422_not_500(client):
 def test_google_login_disabled_without_credentials(client):
     r = client.get("/auth/google/login", follow_redirects=False)
     assert r.status_code == 303 and "erro=google" in r.headers["location"]
+
+
+def test_serve_runs_the_job_worker_in_its_lifespan(workspace):
+    """`python -m runtime serve` builds create_app(with_worker=True): jobs run inside the service."""
+    import time
+    from datetime import timedelta
+
+    from db.models import UserSession, utcnow
+    from db.tenancy import global_session
+    from runtime.jobs import get_queue
+
+    ws, _, _ = workspace
+    token = sessions.create_session(ws.user_id, ws.workspace_id)
+    with global_session() as s:
+        row = s.exec(select(UserSession).where(UserSession.user_id == ws.user_id)).one()
+        row.expires_at = utcnow() - timedelta(minutes=1)
+        s.add(row)
+        s.commit()
+    with TestClient(create_app(with_worker=True)):
+        get_queue().enqueue("auth.purge_expired", {})
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with global_session() as s:
+                if not s.exec(select(UserSession).where(UserSession.user_id == ws.user_id)).all():
+                    break
+            time.sleep(0.1)
+        else:
+            raise AssertionError("the worker inside the service did not run the job")
+    assert sessions.resolve_session(token) is None

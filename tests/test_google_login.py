@@ -76,3 +76,16 @@ def test_forged_state_is_refused(google):
         client.get("/auth/google/login", follow_redirects=False)
         done = client.get("/auth/google/callback?code=abc&state=forjado", follow_redirects=False)
     assert done.status_code == 303 and done.headers["location"].startswith("/login?erro=google")
+
+
+def test_google_unreachable_is_a_clear_error_not_500(pg, monkeypatch):
+    monkeypatch.setenv("GOOGLE_CLIENT_ID", "cid")
+    monkeypatch.setenv("GOOGLE_CLIENT_SECRET", "secret")
+    monkeypatch.setenv("GOOGLE_DISCOVERY_URL", f"http://127.0.0.1:{free_port()}/.well-known/openid-configuration")
+    get_settings.cache_clear()
+    try:
+        with TestClient(create_app(), base_url="http://testserver") as client:
+            r = client.get("/auth/google/login", follow_redirects=False)
+    finally:
+        get_settings.cache_clear()
+    assert r.status_code == 303 and r.headers["location"].startswith("/login?erro=google")

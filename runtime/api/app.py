@@ -3,7 +3,6 @@ instance (api_transformer) and tests build their own."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -48,16 +47,10 @@ def create_app(*, with_worker: bool = False) -> FastAPI:
         if not with_worker:
             yield
             return
-        from runtime.jobs import run_worker
+        from runtime.jobs import worker_running
 
-        stop = asyncio.Event()
-        task = asyncio.create_task(run_worker(stop))
-        try:
+        async with worker_running():
             yield
-        finally:
-            stop.set()
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(task, timeout=10)
 
     s = get_settings()
     app = FastAPI(

@@ -14,9 +14,24 @@ from db.models import Membership, Role, User, Workspace, utcnow
 from db.tenancy import global_session, tenant_session
 from runtime import security
 
+ACCOUNT_ERRORS = {
+    "email_invalido": "E-mail inválido.",
+    "email_existente": "Já existe uma conta com este e-mail.",
+    "empresa_vazia": "Informe o nome da empresa.",
+    "empresa_longa": "O nome da empresa pode ter no máximo 120 caracteres.",
+    "senha_ausente": "Informe uma senha.",
+    "senha_fraca": f"A senha precisa ter pelo menos {security.MIN_PASSWORD_LENGTH} caracteres.",
+    "conta_desativada": "Conta desativada.",
+    "sem_empresa": "Esta conta não pertence a nenhuma empresa ativa.",
+}
+
 
 class AccountError(ValueError):
-    """A user-facing problem with the input (message in pt-BR)."""
+    """A user-facing problem with the input: a stable code (for URLs) and a pt-BR message."""
+
+    def __init__(self, code: str) -> None:
+        self.code = code
+        super().__init__(ACCOUNT_ERRORS[code])
 
 
 @dataclass(frozen=True)
@@ -29,7 +44,7 @@ def normalize_email(email: str) -> str:
     try:
         return validate_email(email.strip(), check_deliverability=False).normalized.lower()
     except EmailNotValidError as exc:
-        raise AccountError("E-mail inválido.") from exc
+        raise AccountError("email_invalido") from exc
 
 
 def create_workspace(
@@ -38,21 +53,21 @@ def create_workspace(
     """Create a workspace and its owner in one transaction (sign-up, CLI, Google first login)."""
     name = name.strip()
     if not name:
-        raise AccountError("Informe o nome da empresa.")
+        raise AccountError("empresa_vazia")
     if len(name) > 120:
-        raise AccountError("O nome da empresa pode ter no máximo 120 caracteres.")
+        raise AccountError("empresa_longa")
     email = normalize_email(owner_email)
     if password is None and google_sub is None:
-        raise AccountError("Informe uma senha.")
+        raise AccountError("senha_ausente")
     try:
         password_hash = security.hash_password(password) if password is not None else None
     except security.WeakPasswordError as exc:
-        raise AccountError(str(exc)) from exc
+        raise AccountError("senha_fraca") from exc
 
     workspace_id = uuid.uuid4()
     with tenant_session(workspace_id) as s:
         if s.exec(select(User.id).where(User.email == email)).first():
-            raise AccountError("Já existe uma conta com este e-mail.")
+            raise AccountError("email_existente")
         user = User(email=email, name=owner_name.strip(), password_hash=password_hash, google_sub=google_sub)
         s.add(Workspace(id=workspace_id, name=name))
         s.add(user)
@@ -61,7 +76,7 @@ def create_workspace(
         try:
             s.commit()
         except IntegrityError as exc:  # a concurrent sign-up with the same e-mail
-            raise AccountError("Já existe uma conta com este e-mail.") from exc
+            raise AccountError("email_existente") from exc
         return NewWorkspace(workspace_id=workspace_id, user_id=user.id)
 
 
@@ -129,7 +144,7 @@ def google_sign_in(google_sub: str, email: str, name: str = "") -> Authenticated
                 user.google_sub = google_sub  # the caller checked email_verified
         if user is not None:
             if not user.is_active:
-                raise AccountError("Conta desativada.")
+                raise AccountError("conta_desativada")
             user.last_login_at = utcnow()
             s.add(user)
             s.commit()
@@ -142,5 +157,5 @@ def google_sign_in(google_sub: str, email: str, name: str = "") -> Authenticated
         user_id = new.user_id
     found = primary_membership(user_id)
     if found is None:
-        raise AccountError("Esta conta não pertence a nenhuma empresa ativa.")
+        raise AccountError("sem_empresa")
     return found

@@ -14,6 +14,9 @@ The worker (`run_worker`) runs inside an existing asyncio loop; see runtime.jobs
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
 from functools import lru_cache
 
 from runtime.config import get_settings
@@ -30,6 +33,8 @@ from .base import (
     load_job_modules,
     registered,
 )
+
+log = logging.getLogger(__name__)
 
 
 @lru_cache
@@ -61,6 +66,21 @@ async def run_worker(
         await run_postgres_worker(stop, concurrency=concurrency, poll_seconds=poll_seconds)
 
 
+@contextlib.asynccontextmanager
+async def worker_running() -> AsyncIterator[None]:
+    """Run the worker beside a web server for the server's lifetime (FastAPI or Reflex lifespan)."""
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_worker(stop))
+    try:
+        yield
+    finally:
+        stop.set()
+        try:
+            await asyncio.wait_for(task, timeout=10)
+        except Exception:  # a worker that fails to stop must not block the server's shutdown
+            log.exception("job worker did not stop cleanly")
+
+
 __all__ = [
     "JOB_MODULES",
     "Handler",
@@ -73,4 +93,5 @@ __all__ = [
     "load_job_modules",
     "registered",
     "run_worker",
+    "worker_running",
 ]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 from typing import Annotated
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
+import httpx
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
 
@@ -80,12 +81,12 @@ def signup(
 ) -> RedirectResponse:
     ip = client_ip(request)
     if not ratelimit.login_allowed(ip, email):
-        return RedirectResponse(f"/cadastro?erro={quote('Muitas tentativas. Aguarde alguns minutos.')}", 303)
+        return RedirectResponse("/cadastro?erro=bloqueado", status_code=303)
     try:
         new = accounts.create_workspace(company, email, password, owner_name=name)
     except accounts.AccountError as exc:
         ratelimit.record_attempt(ip, email, success=False)
-        return RedirectResponse(f"/cadastro?erro={quote(str(exc))}", status_code=303)
+        return RedirectResponse(f"/cadastro?erro={exc.code}", status_code=303)
     token = sessions.create_session(new.user_id, new.workspace_id, ip, request.headers.get("user-agent"))
     audit.record(new.workspace_id, "auth.signup", user_id=new.user_id, ip=ip)
     return _signed_in(HOME, token)
@@ -113,7 +114,11 @@ async def google_login(request: Request) -> RedirectResponse:
     if not get_settings().google_enabled:
         return _login_error("google", None)
     redirect_uri = get_settings().public_url.rstrip("/") + "/auth/google/callback"
-    return await _google_client(request).authorize_redirect(request, redirect_uri)
+    try:
+        return await _google_client(request).authorize_redirect(request, redirect_uri)
+    except httpx.HTTPError as exc:  # discovery document unreachable: Google down or no network
+        log.warning("google sign-in unavailable: %s", type(exc).__name__)
+        return _login_error("google", None)
 
 
 @router.get("/google/callback")
@@ -126,6 +131,9 @@ async def google_callback(request: Request) -> RedirectResponse:
         token = await _google_client(request).authorize_access_token(request)
     except OAuthError as exc:
         log.warning("google sign-in failed: %s", exc.error)
+        return _login_error("google", None)
+    except httpx.HTTPError as exc:
+        log.warning("google sign-in unavailable: %s", type(exc).__name__)
         return _login_error("google", None)
     info = token.get("userinfo") or {}
     if not info.get("sub") or not info.get("email") or not info.get("email_verified"):

@@ -1,0 +1,1 @@
+"""Pages of the web panel: sign-in/sign-up and the signed-in sections."""

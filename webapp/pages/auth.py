@@ -1,0 +1,231 @@
+"""Sign-in (/login) and sign-up (/cadastro): plain HTML forms posting to the /auth/* routes.
+
+The forms are real browser submissions (never websocket events): the response is a 303 that
+sets or clears the HttpOnly session cookie, and the next page's websocket carries it.
+"""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from ..components import brand, brand_mark, error_callout, field, native_form
+from ..state import AuthState
+
+HIGHLIGHTS = (
+    (
+        "message_circle",
+        "Atende no WhatsApp a qualquer hora",
+        "Responde os clientes na hora, inclusive à noite e no fim de semana.",
+    ),
+    (
+        "book_open",
+        "Responde com o que a sua empresa sabe",
+        "Usa seus catálogos, tabelas de preço e perguntas frequentes.",
+    ),
+    (
+        "users",
+        "Passa para a sua equipe quando precisa",
+        "Quando não tem certeza, chama um vendedor e aprende com a resposta.",
+    ),
+)
+
+
+def _highlight(icon: str, title: str, text: str) -> rx.Component:
+    return rx.hstack(
+        rx.center(
+            rx.icon(icon, size=18, color="white"),
+            width="36px",
+            height="36px",
+            border_radius="10px",
+            background="rgba(255,255,255,0.14)",
+            flex_shrink="0",
+        ),
+        rx.box(
+            rx.text(title, weight="medium", size="3", color="white"),
+            rx.text(text, size="2", color="rgba(255,255,255,0.78)"),
+        ),
+        spacing="3",
+        align="start",
+    )
+
+
+def _showcase() -> rx.Component:
+    """The left half on large screens: what the product does, in three lines (no made-up numbers)."""
+    return rx.flex(
+        rx.hstack(
+            rx.center(
+                rx.icon("send", size=16, color="var(--teal-11)"),
+                width="32px",
+                height="32px",
+                border_radius="10px",
+                background="white",
+            ),
+            rx.text("PilotoDeVendas", weight="bold", size="4", color="white"),
+            align="center",
+            spacing="2",
+        ),
+        rx.vstack(
+            rx.heading(
+                "Seu vendedor de IA no WhatsApp",
+                size="8",
+                color="white",
+                weight="bold",
+                letter_spacing="-0.02em",
+                line_height="1.15",
+            ),
+            rx.text(
+                "Qualifica os leads, tira dúvidas e faz o follow-up por você, do jeito que a sua empresa atende.",
+                size="4",
+                color="rgba(255,255,255,0.85)",
+                max_width="44ch",
+            ),
+            rx.vstack(*[_highlight(*h) for h in HIGHLIGHTS], spacing="5", padding_top="24px"),
+            spacing="4",
+        ),
+        rx.text("Feito para pequenas e médias empresas do Brasil.", size="2", color="rgba(255,255,255,0.7)"),
+        direction="column",
+        justify="between",
+        padding="48px",
+        width="46%",
+        max_width="640px",
+        min_height="100vh",
+        background=(
+            "radial-gradient(circle at 15% 10%, rgba(255,255,255,0.16), transparent 45%),"
+            " linear-gradient(150deg, var(--teal-10) 0%, var(--teal-11) 55%, #0b3f3c 100%)"
+        ),
+        display=["none", "none", "flex"],
+    )
+
+
+def _auth_page(*form_children: rx.Component) -> rx.Component:
+    return rx.flex(
+        _showcase(),
+        rx.center(
+            rx.vstack(
+                rx.box(brand(), display=["block", "block", "none"], padding_bottom="8px"),
+                *form_children,
+                spacing="5",
+                width="100%",
+                max_width="400px",
+            ),
+            flex="1",
+            padding=["32px 20px", "48px 32px"],
+            min_height="100vh",
+        ),
+        width="100%",
+        min_height="100vh",
+        background="var(--color-background)",
+    )
+
+
+def _google_button(label: str) -> rx.Component:
+    return rx.cond(
+        AuthState.google_enabled,
+        rx.vstack(
+            rx.hstack(
+                rx.separator(size="4"),
+                rx.text("ou", size="1", color_scheme="gray"),
+                rx.separator(size="4"),
+                align="center",
+                width="100%",
+            ),
+            rx.button(
+                rx.el.a(
+                    rx.image(src="/google.svg", width="18px", height="18px", alt=""),
+                    label,
+                    href="/auth/google/login",
+                    id="google-login",
+                ),
+                as_child=True,
+                variant="outline",
+                color_scheme="gray",
+                size="3",
+                width="100%",
+            ),
+            spacing="4",
+            width="100%",
+        ),
+    )
+
+
+def login_page() -> rx.Component:
+    return _auth_page(
+        rx.vstack(
+            rx.heading("Entrar", size="7", weight="bold", letter_spacing="-0.02em", as_="h1"),
+            rx.text("Acesse o painel da sua empresa.", size="3", color_scheme="gray"),
+            spacing="1",
+        ),
+        error_callout(AuthState.login_error),
+        native_form(
+            rx.vstack(
+                field(
+                    "E-mail", "email", "email", placeholder="voce@empresa.com.br", auto_complete="email", required=True
+                ),
+                field("Senha", "password", "password", auto_complete="current-password", required=True),
+                rx.el.input(type="hidden", name="next", value=AuthState.login_next, read_only=True),
+                rx.button("Entrar", type="submit", size="3", width="100%", id="login-submit"),
+                spacing="4",
+                width="100%",
+            ),
+            action="/auth/login",
+            width="100%",
+            id="login-form",
+        ),
+        _google_button("Entrar com Google"),
+        rx.text(
+            "Ainda não tem conta? ",
+            rx.link("Criar conta", href="/cadastro", weight="medium", color_scheme="teal", id="signup-link"),
+            size="2",
+            color_scheme="gray",
+        ),
+    )
+
+
+def signup_page() -> rx.Component:
+    return _auth_page(
+        rx.vstack(
+            rx.heading("Criar conta", size="7", weight="bold", letter_spacing="-0.02em", as_="h1"),
+            rx.text("Comece a usar o PilotoDeVendas na sua empresa.", size="3", color_scheme="gray"),
+            spacing="1",
+        ),
+        error_callout(AuthState.signup_error),
+        native_form(
+            rx.vstack(
+                field(
+                    "Nome da empresa",
+                    "company",
+                    placeholder="Ex.: Loja Bela Vista",
+                    auto_complete="organization",
+                    required=True,
+                    max_length=120,
+                ),
+                field("Seu nome", "name", placeholder="Como a equipe vai te ver", auto_complete="name", max_length=200),
+                field(
+                    "E-mail", "email", "email", placeholder="voce@empresa.com.br", auto_complete="email", required=True
+                ),
+                rx.box(
+                    field("Senha", "password", "password", auto_complete="new-password", required=True, min_length=8),
+                    rx.text("Pelo menos 8 caracteres.", size="1", color_scheme="gray", margin_top="6px"),
+                    width="100%",
+                ),
+                rx.button("Criar conta", type="submit", size="3", width="100%", id="signup-submit"),
+                spacing="4",
+                width="100%",
+            ),
+            action="/auth/signup",
+            width="100%",
+            id="signup-form",
+        ),
+        _google_button("Continuar com Google"),
+        rx.text(
+            "Já tem conta? ",
+            rx.link("Entrar", href="/login", weight="medium", color_scheme="teal", id="login-link"),
+            size="2",
+            color_scheme="gray",
+        ),
+    )
+
+
+def home_page() -> rx.Component:
+    """/ only redirects (on_load); this shows for the blink before it does."""
+    return rx.center(brand_mark("40px"), height="100vh")

@@ -1,0 +1,176 @@
+"""UI state for the web panel. Thin on purpose: who is signed in is decided by runtime.auth.
+
+The session lives in the HttpOnly cookie that /auth/login sets; the browser's JavaScript can't
+read it, but the websocket handshake carries it, so the server reads it from the handshake
+headers and resolves it against the database on every protected page load.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from http.cookies import CookieError, SimpleCookie
+from urllib.parse import urlencode
+
+import reflex as rx
+
+from runtime.auth.accounts import ACCOUNT_ERRORS
+from runtime.config import get_settings
+
+HOME = "/painel"
+
+LOGIN_ERRORS = {
+    "credenciais": "E-mail ou senha incorretos.",
+    "bloqueado": "Muitas tentativas de acesso. Aguarde alguns minutos e tente novamente.",
+    "sessao": "Sua sessão expirou. Entre novamente.",
+    "google": "Não foi possível entrar com o Google. Tente novamente ou use e-mail e senha.",
+}
+GENERIC_LOGIN_ERROR = "Não foi possível entrar. Tente novamente."
+GENERIC_SIGNUP_ERROR = "Não foi possível criar a conta. Tente novamente."
+SIGNUP_ERRORS = {**ACCOUNT_ERRORS, "bloqueado": LOGIN_ERRORS["bloqueado"]}
+
+ROLE_LABELS = {"owner": "Proprietário", "admin": "Administrador", "seller": "Vendedor"}
+
+
+def cookie_value(cookie_header: str, name: str) -> str | None:
+    """One cookie's value from a raw Cookie header; None when absent or empty."""
+    if not cookie_header:
+        return None
+    jar = SimpleCookie()
+    try:
+        jar.load(cookie_header)
+    except CookieError:
+        jar = SimpleCookie()
+    if name in jar:
+        return jar[name].value or None
+    # SimpleCookie gives up on the whole header at the first cookie it can't parse
+    # (other sites' cookies on the same host): fall back to a plain split.
+    for part in cookie_header.split(";"):
+        key, sep, value = part.strip().partition("=")
+        if sep and key == name:
+            return value.strip().strip('"') or None
+    return None
+
+
+def safe_next(target: str | None) -> str:
+    """Only local paths (the same rule the API applies): never an open redirect."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return HOME
+
+
+def _after_login(target: str | None) -> str:
+    """Where to go once signed in: a local page, never back to the sign-in pages (a loop)."""
+    path = safe_next(target)
+    return HOME if path.startswith(("/login", "/cadastro")) else path
+
+
+def login_url(next_path: str | None = None, error: str | None = None) -> str:
+    query: dict[str, str] = {}
+    if error:
+        query["erro"] = error
+    if next_path and _after_login(next_path) != HOME:
+        query["next"] = next_path
+    return "/login" + (f"?{urlencode(query)}" if query else "")
+
+
+class AuthState(rx.State):
+    """The signed-in user as the pages show it, and the messages of the sign-in pages."""
+
+    signed_in: bool = False
+    user_name: str = ""
+    user_email: str = ""
+    workspace_name: str = ""
+    role: str = ""
+
+    login_error: str = ""
+    login_next: str = ""
+    signup_error: str = ""
+    google_enabled: bool = False
+
+    @rx.var
+    def display_name(self) -> str:
+        return self.user_name or self.user_email
+
+    @rx.var
+    def initials(self) -> str:
+        source = self.user_name or self.user_email
+        words = [w for w in source.replace("@", " ").replace(".", " ").split() if w]
+        if not words:
+            return "?"
+        if len(words) == 1:
+            return words[0][:2].upper()
+        return (words[0][0] + words[1][0]).upper()
+
+    @rx.var
+    def role_label(self) -> str:
+        return ROLE_LABELS.get(self.role, self.role)
+
+    def _session_token(self) -> str | None:
+        return cookie_value(self.router.headers.cookie, get_settings().session_cookie_name)
+
+    def _current_path(self) -> str:
+        url = self.router.url
+        path = url.path or HOME
+        return f"{path}?{url.query}" if url.query else path
+
+    async def _resolve(self):
+        """The runtime's answer for this connection's cookie (a database lookup, off the event loop)."""
+        token = self._session_token()
+        if not token:
+            return None, False
+        from runtime.auth.sessions import resolve_session
+
+        return await asyncio.to_thread(resolve_session, token), True
+
+    def _sign_out_locally(self) -> None:
+        self.signed_in = False
+        self.user_name = self.user_email = self.workspace_name = self.role = ""
+
+    @rx.event
+    async def check_session(self):
+        """on_load of every protected page: fill the user or send the browser to /login."""
+        user, had_cookie = await self._resolve()
+        if user is None:
+            self._sign_out_locally()
+            return rx.redirect(login_url(self._current_path(), "sessao" if had_cookie else None), replace=True)
+        self.signed_in = True
+        self.user_name = user.name
+        self.user_email = user.email
+        self.workspace_name = user.workspace_name
+        self.role = str(user.role)
+        return None
+
+    @rx.event
+    async def load_login(self):
+        """on_load of /login: already signed in goes straight in; otherwise show ?erro= and keep ?next=."""
+        params = self.router.url.query_parameters
+        next_path = _after_login(params.get("next"))
+        user, _ = await self._resolve()
+        if user is not None:
+            self.signed_in = True
+            return rx.redirect(next_path, replace=True)
+        self._sign_out_locally()
+        code = params.get("erro", "")
+        self.login_error = LOGIN_ERRORS.get(code, GENERIC_LOGIN_ERROR) if code else ""
+        self.login_next = next_path if next_path != HOME else ""
+        self.google_enabled = get_settings().google_enabled
+        return None
+
+    @rx.event
+    async def load_signup(self):
+        """on_load of /cadastro: signed-in users go to the panel; otherwise show ?erro=."""
+        user, _ = await self._resolve()
+        if user is not None:
+            self.signed_in = True
+            return rx.redirect(HOME, replace=True)
+        self._sign_out_locally()
+        code = self.router.url.query_parameters.get("erro", "")
+        self.signup_error = SIGNUP_ERRORS.get(code, GENERIC_SIGNUP_ERROR) if code else ""
+        self.google_enabled = get_settings().google_enabled
+        return None
+
+    @rx.event
+    async def route_home(self):
+        """on_load of /: the panel when signed in, the login page otherwise."""
+        user, _ = await self._resolve()
+        return rx.redirect(HOME if user is not None else "/login", replace=True)
