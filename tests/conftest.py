@@ -27,7 +27,7 @@ os.environ.setdefault("LOGIN_MAX_ATTEMPTS_PER_IP", "500")  # every test client s
 def pg() -> Iterator:
     """The embedded server's URLs (admin + app role), with the schema migrated from empty."""
     from db import migrate
-    from db.embedded import start_embedded
+    from db.embedded import start_embedded, stop_embedded
     from db.engine import set_database_urls
 
     TEST_DATA.mkdir(parents=True, exist_ok=True)
@@ -39,6 +39,7 @@ def pg() -> Iterator:
 
     app_engine().dispose()
     admin_engine().dispose()
+    stop_embedded(TEST_DATA / "postgres")  # before the data folder is removed
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -69,3 +69,38 @@ def test_seed_demo_creates_once(cli):
     assert first.returncode == 0 and second.returncode == 0
     assert "demo@example.com" in first.stdout
     assert "already exists" in second.stdout
+
+
+def test_serve_answers_on_the_given_port_and_stops_on_sigint(pg):
+    """The separate webhook/API service: `python -m runtime serve --port N`."""
+    import signal
+    import time
+
+    import httpx
+
+    from tests.fakes.servers import free_port
+
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": pg.app, "DATABASE_ADMIN_URL": pg.admin, "PYTHONWARNINGS": "ignore"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "runtime", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                r = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+                break
+            except httpx.TransportError:
+                assert proc.poll() is None, proc.stdout.read().decode()
+                assert time.monotonic() < deadline, "serve did not start"
+                time.sleep(0.2)
+        assert r.json()["status"] == "ok"
+        assert httpx.get(f"http://127.0.0.1:{port}/api/v1/workspace").status_code == 401
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=20) == 0

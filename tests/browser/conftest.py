@@ -69,7 +69,8 @@ def _stop(proc: subprocess.Popen) -> None:
 
 @pytest.fixture(scope="session")
 def app_url(pg) -> Iterator[str]:
-    """Base URL of `reflex run --env prod` on a free port, using the test session's database."""
+    """Base URL of the app started as `make run` starts it (`python -m runtime run`: migrations,
+    demo workspace, `reflex run --env prod` on one port), pointed at the test session's database."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     data_dir = Path(os.environ["DATA_DIR"])
@@ -88,18 +89,7 @@ def app_url(pg) -> Iterator[str]:
         "WORKER_ENABLED": "false",  # the tests run their own workers against this database
     }
     env.pop("REDIS_URL", None)  # one worker, in-memory UI state
-    cmd = [
-        str(VENV_BIN / "reflex"),
-        "run",
-        "--env",
-        "prod",
-        "--frontend-port",
-        str(port),
-        "--backend-port",
-        str(port),
-        "--backend-host",
-        "127.0.0.1",
-    ]
+    cmd = [sys.executable, "-m", "runtime", "run", "--port", str(port)]
     with log_path.open("wb") as log:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
@@ -122,7 +112,7 @@ def browser():
     # Module scope, not session: Playwright's sync API keeps an event loop running in this
     # thread while it is open, and later tests calling asyncio.run() would fail beside it.
     if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
-        pytest.skip("Debian chromium is not installed (make test installs it: apt-get install chromium)")
+        pytest.fail("Debian chromium is not installed (make test installs it: apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:

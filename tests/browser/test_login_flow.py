@@ -157,3 +157,11 @@ def test_signup_creates_workspace_and_lands_on_painel(page: Page, pg):
     page.wait_for_url(re.compile(r"/cadastro\?erro="))
     expect(page.locator("#form-error")).to_contain_text("Já existe uma conta com este e-mail.")
     assert _session_cookie(page) is None
+
+
+def test_demo_login_printed_by_make_run_works(page: Page):
+    """The launcher created the demo workspace and kept its login beside the data."""
+    email, password = (Path(os.environ["DATA_DIR"]) / "demo-login.txt").read_text().split()[:2]
+    _login(page, email, password)
+    page.wait_for_url(re.compile(r"/painel$"))
+    expect(page.locator("#workspace-name")).to_have_text("Loja Demo")
