@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     login_window_seconds: int = 15 * 60
     login_max_failures_per_email: int = 5
     login_max_attempts_per_ip: int = 30
+    # Proxies in front of the app that append the client's address to X-Forwarded-For
+    # (Cloud Run / a Google load balancer: 1). 0 = use the TCP peer address.
+    trusted_proxy_hops: int = Field(default=0, ge=0)
 
     # Google sign-in (shown only when both are set).
     google_client_id: str | None = None

@@ -186,3 +186,25 @@ def test_serve_runs_the_job_worker_in_its_lifespan(workspace):
         else:
             raise AssertionError("the worker inside the service did not run the job")
     assert sessions.resolve_session(token) is None
+
+
+def test_client_ip_behind_trusted_proxies(monkeypatch):
+    from starlette.requests import Request
+
+    from runtime.api.deps import client_ip
+    from runtime.config import get_settings
+
+    def req(xff: str | None) -> Request:
+        headers = [(b"x-forwarded-for", xff.encode())] if xff else []
+        return Request({"type": "http", "headers": headers, "client": ("10.9.8.7", 1234)})
+
+    get_settings.cache_clear()
+    try:
+        assert client_ip(req("1.1.1.1")) == "10.9.8.7"  # no trusted proxy: the header is ignored
+        monkeypatch.setenv("TRUSTED_PROXY_HOPS", "1")
+        get_settings.cache_clear()
+        # The client forged "6.6.6.6"; the proxy appended the real address.
+        assert client_ip(req("6.6.6.6, 203.0.113.5")) == "203.0.113.5"
+        assert client_ip(req(None)) == "10.9.8.7"
+    finally:
+        get_settings.cache_clear()

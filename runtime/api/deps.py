@@ -12,12 +12,18 @@ from sqlmodel import Session
 
 from db.tenancy import tenant_session
 from runtime.auth.api_keys import ApiKeyPrincipal, authenticate_api_key
+from runtime.config import get_settings
 
 _bearer = HTTPBearer(auto_error=False, description="Workspace API key: `Authorization: Bearer pv_...`")
 
 
 def client_ip(request: Request) -> str:
-    # Behind a proxy run uvicorn with --proxy-headers/--forwarded-allow-ips so this is the real client.
+    """The client's address for rate limits. Behind N trusted proxies it is the N-th entry from the
+    right of X-Forwarded-For: entries further left were written by the client and can be forged."""
+    hops = get_settings().trusted_proxy_hops
+    forwarded = [p.strip() for p in request.headers.get("x-forwarded-for", "").split(",") if p.strip()]
+    if hops and forwarded:
+        return forwarded[-min(hops, len(forwarded))]
     return request.client.host if request.client else "unknown"
 
 
