@@ -60,7 +60,7 @@ class AgentMode(enum.StrEnum):
 
 
 class Provider(enum.StrEnum):
-    meta_cloud = "meta_cloud"
+    cloud_api = "cloud_api"  # Meta WhatsApp Cloud API (official)
     evolution = "evolution"
     zapi = "zapi"
     twilio = "twilio"
@@ -184,7 +184,7 @@ class Channel(SQLModel, table=True):
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     workspace_id: uuid.UUID = _workspace_fk()
     agent_id: uuid.UUID | None = Field(default=None, foreign_key="agent.id", ondelete="SET NULL")
-    provider: Provider = _enum(Provider, Provider.meta_cloud)
+    provider: Provider = _enum(Provider, Provider.cloud_api)
     name: str = Field(max_length=120)
     phone_number: str | None = Field(default=None, max_length=32)
     credentials_encrypted: str | None = None  # runtime.crypto; never returned by the API

@@ -206,7 +206,7 @@ def upgrade() -> None:
         sa.Column(
             "provider",
             sa.Enum(
-                "meta_cloud", "evolution", "zapi", "twilio", "widget", name="provider", native_enum=False, length=20
+                "cloud_api", "evolution", "zapi", "twilio", "widget", name="provider", native_enum=False, length=20
             ),
             nullable=False,
         ),

@@ -1,0 +1,210 @@
+"""The one protocol every WhatsApp provider adapter implements, and the normalized shapes it
+speaks. Nothing outside runtime/channels/ knows which provider a channel uses."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar, Protocol
+
+import httpx
+
+from db.models import Provider
+
+
+# The webhook path segment of each provider: /webhooks/{slug}/{channel_id}
+WEBHOOK_SLUGS: dict[Provider, str] = {
+    Provider.cloud_api: "cloud-api",
+    Provider.evolution: "evolution",
+    Provider.zapi: "zapi",
+    Provider.twilio: "twilio",
+}
+
+
+class MessageKind(enum.StrEnum):
+    text = "text"
+    audio = "audio"  # voice notes included (Media.voice)
+    image = "image"
+    video = "video"
+    document = "document"
+    sticker = "sticker"
+    location = "location"
+    interactive = "interactive"  # button / list reply
+    reaction = "reaction"
+    template = "template"  # outbound only
+    unsupported = "unsupported"
+
+
+class DeliveryStatus(enum.StrEnum):
+    sent = "sent"
+    delivered = "delivered"
+    read = "read"
+    failed = "failed"
+
+
+@dataclass(frozen=True)
+class Media:
+    """Inbound media as the provider describes it; download_media() fetches the bytes."""
+
+    id: str | None = None  # provider media id (Cloud API) ...
+    url: str | None = None  # ... or a URL (Z-API, Twilio, Evolution)
+    mime_type: str | None = None
+    filename: str | None = None
+    voice: bool = False  # a push-to-talk voice note rather than an audio file
+    extra: Mapping[str, Any] = field(default_factory=dict)  # provider-specific (e.g. Evolution message key)
+
+
+@dataclass(frozen=True)
+class Location:
+    latitude: float
+    longitude: float
+    name: str | None = None
+    address: str | None = None
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    provider_message_id: str
+    from_phone: str  # E.164, '+5511999998888'
+    from_name: str
+    timestamp: datetime  # timezone-aware UTC
+    kind: MessageKind
+    text: str = ""  # body, media caption, button/list title, or the reaction emoji
+    media: Media | None = None
+    location: Location | None = None
+    reply_id: str | None = None  # id of the chosen button / list row
+    reaction_to: str | None = None  # provider id of the message reacted to
+    context_id: str | None = None  # provider id of the message this one replies to
+    is_group: bool = False
+
+
+@dataclass(frozen=True)
+class StatusUpdate:
+    provider_message_id: str
+    status: DeliveryStatus
+    timestamp: datetime
+    error: str | None = None  # provider's code + message when failed
+
+
+@dataclass(frozen=True)
+class ParsedEvent:
+    messages: list[InboundMessage] = field(default_factory=list)
+    statuses: list[StatusUpdate] = field(default_factory=list)
+    ignored: int = 0  # events understood and deliberately skipped (fromMe echoes, unknown types)
+
+
+@dataclass(frozen=True)
+class WebhookRequest:
+    """What an adapter needs from an HTTP request: raw bytes, never a re-serialized body."""
+
+    method: str
+    url: str  # the public URL the provider called (PUBLIC_URL + path + query), for Twilio's signature
+    headers: Mapping[str, str]  # lower-cased names
+    query: Mapping[str, str]
+    body: bytes
+
+
+@dataclass(frozen=True)
+class DownloadedMedia:
+    data: bytes
+    mime_type: str
+    filename: str | None = None
+
+
+@dataclass(frozen=True)
+class OutboundMedia:
+    """Media to send: a public URL, or bytes (uploaded / inlined where the provider allows)."""
+
+    mime_type: str
+    url: str | None = None
+    data: bytes | None = None
+    filename: str | None = None
+
+
+@dataclass(frozen=True)
+class Template:
+    """An approved template: Cloud API name + language + body parameters; Twilio ContentSid + variables."""
+
+    name: str  # Cloud API template name, or Twilio ContentSid ("HX...")
+    language: str = "pt_BR"
+    variables: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class OutboundMessage:
+    to_phone: str  # E.164
+    kind: MessageKind  # text, audio, image, document or template
+    text: str = ""  # body, or the caption of image/document
+    media: OutboundMedia | None = None
+    template: Template | None = None
+
+
+@dataclass(frozen=True)
+class SendResult:
+    provider_message_id: str
+
+
+class WebhookRejected(Exception):
+    """The request is refused: 401/403 for authentication, 400/422 for a malformed body."""
+
+    def __init__(self, status_code: int, detail: str) -> None:
+        super().__init__(detail)
+        self.status_code = status_code
+        self.detail = detail
+
+
+class SendError(Exception):
+    """A send the provider refused or could not take. retryable: timeouts, 429 and 5xx."""
+
+    def __init__(self, detail: str, *, retryable: bool, status_code: int | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.retryable = retryable
+        self.status_code = status_code
+
+
+class MediaError(Exception):
+    """Media could not be downloaded (expired URL, provider error)."""
+
+
+@dataclass(frozen=True)
+class ChannelConfig:
+    """Everything an adapter gets about its channel: decrypted credentials live only here, in memory."""
+
+    channel_id: str
+    provider: Provider
+    api_base_url: str
+    credentials: Mapping[str, str]
+    webhook_url: str  # public URL of /webhooks/{slug}/{channel_id}
+
+
+class ChannelAdapter(Protocol):
+    provider: ClassVar[Provider]
+    default_api_base_url: ClassVar[str]
+    credential_fields: ClassVar[tuple[str, ...]]  # all required, all secret-or-not write-only
+    # Official APIs enforce WhatsApp's 24-hour customer-service window; gateways don't.
+    has_service_window: ClassVar[bool]
+
+    def __init__(self, config: ChannelConfig, http: httpx.AsyncClient) -> None: ...
+
+    def handshake(self, request: WebhookRequest) -> str:
+        """GET verification (Meta's hub.challenge). Returns the body to answer; raises WebhookRejected."""
+        ...
+
+    def verify(self, request: WebhookRequest) -> None:
+        """Authenticate a POST on its raw bytes, in constant time; raises WebhookRejected(401/403)."""
+        ...
+
+    def parse(self, request: WebhookRequest) -> ParsedEvent:
+        """Normalize a verified POST; raises WebhookRejected(400) for a malformed body."""
+        ...
+
+    async def download_media(self, media: Media) -> DownloadedMedia:
+        """Fetch inbound media bytes; raises MediaError."""
+        ...
+
+    async def send(self, message: OutboundMessage) -> SendResult:
+        """One attempt (retries are the caller's); raises SendError with retryable set correctly."""
+        ...
