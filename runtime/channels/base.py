@@ -13,7 +13,6 @@ import httpx
 
 from db.models import Provider
 
-
 # The webhook path segment of each provider: /webhooks/{slug}/{channel_id}
 WEBHOOK_SLUGS: dict[Provider, str] = {
     Provider.cloud_api: "cloud-api",

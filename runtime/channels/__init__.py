@@ -1,0 +1,1 @@
+"""WhatsApp channels: one adapter per provider behind runtime.channels.base.ChannelAdapter."""
