@@ -48,7 +48,7 @@ def _engine(url: str) -> Engine:
         url,
         pool_pre_ping=True,
         pool_size=get_settings().db_pool_size,
-        max_overflow=10,
+        max_overflow=get_settings().db_pool_size,
     )
 
 

@@ -7,7 +7,8 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Column, DateTime, Enum, Index, UniqueConstraint, text
+from sqlalchemy import Column, DateTime, Enum, Index, LargeBinary, UniqueConstraint, text
+from sqlalchemy import text as sa_text  # "text" is also a Message column
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -87,6 +88,7 @@ class Author(enum.StrEnum):
 class MessageStatus(enum.StrEnum):
     received = "received"
     queued = "queued"
+    sending = "sending"  # claimed by one worker: no second worker sends it
     sent = "sent"
     delivered = "delivered"
     read = "read"
@@ -188,7 +190,8 @@ class Channel(SQLModel, table=True):
     name: str = Field(max_length=120)
     phone_number: str | None = Field(default=None, max_length=32)
     credentials_encrypted: str | None = None  # runtime.crypto; never returned by the API
-    config: dict[str, Any] = _json()
+    api_base_url: str | None = Field(default=None, max_length=500)  # None = the provider's default
+    config: dict[str, Any] = _json()  # non-secret settings: debounce, groups, auto-reply text
     is_active: bool = True
     last_event_at: datetime | None = _ts(nullable=True)
     last_error: str | None = None
@@ -213,7 +216,17 @@ class Contact(SQLModel, table=True):
 
 
 class Conversation(SQLModel, table=True):
-    __table_args__ = (Index("ix_conversation_ws_last", "workspace_id", "last_message_at"),)
+    __table_args__ = (
+        Index("ix_conversation_ws_last", "workspace_id", "last_message_at"),
+        # One open conversation per lead and channel: the webhook upserts on it.
+        Index(
+            "uq_conversation_open",
+            "channel_id",
+            "contact_id",
+            unique=True,
+            postgresql_where=text("status = 'open'"),
+        ),
+    )
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     workspace_id: uuid.UUID = _workspace_fk()
     contact_id: uuid.UUID = Field(foreign_key="contact.id", index=True, ondelete="CASCADE")
@@ -247,9 +260,41 @@ class Message(SQLModel, table=True):
     kind: str = Field(default="text", max_length=20)  # text, audio, image, document, ...
     text: str = ""
     media: dict[str, Any] = _json()
+    details: dict[str, Any] = _json()  # location, reply/reaction/context ids, template
     provider_message_id: str | None = Field(default=None, max_length=255)
     status: MessageStatus = _enum(MessageStatus, MessageStatus.received)
     error: str | None = None
+    attempts: int = Field(default=0, sa_column_kwargs={"server_default": sa_text("0")})
+    sent_at: datetime | None = _ts(nullable=True)  # provider time for inbound; send time for outbound
+    delivered_at: datetime | None = _ts(nullable=True)
+    read_at: datetime | None = _ts(nullable=True)
+    created_at: datetime = _ts()
+
+
+class WebhookEvent(SQLModel, table=True):
+    """Every authenticated delivery as received (raw bytes), stored with its messages in one transaction."""
+
+    __tablename__ = "webhook_event"
+    __table_args__ = (Index("ix_webhook_event_channel_received", "channel_id", "received_at"),)
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    workspace_id: uuid.UUID = _workspace_fk()
+    channel_id: uuid.UUID = Field(foreign_key="channel.id", ondelete="CASCADE")
+    content_type: str | None = Field(default=None, max_length=120)
+    body: bytes = Field(sa_type=LargeBinary, nullable=False)
+    messages: int = 0  # new messages stored from it (redeliveries: 0)
+    statuses: int = 0
+    received_at: datetime = _ts()
+
+
+class ConversationTurn(SQLModel, table=True):
+    """One reply decision per burst of lead messages: the UNIQUE trigger makes it happen once."""
+
+    __tablename__ = "conversation_turn"
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    workspace_id: uuid.UUID = _workspace_fk()
+    conversation_id: uuid.UUID = Field(foreign_key="conversation.id", index=True, ondelete="CASCADE")
+    trigger_message_id: uuid.UUID = Field(foreign_key="message.id", unique=True, ondelete="CASCADE")
+    outcome: str = Field(default="pending", max_length=40)  # replied, no_reply, skipped: <reason>, failed
     created_at: datetime = _ts()
 
 

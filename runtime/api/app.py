@@ -12,7 +12,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from runtime.config import get_settings
 
-from .routes import auth, health, v1
+from .routes import auth, channels, conversations, health, v1, webhooks
 
 log = logging.getLogger(__name__)
 
@@ -74,4 +74,12 @@ def create_app(*, with_worker: bool = False) -> FastAPI:
     app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(v1.router)
+    app.include_router(channels.router)
+    app.include_router(conversations.router)
+    app.include_router(webhooks.router)
     return app
+
+
+def create_service() -> FastAPI:
+    """The standalone webhook/API service (`python -m runtime serve`): worker per WORKER_ENABLED."""
+    return create_app(with_worker=get_settings().worker_enabled)

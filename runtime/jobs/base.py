@@ -29,7 +29,7 @@ H = TypeVar("H", bound=Handler)
 # Modules that register handlers with @job. The worker and dispatch() import them all
 # before looking a name up, so a handler exists even if nothing else imported its module.
 # Feature packages add theirs here (imported lazily: they may themselves enqueue jobs).
-JOB_MODULES: list[str] = ["runtime.jobs.builtin"]
+JOB_MODULES: list[str] = ["runtime.jobs.builtin", "runtime.pipeline.turns", "runtime.pipeline.outbound"]
 
 # Safe in a URL path segment (/tasks/{name}) and in a Cloud Tasks task id.
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_.\-]{0,99}$")
@@ -50,6 +50,10 @@ class JobQueue(Protocol):
 
     def enqueue(self, name: str, payload: Payload, run_at: datetime | None = None) -> str:
         """Queue job ``name`` with ``payload``, to run at once or not before ``run_at``; returns its id."""
+        ...
+
+    def enqueue_in(self, session: Any, name: str, payload: Payload, run_at: datetime | None = None) -> str:
+        """Queue it as part of ``session``'s transaction (queued only if that transaction commits)."""
         ...
 
 

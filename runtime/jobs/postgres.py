@@ -20,6 +20,7 @@ from pgqueuer.models import Job
 from pgqueuer.qm import QueueManager
 from pgqueuer.queries import Queries, SyncQueries
 from sqlalchemy import Engine
+from sqlmodel import Session
 
 from db.engine import app_engine, database_urls
 from runtime.config import get_settings
@@ -57,6 +58,37 @@ class PostgresJobQueue:
             (job_id,) = SyncQueries(driver).enqueue(name, data, execute_after=delay)
         log.debug("enqueued job %s id=%s delay=%s", name, job_id, delay)
         return str(job_id)
+
+    def enqueue_in(self, session: Session, name: str, payload: Payload, run_at: datetime | None = None) -> str:
+        """Enqueue inside the session's open transaction: the job exists exactly when the caller's
+        rows do (a crash between "stored" and "queued" cannot lose work). Notifies on commit."""
+        conn = session.connection().connection.driver_connection
+        return enqueue_many_on(conn, name, [payload], [run_at])[0]
+
+
+def enqueue_many_on(
+    connection: psycopg.Connection, name: str, payloads: list[Payload], run_ats: list[datetime | None]
+) -> list[str]:
+    """Enqueue several jobs in one statement on a connection inside the caller's transaction."""
+    get_handler(name)
+    if not payloads:
+        return []
+    queries = SyncQueries(_InTransactionDriver(connection))
+    ids = queries.enqueue(
+        [name] * len(payloads),
+        [encode_payload(p) for p in payloads],
+        [0] * len(payloads),
+        [_delay_until(r) for r in run_ats],
+    )
+    return [str(i) for i in ids]
+
+
+class _InTransactionDriver(SyncPsycopgDriver):
+    """pgqueuer's sync driver on a connection inside a transaction (it insists on autocommit only
+    because it assumes it owns the connection; here the caller's transaction owns it)."""
+
+    def __init__(self, connection: psycopg.Connection) -> None:
+        self._connection = connection
 
 
 def _delay_until(run_at: datetime | None) -> timedelta | None:

@@ -1,0 +1,121 @@
+"""/api/v1/conversations: read threads and send messages (free text within the 24-hour window,
+approved templates at any time)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query, status
+from pydantic import BaseModel, Field, model_validator
+from sqlmodel import select
+
+from db.models import Author, Conversation, Message
+from runtime.channels.base import MessageKind, Template
+from runtime.pipeline.outbound import ChannelUnavailable, OutsideServiceWindow, queue_message, window_open
+
+from ..deps import TenantDB, require_api_key
+
+router = APIRouter(prefix="/api/v1/conversations", tags=["conversations"], dependencies=[Depends(require_api_key)])
+
+
+class ConversationPublic(BaseModel):
+    id: uuid.UUID
+    contact_id: uuid.UUID
+    channel_id: uuid.UUID | None
+    status: str
+    last_message_at: datetime | None
+    last_inbound_at: datetime | None
+    window_open: bool
+
+
+class MessagePublic(BaseModel):
+    id: uuid.UUID
+    direction: str
+    author: str
+    kind: str
+    text: str
+    media: dict[str, Any]
+    details: dict[str, Any]
+    provider_message_id: str | None
+    status: str
+    error: str | None
+    attempts: int
+    created_at: datetime
+    sent_at: datetime | None
+    delivered_at: datetime | None
+    read_at: datetime | None
+
+
+class TemplateIn(BaseModel):
+    name: str = Field(min_length=1, max_length=512, description="Cloud API template name or Twilio ContentSid")
+    language: str = "pt_BR"
+    variables: list[str] = Field(default_factory=list)
+
+
+class MessageSend(BaseModel):
+    kind: Literal["text", "template"] = "text"
+    text: str = Field(default="", max_length=4096)
+    template: TemplateIn | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> MessageSend:
+        if self.kind == "text" and not self.text.strip():
+            raise ValueError("text is required")
+        if self.kind == "template" and self.template is None:
+            raise ValueError("template is required for kind=template")
+        return self
+
+
+def _conversation(db, conversation_id: uuid.UUID) -> Conversation:
+    conv = db.get(Conversation, conversation_id)
+    if conv is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "Conversation not found")
+    return conv
+
+
+def _public(conv: Conversation) -> dict:
+    return {**conv.model_dump(), "status": conv.status.value, "window_open": window_open(conv)}
+
+
+def _message(m: Message) -> dict:
+    media = {k: v for k, v in m.media.items() if k != "data_b64"}
+    return {
+        **m.model_dump(),
+        "media": media,
+        "direction": m.direction.value,
+        "author": m.author.value,
+        "status": m.status.value,
+    }
+
+
+@router.get("", response_model=list[ConversationPublic])
+def list_conversations(
+    db: TenantDB, limit: Annotated[int, Query(ge=1, le=200)] = 50, offset: Annotated[int, Query(ge=0)] = 0
+) -> list[dict]:
+    stmt = select(Conversation).order_by(Conversation.last_message_at.desc().nulls_last()).limit(limit).offset(offset)
+    return [_public(c) for c in db.exec(stmt).all()]
+
+
+@router.get("/{conversation_id}/messages", response_model=list[MessagePublic])
+def list_messages(conversation_id: uuid.UUID, db: TenantDB) -> list[dict]:
+    _conversation(db, conversation_id)
+    stmt = select(Message).where(Message.conversation_id == conversation_id).order_by(Message.created_at, Message.id)
+    return [_message(m) for m in db.exec(stmt).all()]
+
+
+@router.post("/{conversation_id}/messages", response_model=MessagePublic, status_code=status.HTTP_202_ACCEPTED)
+def send_message(conversation_id: uuid.UUID, body: MessageSend, db: TenantDB) -> dict:
+    conv = _conversation(db, conversation_id)
+    template = Template(**body.template.model_dump()) if body.template else None
+    try:
+        message = queue_message(
+            db, conv, kind=MessageKind(body.kind), text=body.text, template=template, author=Author.system
+        )
+    except OutsideServiceWindow as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
+    except ChannelUnavailable as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
+    db.commit()
+    return _message(message)

@@ -1,0 +1,1 @@
+"""The message pipeline: inbound (verify -> dedupe -> store -> debounce -> turn) and outbound sends."""
