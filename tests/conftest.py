@@ -21,6 +21,7 @@ os.environ.pop("DATABASE_ADMIN_URL", None)
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
 os.environ.setdefault("PUBLIC_URL", "http://testserver")
 os.environ.setdefault("LOGIN_MAX_ATTEMPTS_PER_IP", "500")  # every test client shares one address
+os.environ.setdefault("SEND_RETRY_BASE_SECONDS", "0.05")  # retries back off in tens of ms, not seconds
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,308 @@
+"""The whole pipeline on the Cloud API: webhook -> stored once -> debounced turn -> reply sent to a
+fake Graph server -> statuses back. Real service over HTTP, real worker, real PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlmodel import select
+
+from db.models import Conversation
+from db.tenancy import tenant_session
+from tests.fakes import cloud_api as meta
+from tests.fakes.servers import serve_in_thread
+
+from .conftest import wait_until, webhook_path
+
+APP_SECRET = "meta-app-secret"
+VERIFY = "verifica-123"
+REPLY = "Olá! Recebemos sua mensagem e já vamos te ajudar."
+
+
+@pytest.fixture(scope="module")
+def graph():
+    fake = meta.FakeGraph()
+    with serve_in_thread(fake.app()) as url:
+        fake.base_url = url
+        yield fake
+
+
+@pytest.fixture
+def channel(api, graph):
+    r = api.post(
+        "/api/v1/channels",
+        json={
+            "provider": "cloud_api",
+            "name": "Oficial",
+            "api_base_url": graph.base_url,
+            "credentials": {
+                "phone_number_id": graph.phone_number_id,
+                "access_token": graph.access_token,
+                "app_secret": APP_SECRET,
+                "verify_token": VERIFY,
+            },
+            "settings": {"debounce_seconds": 0.3, "auto_reply_text": REPLY},
+        },
+    )
+    assert r.status_code == 201, r.text
+    body = r.json()
+    body["path"] = webhook_path(body["webhook_url"])
+    return body
+
+
+def lead() -> str:
+    return f"55119{uuid.uuid4().int % 10**8:08d}"
+
+
+def post(api: httpx.Client, path: str, payload: dict | bytes, secret: str = APP_SECRET) -> httpx.Response:
+    body, headers = meta.signed(payload, secret)
+    return api.post(path, content=body, headers={**headers, "Authorization": ""})
+
+
+def replies_to(graph: meta.FakeGraph, phone: str) -> list[dict]:
+    return [m for m in graph.messages if m.get("to") == phone]
+
+
+def db(api, sql: str, **params):
+    with tenant_session(api.workspace_id) as s:
+        return s.execute(text(sql), params).all()
+
+
+def test_a_lead_is_answered_end_to_end_and_statuses_come_back(api, graph, channel, worker):
+    phone = lead()
+    r = post(api, channel["path"], meta.text_message("Oi, vocês abrem sábado?", from_phone=phone, name="Ana"))
+    assert r.status_code == 200 and r.json()["messages"] == 1
+
+    wait_until(lambda: replies_to(graph, phone))
+    sent = replies_to(graph, phone)
+    assert [m["text"]["body"] for m in sent] == [REPLY]
+
+    def outbound():
+        return db(
+            api,
+            "SELECT status, provider_message_id, attempts FROM message WHERE direction = 'outbound' "
+            "AND channel_id = :c",
+            c=channel["id"],
+        )
+
+    wait_until(lambda: outbound() and outbound()[0].status == "sent")
+    _, wamid, attempts = outbound()[0]
+    assert wamid.startswith("wamid.") and attempts == 1
+    inbound = db(
+        api,
+        "SELECT m.text, c.name, c.phone FROM message m JOIN conversation v ON v.id = m.conversation_id "
+        "JOIN contact c ON c.id = v.contact_id WHERE m.direction = 'inbound' AND m.channel_id = :c",
+        c=channel["id"],
+    )
+    assert inbound == [("Oi, vocês abrem sábado?", "Ana", "+" + phone)]
+
+    for st in ("delivered", "read"):
+        assert post(api, channel["path"], meta.status(wamid, st, recipient=phone)).json()["statuses"] == 1
+    assert post(api, channel["path"], meta.status(wamid, "delivered", recipient=phone)).json()["statuses"] == 0
+    row = db(
+        api,
+        "SELECT status, delivered_at IS NOT NULL, read_at IS NOT NULL FROM message WHERE provider_message_id = :w",
+        w=wamid,
+    )
+    assert row == [("read", True, True)]
+
+
+def test_handshake(api, channel):
+    ok = api.get(channel["path"], params=meta.handshake_query(VERIFY, challenge="4242"))
+    assert ok.status_code == 200 and ok.text == "4242"
+    assert api.get(channel["path"], params=meta.handshake_query("errado")).status_code == 403
+
+
+def test_wrong_or_missing_signature_stores_nothing(api, channel):
+    body = meta.encode(meta.text_message("oi", from_phone=lead()))
+    forged = api.post(channel["path"], content=body, headers={"x-hub-signature-256": "sha256=" + "0" * 64})
+    other_key = post(api, channel["path"], body, secret="outro-segredo")
+    missing = api.post(channel["path"], content=body, headers={"content-type": "application/json"})
+    assert (forged.status_code, other_key.status_code, missing.status_code) == (403, 403, 401)
+    assert "error" in forged.json()
+    assert db(api, "SELECT count(*) FROM webhook_event WHERE channel_id = :c", c=channel["id"]) == [(0,)]
+    assert db(api, "SELECT count(*) FROM message WHERE channel_id = :c", c=channel["id"]) == [(0,)]
+
+
+def test_malformed_input_is_4xx_and_touches_nothing(api, channel, make_workspace):
+    path = channel["path"]
+    assert post(api, path, b"{not json").status_code == 400
+    assert post(api, path, b'{"object": "whatsapp_business_account", "entry": 7}').status_code == 400
+    unknown = f"/webhooks/cloud-api/{uuid.uuid4()}"
+    assert post(api, unknown, meta.text_message("oi")).status_code == 404
+    assert post(api, "/webhooks/cloud-api/not-a-uuid", meta.text_message("oi")).status_code == 404
+    assert post(api, path.replace("cloud-api", "telegram"), meta.text_message("oi")).status_code == 404
+    assert post(api, path.replace("cloud-api", "zapi"), meta.text_message("oi")).status_code == 404
+    huge = post(api, path, b"{" + b" " * 1_100_000 + b"}")
+    assert huge.status_code == 413
+    assert db(api, "SELECT count(*) FROM webhook_event WHERE channel_id = :c", c=channel["id"]) == [(0,)]
+
+
+def test_the_same_event_posted_20_times_in_parallel_is_stored_and_answered_once(api, graph, channel, worker):
+    phone = lead()
+    body, headers = meta.signed(meta.text_message("Quero um orçamento", from_phone=phone), APP_SECRET)
+
+    async def flood() -> list[int]:
+        async with httpx.AsyncClient(base_url=str(api.base_url)) as client:
+            rs = await asyncio.gather(*(client.post(channel["path"], content=body, headers=headers) for _ in range(20)))
+        return [r.status_code for r in rs]
+
+    assert asyncio.run(flood()) == [200] * 20
+    assert db(api, "SELECT count(*) FROM message WHERE channel_id = :c AND direction = 'inbound'", c=channel["id"]) == [
+        (1,)
+    ]
+    assert db(api, "SELECT count(*) FROM webhook_event WHERE channel_id = :c", c=channel["id"]) == [(20,)]
+    wait_until(lambda: replies_to(graph, phone))
+    time.sleep(1.0)  # any second reply would have been sent by now
+    assert len(replies_to(graph, phone)) == 1
+    assert db(
+        api,
+        "SELECT count(*) FROM conversation_turn t JOIN conversation c ON c.id = t.conversation_id "
+        "WHERE c.channel_id = :c",
+        c=channel["id"],
+    ) == [(1,)]
+
+
+def test_a_burst_within_the_debounce_window_gets_one_reply(api, graph, channel, worker):
+    phone = lead()
+    for words in ("Oi", "tudo bem?", "quanto custa a consulta?"):
+        assert post(api, channel["path"], meta.text_message(words, from_phone=phone)).status_code == 200
+    wait_until(lambda: replies_to(graph, phone))
+    time.sleep(1.0)
+    assert len(replies_to(graph, phone)) == 1
+    outcomes = db(
+        api,
+        "SELECT t.outcome FROM conversation_turn t JOIN conversation c ON c.id = t.conversation_id "
+        "WHERE c.channel_id = :c",
+        c=channel["id"],
+    )
+    assert outcomes == [("replied",)]
+
+
+def test_a_send_that_fails_twice_is_retried_and_delivered_once(api, graph, channel, worker):
+    phone = lead()
+    graph.fail_next(2, status=500)
+    post(api, channel["path"], meta.text_message("oi", from_phone=phone))
+
+    def outbound():
+        rows = db(
+            api,
+            "SELECT status, attempts, error FROM message WHERE direction = 'outbound' AND channel_id = :c",
+            c=channel["id"],
+        )
+        return rows if rows and rows[0].status in ("sent", "failed") else None
+
+    assert wait_until(outbound)[0] == ("sent", 3, None)
+    assert len(replies_to(graph, phone)) == 1  # the two refused attempts were not accepted by the provider
+
+
+def test_a_final_failure_is_visible_on_the_message_and_the_channel(api, graph, channel, worker):
+    graph.fail_next(1, status=400, code=131026, message="Message undeliverable")
+    post(api, channel["path"], meta.text_message("oi", from_phone=lead()))
+
+    def outbound():
+        rows = db(
+            api,
+            "SELECT status, attempts, error FROM message WHERE direction = 'outbound' AND channel_id = :c",
+            c=channel["id"],
+        )
+        return rows if rows and rows[0].status in ("sent", "failed") else None
+
+    status, attempts, error = wait_until(outbound)[0]
+    assert status == "failed" and attempts == 1 and "131026" in error  # a 400 is not retried
+    shown = api.get(f"/api/v1/channels/{channel['id']}").json()
+    assert "131026" in shown["last_error"]
+
+
+def test_outside_the_24_hour_window_only_templates_go_out(api, graph, channel, worker):
+    phone = lead()
+    old = int(time.time()) - 25 * 3600
+    post(api, channel["path"], meta.text_message("oi, ainda tem?", from_phone=phone, timestamp=old))
+    outcome = wait_until(
+        lambda: db(
+            api,
+            "SELECT t.outcome FROM conversation_turn t JOIN conversation c ON c.id = t.conversation_id "
+            "WHERE c.channel_id = :c",
+            c=channel["id"],
+        )
+    )
+    assert outcome == [("skipped: outside the 24-hour window",)]
+    (conversation_id,) = db(api, "SELECT id FROM conversation WHERE channel_id = :c", c=channel["id"])[0]
+
+    conv = api.get("/api/v1/conversations").json()
+    assert [c["window_open"] for c in conv if c["id"] == str(conversation_id)] == [False]
+    refused = api.post(f"/api/v1/conversations/{conversation_id}/messages", json={"text": "Oi! Ainda temos."})
+    assert refused.status_code == 409 and "24-hour" in refused.json()["detail"]
+
+    ok = api.post(
+        f"/api/v1/conversations/{conversation_id}/messages",
+        json={"kind": "template", "template": {"name": "retomar_contato", "variables": ["Ana"]}},
+    )
+    assert ok.status_code == 202, ok.text
+    wait_until(lambda: replies_to(graph, phone))
+    (sent,) = replies_to(graph, phone)
+    assert sent["type"] == "template" and sent["template"]["name"] == "retomar_contato"
+    assert sent["template"]["components"][0]["parameters"] == [{"type": "text", "text": "Ana"}]
+
+
+def test_inside_the_window_a_seller_can_send_free_text(api, graph, channel, worker):
+    phone = lead()
+    channel_id = channel["id"]
+    api.patch(f"/api/v1/channels/{channel_id}", json={"settings": {"auto_reply_text": ""}})
+    from runtime.api.routes.webhooks import forget_channel
+
+    forget_channel(uuid.UUID(channel_id))
+    post(api, channel["path"], meta.text_message("oi", from_phone=phone))
+    conv_id = wait_until(lambda: db(api, "SELECT id FROM conversation WHERE channel_id = :c", c=channel_id))[0][0]
+    r = api.post(f"/api/v1/conversations/{conv_id}/messages", json={"text": "Olá, aqui é a Júlia!"})
+    assert r.status_code == 202
+    wait_until(lambda: replies_to(graph, phone))
+    assert [m["text"]["body"] for m in replies_to(graph, phone)] == ["Olá, aqui é a Júlia!"]
+    messages = api.get(f"/api/v1/conversations/{conv_id}/messages").json()
+    assert [m["direction"] for m in messages] == ["inbound", "outbound"]
+
+
+def test_media_and_statuses_for_unknown_messages(api, channel):
+    media_id = "1234567890"
+    r = post(
+        api,
+        channel["path"],
+        meta.media_message("audio", media_id, "audio/ogg; codecs=opus", voice=True, from_phone=lead()),
+    )
+    assert r.status_code == 200
+    row = db(
+        api, "SELECT kind, media->>'id', (media->>'voice')::bool FROM message WHERE channel_id = :c", c=channel["id"]
+    )
+    assert row == [("audio", media_id, True)]
+    r = post(api, channel["path"], meta.status("wamid.nao-existe", "delivered"))
+    assert r.status_code == 200 and r.json()["statuses"] == 0
+
+
+def test_a_send_job_delivered_twice_sends_once(api, graph, channel):
+    """Exactly-once effect: runs of the same send job race (a redelivery, and the module's worker
+    may pick it up too); one of them claims the message, the provider gets it once."""
+    from runtime.pipeline.outbound import queue_message, send_queued
+
+    phone = lead()
+    post(api, channel["path"], meta.text_message("oi", from_phone=phone))
+    wait_until(lambda: replies_to(graph, phone))  # the auto-reply (when a worker runs) is out of the way
+    with tenant_session(api.workspace_id) as s:
+        conv = s.exec(select(Conversation).where(Conversation.channel_id == uuid.UUID(channel["id"]))).one()
+        message_id = queue_message(s, conv, text="Só uma vez").id
+        s.commit()
+
+    async def twice():
+        return await asyncio.gather(
+            send_queued(api.workspace_id, message_id), send_queued(api.workspace_id, message_id)
+        )
+
+    results = asyncio.run(twice())
+    assert results.count("sent") <= 1 and set(results) <= {"sent", None}
+    wait_until(lambda: [m for m in replies_to(graph, phone) if m["text"]["body"] == "Só uma vez"])
+    time.sleep(0.5)
+    assert [m["text"]["body"] for m in replies_to(graph, phone)] == [REPLY, "Só uma vez"]
