@@ -59,7 +59,12 @@ def _setup(base_url: str) -> BenchChannel:
 
 
 def _teardown(ch: BenchChannel) -> None:
+    """Remove the bench workspace (its rows cascade) and the turn jobs it queued."""
     with tenant_session(ch.workspace_id) as s:
+        s.execute(
+            text("DELETE FROM pgqueuer WHERE convert_from(payload, 'UTF8')::jsonb->>'workspace_id' = :ws"),
+            {"ws": str(ch.workspace_id)},
+        )
         s.execute(text("DELETE FROM workspace WHERE id = :id"), {"id": ch.workspace_id})
         s.commit()
 

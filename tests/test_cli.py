@@ -104,3 +104,20 @@ def test_serve_answers_on_the_given_port_and_stops_on_sigint(pg):
     finally:
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=20) == 0
+
+
+def test_bench_ingest_runs_and_accounts_for_every_message(cli):
+    """The benchmark itself (figures in the README come from a bigger run of it)."""
+    import json
+
+    r = cli("bench", "ingest", "-n", "300", "--concurrency", "16", "--workers", "1")
+    assert r.returncode == 0, r.stderr[-2000:]
+    result = json.loads(r.stdout[r.stdout.index("{") :])
+    assert result["posted"] == 300 and result["unique_messages"] == 240
+    assert (result["stored"], result["lost"], result["duplicated"], result["http_errors"]) == (240, 0, 0, 0)
+    assert result["turn_jobs_queued"] == 240
+
+
+def test_bench_rejects_bad_arguments(cli):
+    r = cli("bench", "ingest", "--duplicates", "1.5")
+    assert r.returncode == 1 and "duplicates" in r.stderr
