@@ -81,7 +81,6 @@ import httpx
 
 from db.models import Provider
 from runtime.contacts import ContactError, normalize_phone
-from runtime.security import constant_time_equals
 
 from .base import (
     ChannelConfig,
@@ -102,9 +101,7 @@ from .base import (
     WebhookRequest,
 )
 from .http import from_epoch, send_request
-
-SECRET_QUERY_PARAM = "secret"  # noqa: S105 - a parameter name, not a secret
-SECRET_HEADER = "x-webhook-secret"  # noqa: S105 - lower-cased like WebhookRequest.headers
+from .shared_secret import SECRET_HEADER, SECRET_QUERY_PARAM, check_shared_secret
 
 _UPSERT = "messages.upsert"
 _UPDATE = "messages.update"
@@ -183,14 +180,9 @@ class EvolutionAdapter:
 
     def verify(self, request: WebhookRequest) -> None:
         query = request.query.get(SECRET_QUERY_PARAM)
-        provided = [v for v in (request.headers.get(SECRET_HEADER), query, _strip_event_suffix(query)) if v]
-        if not provided:
-            raise WebhookRejected(401, "Missing webhook secret (?secret=... or X-Webhook-Secret header).")
-        expected = self._webhook_secret
-        # Compare every candidate (no short-circuit); an unset secret never matches anything.
-        matches = [constant_time_equals(v, expected or "\x00unset") for v in provided]
-        if not expected or not any(matches):
-            raise WebhookRejected(403, "Invalid webhook secret.")
+        check_shared_secret(
+            (request.headers.get(SECRET_HEADER), query, _strip_event_suffix(query)), self._webhook_secret
+        )
 
     def parse(self, request: WebhookRequest) -> ParsedEvent:
         try:

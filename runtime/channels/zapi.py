@@ -46,7 +46,6 @@ import httpx
 
 from db.models import Provider
 from runtime.contacts import ContactError, normalize_phone
-from runtime.security import constant_time_equals
 
 from .base import (
     ChannelConfig,
@@ -67,12 +66,11 @@ from .base import (
     WebhookRequest,
 )
 from .http import fetch_media, from_epoch, send_request
+from .shared_secret import SECRET_HEADER, SECRET_QUERY_PARAM, check_shared_secret
 
 log = logging.getLogger(__name__)
 
 # Where the per-channel webhook secret travels (names, not secrets).
-SECRET_QUERY_PARAM = "secret"  # noqa: S105
-SECRET_HEADER = "x-webhook-secret"  # noqa: S105
 
 # MessageStatusCallback.status -> ours. READ_BY_ME (we read *their* message) is deliberately absent.
 _STATUSES = {
@@ -126,14 +124,10 @@ class ZapiAdapter:
         raise WebhookRejected(405, "Z-API does not verify webhooks with GET; it only POSTs events.")
 
     def verify(self, request: WebhookRequest) -> None:
-        expected = self.config.credentials.get("webhook_secret") or ""
-        offered = [v for v in (request.query.get(SECRET_QUERY_PARAM), request.headers.get(SECRET_HEADER)) if v]
-        if not offered:
-            raise WebhookRejected(401, "missing webhook secret (?secret=... or X-Webhook-Secret)")
-        # Compare every offered value so timing does not depend on which one matched.
-        matches = [constant_time_equals(v, expected) for v in offered]
-        if not expected or not any(matches):
-            raise WebhookRejected(403, "invalid webhook secret")
+        check_shared_secret(
+            (request.query.get(SECRET_QUERY_PARAM), request.headers.get(SECRET_HEADER)),
+            self.config.credentials.get("webhook_secret"),
+        )
 
     def parse(self, request: WebhookRequest) -> ParsedEvent:
         try:
