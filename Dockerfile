@@ -11,6 +11,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PORT=8080 \
     PATH=/app/.venv/bin:$PATH
 
+# OCR (tesseract with Portuguese data) for images in the knowledge base and in conversations.
+RUN apt-get update && apt-get install -y --no-install-recommends tesseract-ocr tesseract-ocr-por \
+    && rm -rf /var/lib/apt/lists/*
+
 WORKDIR /app
 COPY requirements.txt constraints.txt ./
 RUN python -m venv /app/.venv && pip install --no-cache-dir -r requirements.txt -c constraints.txt

@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 export REFLEX_TELEMETRY_ENABLED := false
 export REFLEX_USE_NPM := 1
 
-.PHONY: run test lint format install install-dev chromium clean
+.PHONY: run test lint format install install-dev system-deps chromium clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -24,10 +24,11 @@ install-dev: $(VENV)/.installed-dev
 
 ## make run: embedded PostgreSQL (unless DATABASE_URL is set), migrations, demo workspace, app on :3000
 run: install
+	@$(MAKE) --no-print-directory system-deps OCR_OPTIONAL=1
 	$(PY) -m runtime run
 
 ## make test: ruff (format + lint) and the whole pytest suite, browser tests included
-test: install-dev chromium
+test: install-dev system-deps chromium
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest
@@ -39,6 +40,17 @@ lint: install-dev
 format: install-dev
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
+
+# OCR of images (knowledge base, media) uses Debian's tesseract with Portuguese data.
+system-deps:
+	@if command -v tesseract >/dev/null && tesseract --list-langs 2>/dev/null | grep -qx por; then exit 0; fi; \
+	if [ "$$(id -u)" = "0" ]; then \
+		echo "installing tesseract-ocr (Portuguese) with apt..."; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tesseract-ocr tesseract-ocr-por >/dev/null; \
+	else \
+		echo "tesseract with Portuguese data is missing: sudo apt-get install tesseract-ocr tesseract-ocr-por" >&2; \
+		[ "$(OCR_OPTIONAL)" = "1" ] || exit 1; \
+	fi
 
 # Browser tests drive Debian's Chromium (never a downloaded browser build).
 chromium:

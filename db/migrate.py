@@ -57,3 +57,13 @@ def grant_app_role() -> None:
         conn.execute(text(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {q}"))
         conn.execute(text(f"GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA public TO {q}"))
         conn.execute(text(f"REVOKE ALL ON alembic_version FROM {q}"))
+
+
+def head_revision() -> str | None:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def is_current() -> bool:
+    return current_revision() == head_revision()

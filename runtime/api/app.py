@@ -12,7 +12,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from runtime.config import get_settings
 
-from .routes import auth, channels, conversations, health, v1, webhooks
+from .routes import auth, channels, conversations, drive, health, knowledge, v1, webhooks
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +76,9 @@ def create_app(*, with_worker: bool = False) -> FastAPI:
     app.include_router(v1.router)
     app.include_router(channels.router)
     app.include_router(conversations.router)
+    app.include_router(knowledge.router)
+    app.include_router(drive.router)
+    app.include_router(drive.api_router)
     app.include_router(webhooks.router)
     return app
 

@@ -14,6 +14,14 @@ from db.tenancy import tenant_session
 from runtime.auth.api_keys import ApiKeyPrincipal, authenticate_api_key
 from runtime.config import get_settings
 
+try:  # authlib's client runs on httpx2 when it is installed (openai and langsmith bring it)
+    import httpx as _httpx
+    import httpx2 as _httpx2
+
+    OAUTH_NETWORK_ERRORS: tuple[type[Exception], ...] = (_httpx.HTTPError, _httpx2.HTTPError)
+except ImportError:  # pragma: no cover
+    OAUTH_NETWORK_ERRORS = (_httpx.HTTPError,)
+
 _bearer = HTTPBearer(auto_error=False, description="Workspace API key: `Authorization: Bearer pv_...`")
 
 

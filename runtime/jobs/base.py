@@ -29,7 +29,13 @@ H = TypeVar("H", bound=Handler)
 # Modules that register handlers with @job. The worker and dispatch() import them all
 # before looking a name up, so a handler exists even if nothing else imported its module.
 # Feature packages add theirs here (imported lazily: they may themselves enqueue jobs).
-JOB_MODULES: list[str] = ["runtime.jobs.builtin", "runtime.pipeline.turns", "runtime.pipeline.outbound"]
+JOB_MODULES: list[str] = [
+    "runtime.jobs.builtin",
+    "runtime.pipeline.turns",
+    "runtime.pipeline.outbound",
+    "runtime.knowledge.documents",
+    "runtime.knowledge.drive",
+]
 
 # Safe in a URL path segment (/tasks/{name}) and in a Cloud Tasks task id.
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_.\-]{0,99}$")

@@ -6,7 +6,6 @@ import logging
 from typing import Annotated
 from urllib.parse import urlencode
 
-import httpx
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
 
@@ -14,7 +13,7 @@ from runtime import audit
 from runtime.auth import accounts, ratelimit, sessions
 from runtime.config import get_settings
 
-from ..deps import client_ip, same_origin
+from ..deps import OAUTH_NETWORK_ERRORS, client_ip, same_origin
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/auth", tags=["auth"], dependencies=[Depends(same_origin)])
@@ -116,7 +115,7 @@ async def google_login(request: Request) -> RedirectResponse:
     redirect_uri = get_settings().public_url.rstrip("/") + "/auth/google/callback"
     try:
         return await _google_client(request).authorize_redirect(request, redirect_uri)
-    except httpx.HTTPError as exc:  # discovery document unreachable: Google down or no network
+    except OAUTH_NETWORK_ERRORS as exc:  # discovery document unreachable: Google down or no network
         log.warning("google sign-in unavailable: %s", type(exc).__name__)
         return _login_error("google", None)
 
@@ -132,7 +131,7 @@ async def google_callback(request: Request) -> RedirectResponse:
     except OAuthError as exc:
         log.warning("google sign-in failed: %s", exc.error)
         return _login_error("google", None)
-    except httpx.HTTPError as exc:
+    except OAUTH_NETWORK_ERRORS as exc:
         log.warning("google sign-in unavailable: %s", type(exc).__name__)
         return _login_error("google", None)
     info = token.get("userinfo") or {}

@@ -1,0 +1,1 @@
+"""Knowledge base: loaders, chunking, embeddings, hybrid search, Drive sync."""

