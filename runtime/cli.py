@@ -58,6 +58,7 @@ def _parser() -> argparse.ArgumentParser:
     ingest.add_argument("--url", default=None, help="a running service instead of starting one")
     kb = bench_sub.add_parser("knowledge", help="ingestion pages/s and hybrid search latency at scale")
     kb.add_argument("--pages", type=int, default=200, help="pages of the generated PDF (default 200)")
+    kb.add_argument("--embedder-pages", type=int, default=20, help="pages for the run with the embedder")
     kb.add_argument("--workspaces", type=int, default=100)
     kb.add_argument("--chunks-per-workspace", type=int, default=2000)
     kb.add_argument("--queries", type=int, default=300)
@@ -249,7 +250,7 @@ def _bench_knowledge(args: argparse.Namespace) -> int:
     except EmbeddingError as exc:
         embedder, result["ingest_with_embedder"] = None, f"skipped: {exc}"
     if embedder is not None:
-        result["ingest_with_embedder"] = bench.bench_ingest(args.pages, embedder=embedder)
+        result["ingest_with_embedder"] = bench.bench_ingest(args.embedder_pages, embedder=embedder)
     elif "ingest_with_embedder" not in result:
         result["ingest_with_embedder"] = "skipped: EMBEDDING_PROVIDER=none"
     if not args.skip_search:

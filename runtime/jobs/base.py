@@ -35,12 +35,31 @@ JOB_MODULES: list[str] = [
     "runtime.pipeline.outbound",
     "runtime.knowledge.documents",
     "runtime.knowledge.drive",
+    "runtime.knowledge.reembed",
 ]
 
 # Safe in a URL path segment (/tasks/{name}) and in a Cloud Tasks task id.
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_.\-]{0,99}$")
 
 _registry: dict[str, Handler] = {}
+_start_hooks: list[Callable[[], None]] = []
+
+
+def on_worker_start(hook: Callable[[], None]) -> Callable[[], None]:
+    """Run `hook()` (sync, best effort) each time a worker starts: catch-up work such as
+    re-embedding after an embedding provider change."""
+    _start_hooks.append(hook)
+    return hook
+
+
+def run_start_hooks() -> None:
+    import logging
+
+    for hook in list(_start_hooks):
+        try:
+            hook()
+        except Exception:  # a failing hook must not keep the worker from consuming jobs
+            logging.getLogger(__name__).exception("worker start hook %s failed", getattr(hook, "__name__", hook))
 
 
 class UnknownJob(LookupError):

@@ -25,7 +25,16 @@ from sqlmodel import Session
 from db.engine import app_engine, database_urls
 from runtime.config import get_settings
 
-from .base import Payload, decode_payload, dispatch, encode_payload, get_handler, load_job_modules, registered
+from .base import (
+    Payload,
+    decode_payload,
+    dispatch,
+    encode_payload,
+    get_handler,
+    load_job_modules,
+    registered,
+    run_start_hooks,
+)
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +127,7 @@ async def run_worker(
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
     load_job_modules()
+    await asyncio.to_thread(run_start_hooks)
     names = registered()
     log.info("job worker starting: %d job types, concurrency %d", len(names), concurrency)
     delay = 1.0
