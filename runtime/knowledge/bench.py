@@ -187,9 +187,10 @@ def _load_chunks(
                 INSERT INTO knowledge_chunk (workspace_id, document_id, ord, title, page, content,
                                              embedding, embedding_dim, embedding_model)
                 SELECT %s, %s, g, 'Catálogo', g / 10,
-                       (SELECT string_agg(w[1 + floor(random() * array_length(w, 1))::int], ' ')
-                        FROM generate_series(1, 90 + g % 3) AS t(i)),
-                       (SELECT array_agg(random() - 0.5 + 0 * g)::vector FROM generate_series(1, {dim})),
+                       (SELECT string_agg(w[1 + floor(random() * array_length(w, 1))::int + 0 * i], ' ')
+                        FROM generate_series(1, 90 + g %% 3) AS t(i)),
+                       (SELECT array_agg(random() - 0.5 + 0 * x)::vector
+                        FROM generate_series(1, {dim}) AS d(x) WHERE g > 0),
                        {dim}, 'bench:random:{dim}'
                 FROM generate_series(1, %s) AS g, (SELECT %s::text[] AS w) vocab
                 """,
