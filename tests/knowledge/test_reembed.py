@@ -87,7 +87,9 @@ def test_provider_outage_fails_the_document_with_a_reason(make_workspace, fake_o
     ws = make_workspace("Fora do ar").workspace_id
     fake.fail_next(10, status=503)
     with tenant_session(ws) as s:
-        doc_id = add_document(s, ws, filename="convenios.csv", data=(COMPANY / "convenios.csv").read_bytes()).document.id
+        doc_id = add_document(
+            s, ws, filename="convenios.csv", data=(COMPANY / "convenios.csv").read_bytes()
+        ).document.id
         s.commit()
     assert ingest_document(ws, doc_id) == "failed"
     with tenant_session(ws) as s:
