@@ -26,7 +26,36 @@ def app_role() -> str:
 
 def upgrade(revision: str = "head") -> None:
     command.upgrade(alembic_config(), revision)
+    if revision == "head":
+        setup_checkpointer()
     grant_app_role()
+
+
+# LangGraph's checkpoint tables (the agent's per-conversation state). The library creates and
+# migrates them itself (with CREATE INDEX CONCURRENTLY, so outside Alembic's transaction); we add
+# row-level security keyed on the thread id, which the agent writes as "<workspace_id>:<conversation_id>".
+CHECKPOINT_TABLES = ("checkpoints", "checkpoint_blobs", "checkpoint_writes")
+
+
+def setup_checkpointer() -> None:
+    import psycopg
+    from langgraph.checkpoint.postgres import PostgresSaver
+    from psycopg.rows import dict_row
+
+    conninfo = database_urls().admin.replace("postgresql+psycopg://", "postgresql://", 1)
+    with psycopg.connect(conninfo, autocommit=True, prepare_threshold=0, row_factory=dict_row) as conn:
+        PostgresSaver(conn).setup()
+        for table in CHECKPOINT_TABLES:
+            conn.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
+            exists = conn.execute(
+                "SELECT 1 FROM pg_policies WHERE tablename = %s AND policyname = 'tenant_isolation'", (table,)
+            ).fetchone()
+            if not exists:
+                conn.execute(
+                    f"CREATE POLICY tenant_isolation ON {table} "
+                    "USING (split_part(thread_id, ':', 1) = current_setting('app.workspace_id', true)) "
+                    "WITH CHECK (split_part(thread_id, ':', 1) = current_setting('app.workspace_id', true))"
+                )
 
 
 def downgrade(revision: str) -> None:

@@ -177,7 +177,8 @@ class Agent(SQLModel, table=True):
     name: str = Field(max_length=120)
     mode: AgentMode = _enum(AgentMode, AgentMode.pilot)
     persona: str = ""
-    config: dict[str, Any] = _json()
+    config: dict[str, Any] = _json()  # runtime.agent.settings.AgentSettings
+    llm_api_key_encrypted: str | None = None  # runtime.crypto; never returned
     created_at: datetime = _ts()
     updated_at: datetime = _ts()
 
@@ -240,6 +241,10 @@ class Conversation(SQLModel, table=True):
     assigned_user_id: uuid.UUID | None = Field(default=None, foreign_key="app_user.id", ondelete="SET NULL")
     last_message_at: datetime | None = _ts(nullable=True)
     last_inbound_at: datetime | None = _ts(nullable=True)
+    # A pending handoff pauses the bot here until a seller answers (or releases the conversation).
+    handoff_requested_at: datetime | None = _ts(nullable=True)
+    handoff_reason: str | None = Field(default=None, max_length=500)
+    handoff_question: str | None = None
     created_at: datetime = _ts()
 
 
@@ -294,7 +299,9 @@ class ConversationTurn(SQLModel, table=True):
     workspace_id: uuid.UUID = _workspace_fk()
     conversation_id: uuid.UUID = Field(foreign_key="conversation.id", index=True, ondelete="CASCADE")
     trigger_message_id: uuid.UUID = Field(foreign_key="message.id", unique=True, ondelete="CASCADE")
-    outcome: str = Field(default="pending", max_length=40)  # replied, no_reply, skipped: <reason>, failed
+    outcome: str = Field(default="pending", max_length=60)  # replied, suggested, no_reply, skipped: <reason>
+    route: str | None = Field(default=None, max_length=20)  # rules, learned, llm, extractive, handoff
+    details: dict[str, Any] = _json()  # intent, lead type, confidence, sources, tokens, tool calls
     created_at: datetime = _ts()
 
 
@@ -361,9 +368,53 @@ class KnowledgeBlob(SQLModel, table=True):
     data: bytes = Field(sa_type=LargeBinary, nullable=False)
 
 
+class LearnedAnswer(SQLModel, table=True):
+    """A seller's answer to a question the agent could not answer, reused for the next lead who asks
+    the same. Mirrored into the knowledge base (source_type learned) so search finds it too."""
+
+    __tablename__ = "learned_answer"
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    workspace_id: uuid.UUID = _workspace_fk()
+    agent_id: uuid.UUID | None = Field(default=None, foreign_key="agent.id", ondelete="CASCADE")
+    question: str  # as generalized for reuse
+    original_question: str = ""  # as the lead wrote it
+    answer: str
+    status: str = Field(default="approved", max_length=20)  # approved, pending, rejected
+    source_conversation_id: uuid.UUID | None = Field(default=None, foreign_key="conversation.id", ondelete="SET NULL")
+    created_by_user_id: uuid.UUID | None = Field(default=None, foreign_key="app_user.id", ondelete="SET NULL")
+    knowledge_document_id: uuid.UUID | None = Field(
+        default=None, foreign_key="knowledge_document.id", ondelete="SET NULL"
+    )
+    uses: int = Field(default=0, sa_column_kwargs={"server_default": sa_text("0")})
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+
+
+class Suggestion(SQLModel, table=True):
+    """Copilot: the agent's draft for a seller, and what the seller did with it."""
+
+    __tablename__ = "suggestion"
+    __table_args__ = (Index("ix_suggestion_conversation_created", "conversation_id", "created_at"),)
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    workspace_id: uuid.UUID = _workspace_fk()
+    conversation_id: uuid.UUID = Field(foreign_key="conversation.id", ondelete="CASCADE")
+    turn_id: uuid.UUID | None = Field(default=None, foreign_key="conversation_turn.id", ondelete="SET NULL")
+    draft: str
+    next_step: str = ""
+    details: dict[str, Any] = _json()  # intent, sources, confidence ...
+    status: str = Field(default="pending", max_length=20)  # pending, accepted, edited, rejected, superseded
+    final_text: str | None = None
+    message_id: uuid.UUID | None = Field(default=None, foreign_key="message.id", ondelete="SET NULL")
+    decided_by_user_id: uuid.UUID | None = Field(default=None, foreign_key="app_user.id", ondelete="SET NULL")
+    decided_at: datetime | None = _ts(nullable=True)
+    created_at: datetime = _ts()
+
+
 # Tables defined in raw SQL by their migration (generated tsvector, dimension-less pgvector column
 # with per-dimension HNSW indexes): not SQLModel classes, so autogenerate must leave them alone.
 RAW_SQL_TABLES = {"knowledge_chunk"}
+# Tables created and migrated by libraries (job queue, LangGraph checkpoints), not by our migrations.
+LIBRARY_TABLE_PREFIXES = ("pgqueuer", "checkpoint")
 
 
 class DriveConnection(SQLModel, table=True):

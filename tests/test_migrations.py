@@ -60,10 +60,10 @@ def test_models_match_migrations(pg):
     finally:
         engine.dispose()
     # Tables owned by libraries (job queue) are not in our metadata.
-    from db.models import RAW_SQL_TABLES
+    from db.models import LIBRARY_TABLE_PREFIXES, RAW_SQL_TABLES
 
     def elsewhere(name: str) -> bool:
-        return name.startswith("pgqueuer") or name in RAW_SQL_TABLES
+        return name.startswith(LIBRARY_TABLE_PREFIXES) or name in RAW_SQL_TABLES
 
     diff = [d for d in diff if not (d[0] == "remove_table" and elsewhere(d[1].name))]
     diff = [d for d in diff if not (d[0] == "remove_index" and elsewhere(d[1].table.name))]

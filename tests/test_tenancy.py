@@ -97,3 +97,28 @@ def test_every_table_with_workspace_id_has_rls(pg):
     assert "contact" in tenant_tables and "message" in tenant_tables
     missing = [t for t in tenant_tables if not rls.get(t)]
     assert missing == []
+
+
+def test_agent_checkpoints_are_isolated_by_thread_prefix(make_workspace):
+    """LangGraph's checkpoint tables: a workspace reads and writes only its own threads."""
+    import psycopg
+
+    from db.engine import database_urls
+
+    a, b = make_workspace("A"), make_workspace("B")
+    conninfo = database_urls().app.replace("postgresql+psycopg://", "postgresql://", 1)
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute("SELECT set_config('app.workspace_id', %s, false)", (str(a.workspace_id),))
+        conn.execute(
+            "INSERT INTO checkpoint_blobs (thread_id, checkpoint_ns, channel, version, type) "
+            "VALUES (%s, '', 'c', '1', 'empty')",
+            (f"{a.workspace_id}:conv",),
+        )
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute(
+                "INSERT INTO checkpoint_blobs (thread_id, checkpoint_ns, channel, version, type) "
+                "VALUES (%s, '', 'c', '1', 'empty')",
+                (f"{b.workspace_id}:conv",),
+            )
+        conn.execute("SELECT set_config('app.workspace_id', %s, false)", (str(b.workspace_id),))
+        assert conn.execute("SELECT count(*) FROM checkpoint_blobs").fetchone()[0] == 0

@@ -6,7 +6,7 @@ from sqlmodel import SQLModel
 
 import db.models  # noqa: F401  (registers the tables)
 from db.engine import database_urls
-from db.models import RAW_SQL_TABLES
+from db.models import LIBRARY_TABLE_PREFIXES, RAW_SQL_TABLES
 
 target_metadata = SQLModel.metadata
 
@@ -14,7 +14,7 @@ target_metadata = SQLModel.metadata
 def include_object(obj, name, type_, reflected, compare_to) -> bool:
     """Library-owned tables (pgqueuer's job queue) are not ours to autogenerate."""
     table = str(obj.table.name if type_ == "index" else name)
-    owned_elsewhere = table.startswith("pgqueuer") or table in RAW_SQL_TABLES
+    owned_elsewhere = table.startswith(LIBRARY_TABLE_PREFIXES) or table in RAW_SQL_TABLES
     return not (reflected and compare_to is None and owned_elsewhere)
 
 

@@ -1,22 +1,26 @@
 """The debounced turn: each stored lead message schedules a turn job `debounce_seconds` later; only
-the job of the burst's latest message goes on, and a UNIQUE trigger makes it reply at most once."""
+the job of the burst's latest message goes on, and a UNIQUE trigger makes it reply at most once.
+
+Three steps: claim the turn and read its context (one transaction), decide the reply (no
+transaction: the agent may call a model for seconds), apply it (one transaction)."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import uuid
 
 from sqlalchemy import text
 from sqlmodel import select
 
-from db.models import AgentMode, Channel, Contact, Conversation, ConversationStatus, Message
+from db.models import Agent, AgentMode, Author, Channel, Contact, Conversation, ConversationStatus, Message, Suggestion
 from db.tenancy import tenant_session
 from runtime.channels.service import ChannelSettings
 from runtime.jobs import job
 
-from .outbound import OutsideServiceWindow, queue_message
-from .responder import LeadMessage, TurnContext, get_responder
+from .outbound import ChannelUnavailable, OutsideServiceWindow, queue_message
+from .responder import LeadMessage, TurnContext, TurnResult, get_responder
 
 log = logging.getLogger(__name__)
 
@@ -25,8 +29,8 @@ SELECT id FROM message WHERE conversation_id = :c AND direction = 'inbound'
 ORDER BY created_at DESC, id DESC LIMIT 1
 """)
 _CLAIM_TURN = text("""
-INSERT INTO conversation_turn (id, workspace_id, conversation_id, trigger_message_id, outcome, created_at)
-VALUES (:id, :ws, :c, :m, 'pending', now())
+INSERT INTO conversation_turn (id, workspace_id, conversation_id, trigger_message_id, outcome, details, created_at)
+VALUES (:id, :ws, :c, :m, 'pending', '{}'::jsonb, now())
 ON CONFLICT (trigger_message_id) DO NOTHING
 RETURNING id
 """)
@@ -36,69 +40,142 @@ WHERE t.conversation_id = :c AND t.id <> :turn
 """)
 
 
-def run_turn(workspace_id: uuid.UUID, conversation_id: uuid.UUID, message_id: uuid.UUID) -> str:
-    """Decide and queue the reply for one burst. Returns the outcome (also stored on the turn)."""
+def effective_mode(conversation: Conversation, agent: Agent | None) -> str:
+    if conversation.mode_override is not None:
+        return conversation.mode_override.value
+    return agent.mode.value if agent is not None else AgentMode.pilot.value
+
+
+def _claim(workspace_id: uuid.UUID, conversation_id: uuid.UUID, message_id: uuid.UUID):
+    """-> (turn_id, TurnContext) to decide, (turn_id, outcome) already settled, or (None, reason)."""
     with tenant_session(workspace_id) as s:
         latest = s.execute(_LATEST_INBOUND, {"c": conversation_id}).scalar_one_or_none()
         if latest != message_id:
-            return "superseded"  # a later message of the same burst has its own, later job
+            return None, "superseded"  # a later message of the same burst has its own, later job
         turn_id = s.execute(
             _CLAIM_TURN, {"id": uuid.uuid4(), "ws": workspace_id, "c": conversation_id, "m": message_id}
         ).scalar_one_or_none()
         if turn_id is None:
-            return "duplicate"  # this job was delivered twice; the first one answered
+            return None, "duplicate"  # this job was delivered twice; the first one answered
         conversation = s.get(Conversation, conversation_id)
         channel = s.get(Channel, conversation.channel_id) if conversation.channel_id else None
         contact = s.get(Contact, conversation.contact_id)
-        outcome = _skip_reason(conversation, channel, contact)
-        if outcome is None:
-            since = s.execute(_PREVIOUS_TRIGGER_AT, {"c": conversation_id, "turn": turn_id}).scalar()
-            burst = s.exec(
-                select(Message)
-                .where(Message.conversation_id == conversation_id, Message.direction == "inbound")
-                .where(Message.created_at > since if since else True)
-                .order_by(Message.created_at, Message.id)
-            ).all()
-            ctx = TurnContext(
-                workspace_id=workspace_id,
-                conversation_id=conversation_id,
-                channel_id=channel.id,
-                contact_id=contact.id,
-                contact_name=contact.name,
-                messages=[LeadMessage(id=m.id, kind=m.kind, text=m.text) for m in burst],
-                channel_settings=ChannelSettings.from_config(channel.config),
-            )
-            replies = get_responder().respond(s, ctx)
-            try:
-                for reply in replies:
-                    queue_message(
-                        s,
-                        conversation,
-                        kind=reply.kind,
-                        text=reply.text,
-                        media=reply.media,
-                        template=reply.template,
-                        details=reply.details,
-                    )
-                outcome = "replied" if replies else "no_reply"
-            except OutsideServiceWindow:
-                outcome = "skipped: outside the 24-hour window"
-        s.execute(text("UPDATE conversation_turn SET outcome = :o WHERE id = :id"), {"o": outcome, "id": turn_id})
+        agent_id = conversation.agent_id or (channel.agent_id if channel else None)
+        agent = s.get(Agent, agent_id) if agent_id else None
+        mode = effective_mode(conversation, agent)
+        skip = _skip_reason(conversation, channel, contact, mode)
+        if skip is not None:
+            _finish(s, turn_id, skip)
+            s.commit()
+            return turn_id, skip
+        since = s.execute(_PREVIOUS_TRIGGER_AT, {"c": conversation_id, "turn": turn_id}).scalar()
+        burst = s.exec(
+            select(Message)
+            .where(Message.conversation_id == conversation_id, Message.direction == "inbound")
+            .where(Message.created_at > since if since else True)
+            .order_by(Message.created_at, Message.id)
+        ).all()
+        ctx = TurnContext(
+            workspace_id=workspace_id,
+            conversation_id=conversation_id,
+            channel_id=channel.id,
+            contact_id=contact.id,
+            contact_name=contact.name,
+            messages=[LeadMessage(id=m.id, kind=m.kind, text=m.text, details=dict(m.details)) for m in burst],
+            channel_settings=ChannelSettings.from_config(channel.config),
+            agent_id=agent.id if agent is not None and agent.mode != AgentMode.off else None,
+            mode=mode,
+        )
         s.commit()
-        log.info("turn conversation=%s outcome=%s", conversation_id, outcome)
-        return outcome
+        return turn_id, ctx
 
 
-def _skip_reason(conversation: Conversation, channel: Channel | None, contact: Contact) -> str | None:
+def _skip_reason(conversation: Conversation, channel: Channel | None, contact: Contact, mode: str) -> str | None:
     if channel is None or not channel.is_active:
         return "skipped: channel inactive"
     if conversation.status != ConversationStatus.open:
         return "skipped: conversation closed"
-    if conversation.mode_override == AgentMode.off:
+    if mode == AgentMode.off.value:
         return "skipped: bot paused in this conversation"
+    if conversation.handoff_requested_at is not None:
+        return "skipped: waiting for a human"
     if contact.opted_out_at is not None:
         return "skipped: lead opted out"
     return None
+
+
+def _finish(s, turn_id: uuid.UUID, outcome: str, route: str | None = None, details: dict | None = None) -> None:
+    s.execute(
+        text("UPDATE conversation_turn SET outcome = :o, route = :r, details = CAST(:d AS jsonb) WHERE id = :id"),
+        {"o": outcome[:60], "r": route, "d": json.dumps(details or {}, default=str), "id": turn_id},
+    )
+
+
+def _apply(workspace_id: uuid.UUID, turn_id: uuid.UUID, ctx: TurnContext, result: TurnResult) -> str:
+    with tenant_session(workspace_id) as s:
+        conversation = s.get(Conversation, ctx.conversation_id)
+        outcome = None
+        if result.apply is not None:
+            outcome = result.apply(s, conversation)
+        if outcome is None:
+            if ctx.mode == AgentMode.copilot.value and result.replies:
+                draft = "\n\n".join(r.text for r in result.replies if r.text)
+                s.add(
+                    Suggestion(
+                        workspace_id=workspace_id,
+                        conversation_id=conversation.id,
+                        turn_id=turn_id,
+                        draft=draft,
+                        next_step=result.details.get("next_step", ""),
+                        details=result.details,
+                    )
+                )
+                outcome = "suggested"
+            else:
+                try:
+                    for reply in result.replies:
+                        queue_message(
+                            s,
+                            conversation,
+                            kind=reply.kind,
+                            text=reply.text,
+                            media=reply.media,
+                            template=reply.template,
+                            details={**reply.details, **_turn_summary(result)},
+                            author=Author.agent,
+                        )
+                    outcome = "replied" if result.replies else "no_reply"
+                except OutsideServiceWindow:
+                    outcome = "skipped: outside the 24-hour window"
+                except ChannelUnavailable:
+                    outcome = "skipped: channel inactive"
+        _finish(s, turn_id, outcome, result.route, result.details)
+        s.commit()
+        return outcome
+
+
+def _turn_summary(result: TurnResult) -> dict:
+    keep = ("route", "intent", "lead_type", "confidence", "sources", "tokens")
+    return {k: result.details[k] for k in keep if k in result.details}
+
+
+def run_turn(workspace_id: uuid.UUID, conversation_id: uuid.UUID, message_id: uuid.UUID) -> str:
+    """Decide and queue the reply for one burst. Returns the outcome (also stored on the turn)."""
+    turn_id, claimed = _claim(workspace_id, conversation_id, message_id)
+    if not isinstance(claimed, TurnContext):
+        return claimed
+    ctx = claimed
+    try:
+        result = get_responder(ctx).decide(ctx)
+    except Exception:
+        log.exception("turn decision crashed conversation=%s", conversation_id)
+        with tenant_session(workspace_id) as s:
+            _finish(s, turn_id, "failed: internal error")
+            s.commit()
+        return "failed: internal error"
+    outcome = _apply(workspace_id, turn_id, ctx, result)
+    log.info("turn conversation=%s outcome=%s route=%s", conversation_id, outcome, result.route)
+    return outcome
 
 
 @job("pipeline.process_turn")

@@ -1,0 +1,1 @@
+"""The sales agent: rules -> learned answers -> RAG + LLM with tools, on LangGraph."""

@@ -1,0 +1,430 @@
+"""The agent's chat model: building it from an agent's ``LLMSettings`` and calling it reliably.
+
+``build_chat_model(llm, api_key)`` returns a LangChain chat model, or None for provider ``none``
+(the agent then answers with fixed flows and the knowledge base only):
+
+* ``gemini``: ``ChatGoogleGenerativeAI`` (Gemini Developer API, never Vertex AI). ``base_url``
+  points it at a proxy or a local fake.
+* ``openai``: ``ChatOpenAI`` against OpenAI, or any OpenAI-compatible server at ``base_url``
+  (Groq, OpenRouter, vLLM, llama.cpp, LM Studio...). Chat Completions API, never the Responses API,
+  so every compatible server works. Local servers need no key: a placeholder is sent.
+* ``ollama``: Ollama's OpenAI-compatible endpoint (``http://localhost:11434/v1`` by default)
+  through the same ``ChatOpenAI``. Not ``langchain-ollama``: that would be one more dependency for
+  what the compatible endpoint already does (chat, tool calls, token usage).
+
+The SDKs' own retries are off (``max_retries=0`` for OpenAI; ``1`` attempt for google-genai, where
+0 would mean "the SDK default"): ``invoke_with_tools`` retries, with one policy for every provider.
+
+``invoke_with_tools(model, messages, tools, timeout_seconds=..., max_retries=...)`` binds the tools,
+runs each attempt in its own daemon thread and waits at most ``timeout_seconds`` for it (the SDK
+timeout alone does not bound a connection that trickles bytes, nor a hung proxy), retries transient
+failures (our timeout, connection errors, 408/409/429/5xx) with short exponential backoff, and
+raises ``LLMUnavailable`` after the last attempt, or at once for what retrying cannot fix (401,
+403, 400, 404, an exhausted quota). The worst case is about
+``(max_retries + 1) * timeout_seconds`` plus the backoffs. A timed-out attempt's thread is
+abandoned, not killed; the SDK's own timeout (the same ``timeout_seconds``) ends it soon after.
+
+Error messages are in pt-BR (the owner sees them) and never contain the API key.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import importlib
+import logging
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Any
+
+from langchain_core.exceptions import (
+    ContextOverflowError,
+    ModelAPIError,
+    ModelAuthenticationError,
+    ModelConnectionError,
+    ModelError,
+    ModelNotFoundError,
+    ModelPermissionDeniedError,
+    ModelRateLimitError,
+    ModelTimeoutError,
+)
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage
+from pydantic import SecretStr
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_exponential
+
+from runtime.agent.settings import LLMSettings
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MODELS = {
+    "gemini": "gemini-2.5-flash",
+    "openai": "gpt-4o-mini",
+    "ollama": "llama3.1:8b",  # tool calling, and Portuguese among its supported languages
+}
+OPENAI_BASE_URL = "https://api.openai.com/v1"
+OLLAMA_BASE_URL = "http://localhost:11434/v1"
+NO_KEY = "not-needed"  # sent to servers that want no key (Ollama, llama.cpp, vLLM without --api-key)
+MAX_RETRY_AFTER_SECONDS = 8.0  # a server's Retry-After is honoured up to this
+
+
+class LLMUnavailable(Exception):
+    """The model could not answer: misconfigured, refused, or down. ``reason`` is one of
+    config, timeout, connection, rate_limit, quota, server_error, auth, bad_request, not_found,
+    unsupported, error; ``status`` the HTTP status when there was one; ``transient`` whether a
+    later try may work. The message (pt-BR) never contains the API key."""
+
+    def __init__(self, message: str, *, reason: str = "error", status: int | None = None, attempts: int = 0) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.status = status
+        self.attempts = attempts
+
+    @property
+    def transient(self) -> bool:
+        return self.reason in ("timeout", "connection", "rate_limit", "server_error")
+
+
+@dataclass(frozen=True)
+class LLMResult:
+    message: AIMessage  # with .tool_calls when the model asked for tools
+    input_tokens: int = 0
+    output_tokens: int = 0
+    attempts: int = 1
+
+    @property
+    def tool_calls(self) -> list[dict[str, Any]]:
+        return list(self.message.tool_calls)
+
+
+# ---------------------------------------------------------------------------------------------
+# Building
+# ---------------------------------------------------------------------------------------------
+def build_chat_model(llm: LLMSettings, api_key: str | None) -> BaseChatModel | None:
+    """The chat model an agent's settings describe, or None for provider "none". Raises
+    LLMUnavailable (reason "config") when it cannot work: a hosted API without a key."""
+    provider = llm.provider
+    if provider == "none":
+        return None
+    if provider not in DEFAULT_MODELS:
+        raise LLMUnavailable(f"provedor de LLM desconhecido: {provider!r}", reason="config")
+    model = llm.model.strip() or DEFAULT_MODELS[provider]
+    base_url = (llm.base_url or "").strip().rstrip("/") or None
+    key = (api_key or "").strip() or None
+
+    if provider == "gemini":
+        if key is None and base_url is None:
+            raise LLMUnavailable("o provedor gemini precisa de uma chave de API (Google AI Studio)", reason="config")
+        from langchain_google_genai import ChatGoogleGenerativeAI
+
+        return ChatGoogleGenerativeAI(
+            model=model,
+            api_key=SecretStr(key or NO_KEY),
+            base_url=base_url,
+            vertexai=False,
+            temperature=llm.temperature,
+            timeout=llm.timeout_seconds,  # sent per request as google-genai's timeout
+            max_retries=1,  # one attempt: google-genai reads 0 as "its default" (5 retries)
+        )
+
+    if provider == "openai" and key is None and base_url is None:
+        raise LLMUnavailable(
+            "o provedor openai precisa de uma chave de API (ou de base_url de um servidor compatível)",
+            reason="config",
+        )
+    from langchain_openai import ChatOpenAI
+
+    default_url = OPENAI_BASE_URL if provider == "openai" else OLLAMA_BASE_URL
+    return ChatOpenAI(
+        model=model,
+        base_url=base_url or default_url,  # explicit: OPENAI_BASE_URL in the environment is not the agent's
+        api_key=SecretStr(key or NO_KEY),
+        temperature=llm.temperature,
+        timeout=llm.timeout_seconds,
+        max_retries=0,
+        use_responses_api=False,  # Chat Completions: what every compatible server speaks
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Calling
+# ---------------------------------------------------------------------------------------------
+class _AttemptTimeout(TimeoutError):
+    """An attempt did not finish within the hard timeout."""
+
+
+def count_usage(messages: BaseMessage | Iterable[BaseMessage]) -> tuple[int, int]:
+    """(input_tokens, output_tokens) from the ``usage_metadata`` of one AI message or summed over
+    several (0 where absent; non-AI messages count 0)."""
+    items = [messages] if isinstance(messages, BaseMessage) else list(messages)
+    tokens_in = tokens_out = 0
+    for message in items:
+        usage = getattr(message, "usage_metadata", None) or {}
+        tokens_in += int(usage.get("input_tokens") or 0)
+        tokens_out += int(usage.get("output_tokens") or 0)
+    return tokens_in, tokens_out
+
+
+def invoke_with_tools(
+    model: BaseChatModel,
+    messages: Sequence[BaseMessage],
+    tools: Sequence[Any] | None = None,
+    *,
+    timeout_seconds: float,
+    max_retries: int,
+    backoff_seconds: float = 0.5,
+) -> LLMResult:
+    """One model turn: ``model`` (with ``tools`` bound, when given: LangChain tools, functions or
+    OpenAI-style schemas) answers ``messages``. Each attempt gets ``timeout_seconds``; transient
+    failures are retried ``max_retries`` times, waiting ``backoff_seconds``, doubling (at most 8x).
+    Raises LLMUnavailable. Synchronous: call it from a worker thread."""
+    secrets = _secrets_of(model)
+    label = _label(model)
+    try:
+        runnable: Any = model.bind_tools(list(tools)) if tools else model
+    except NotImplementedError as exc:
+        raise LLMUnavailable(f"{label}: este modelo não aceita ferramentas", reason="unsupported") from exc
+    prompt = list(messages)
+    attempts = max(1, int(max_retries) + 1)
+    timeout = float(timeout_seconds)
+
+    def attempt() -> Any:
+        return _call_with_deadline(runnable.invoke, prompt, timeout)
+
+    base = max(0.0, float(backoff_seconds))
+    backoff = wait_exponential(multiplier=base, min=base, max=base * 8)
+
+    def wait(state: RetryCallState) -> float:
+        asked = _retry_after(state.outcome.exception() if state.outcome else None)
+        seconds = backoff(state)
+        return seconds if asked is None else max(seconds, min(asked, MAX_RETRY_AFTER_SECONDS))
+
+    def before_sleep(state: RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome else None
+        log.warning(
+            "%s: attempt %d/%d failed (%s); retrying in %.2fs",
+            label,
+            state.attempt_number,
+            attempts,
+            _redact(_describe(exc, timeout)[1], secrets) if exc else "?",
+            state.next_action.sleep if state.next_action else 0.0,
+        )
+
+    retrying = Retrying(
+        stop=stop_after_attempt(attempts),
+        wait=wait,
+        retry=retry_if_exception(is_transient),
+        before_sleep=before_sleep,
+        reraise=True,
+    )
+    try:
+        result = retrying(attempt)
+    except Exception as exc:
+        made = retrying.statistics.get("attempt_number", 1)
+        raise _unavailable(exc, label=label, secrets=secrets, timeout=timeout, attempts=made) from (
+            None if _leaks(exc, secrets) else exc
+        )
+    made = retrying.statistics.get("attempt_number", 1)
+    if not isinstance(result, AIMessage):
+        raise LLMUnavailable(f"{label}: resposta inesperada ({type(result).__name__})", attempts=made)
+    tokens_in, tokens_out = count_usage(result)
+    return LLMResult(message=result, input_tokens=tokens_in, output_tokens=tokens_out, attempts=made)
+
+
+def _call_with_deadline(fn: Callable[[Any], Any], arg: Any, timeout: float) -> Any:
+    """fn(arg) in a daemon thread (with the caller's context variables: callbacks, tracing),
+    waited on for at most `timeout` seconds."""
+    future: Future[Any] = Future()
+    context = contextvars.copy_context()
+
+    def run() -> None:
+        if not future.set_running_or_notify_cancel():
+            return
+        try:
+            future.set_result(context.run(fn, arg))
+        except BaseException as exc:
+            future.set_exception(exc)
+
+    threading.Thread(target=run, name="llm-call", daemon=True).start()
+    try:
+        return future.result(timeout=timeout)
+    except TimeoutError as exc:
+        if future.done():  # the call itself raised a timeout
+            raise
+        raise _AttemptTimeout(f"no answer in {timeout:g}s") from exc
+
+
+# ---------------------------------------------------------------------------------------------
+# Error classification
+# ---------------------------------------------------------------------------------------------
+_MODEL_ERRORS: tuple[tuple[type[ModelError], str], ...] = (
+    (ContextOverflowError, "bad_request"),
+    (ModelAuthenticationError, "auth"),
+    (ModelPermissionDeniedError, "auth"),
+    (ModelNotFoundError, "not_found"),
+    (ModelRateLimitError, "rate_limit"),
+    (ModelTimeoutError, "timeout"),
+    (ModelConnectionError, "connection"),
+    (ModelAPIError, "server_error"),
+)
+
+
+def _chain(exc: BaseException | None) -> list[BaseException]:
+    seen: list[BaseException] = []
+    while exc is not None and exc not in seen and len(seen) < 10:
+        seen.append(exc)
+        exc = exc.__cause__ or exc.__context__
+    return seen
+
+
+def _transport_errors() -> tuple[type[BaseException], ...]:
+    """httpx's (and httpx2's) network errors and timeouts, and the openai SDK's connection error."""
+    classes: list[type[BaseException]] = [ConnectionError]
+    for module, name in (("httpx", "TransportError"), ("httpx2", "TransportError"), ("openai", "APIConnectionError")):
+        try:
+            cls = getattr(importlib.import_module(module), name, None)
+        except ImportError:
+            continue
+        if isinstance(cls, type):
+            classes.append(cls)
+    return tuple(classes)
+
+
+def _status(exc: BaseException) -> int | None:
+    """The HTTP status of an SDK error: openai's ``status_code``, google-genai's ``code``."""
+    for attr in ("status_code", "code"):
+        value = getattr(exc, attr, None)
+        if isinstance(value, int) and not isinstance(value, bool) and 100 <= value <= 599:
+            return value
+    return None
+
+
+def _error_body(exc: BaseException) -> dict[str, Any]:
+    body = getattr(exc, "body", None) or getattr(exc, "details", None)
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        return inner if isinstance(inner, dict) else {}
+    return {}
+
+
+def _classify(exc: BaseException | None) -> tuple[str, int | None]:
+    """(reason, HTTP status) for a failed attempt: the first HTTP status or timeout in the chain of
+    causes decides; then LangChain's error classes and transport errors."""
+    chain = _chain(exc)
+    for e in chain:
+        if isinstance(e, TimeoutError) or "Timeout" in type(e).__name__:
+            return "timeout", None
+        status = _status(e)
+        if status is None:
+            continue
+        body = _error_body(e)
+        if status == 429:
+            return ("quota" if body.get("code") == "insufficient_quota" else "rate_limit"), status
+        if status in (408, 409) or status >= 500:
+            return "server_error", status
+        if status in (401, 403) or "API_KEY_INVALID" in str(body) or "API key not valid" in str(body):
+            return "auth", status
+        return ("not_found" if status == 404 else "bad_request"), status
+    for e in chain:
+        if isinstance(e, ModelError):
+            for cls, reason in _MODEL_ERRORS:
+                if isinstance(e, cls):
+                    return reason, None
+            return ("server_error" if e.is_retryable else "bad_request"), None
+        if isinstance(e, _transport_errors()):
+            return "connection", None
+    return "error", None
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether another attempt may succeed (timeouts, connection errors, 408/409/429/5xx)."""
+    return _classify(exc)[0] in ("timeout", "connection", "rate_limit", "server_error")
+
+
+def _retry_after(exc: BaseException | None) -> float | None:
+    for e in _chain(exc):
+        headers = getattr(getattr(e, "response", None), "headers", None)
+        value = headers.get("retry-after") if hasattr(headers, "get") else None
+        if value:
+            try:
+                return max(0.0, float(value))
+            except ValueError:
+                return None
+    return None
+
+
+def _describe(exc: BaseException | None, timeout: float) -> tuple[str, str]:
+    """(reason, a short pt-BR description) of a failure."""
+    reason, status = _classify(exc)
+    if reason == "timeout":
+        return reason, f"sem resposta em {timeout:g}s"
+    if reason == "auth":
+        return reason, f"HTTP {status}: chave de API recusada ou sem acesso a este modelo (confira a chave do agente)"
+    if reason == "quota":
+        return reason, f"HTTP {status}: cota esgotada (confira o plano/créditos da conta do provedor)"
+    detail = ""
+    for e in _chain(exc):
+        message = _error_body(e).get("message") or getattr(e, "message", None)
+        if isinstance(message, str) and message:
+            detail = message
+            break
+    if not detail and exc is not None:
+        detail = f"{type(exc).__name__}: {exc}"
+    detail = " ".join(detail.split())[:300]
+    prefix = {
+        "connection": "não foi possível conectar",
+        "rate_limit": "limite de uso excedido",
+        "server_error": "erro no servidor do provedor",
+        "not_found": "modelo ou endereço não encontrado (confira o modelo e a base_url)",
+        "bad_request": "o provedor recusou o pedido",
+    }.get(reason, "falha")
+    where = f"HTTP {status} " if status else ""
+    return reason, f"{where}{prefix}: {detail}" if detail else f"{where}{prefix}"
+
+
+def _unavailable(
+    exc: BaseException, *, label: str, secrets: Sequence[str], timeout: float, attempts: int
+) -> LLMUnavailable:
+    if isinstance(exc, LLMUnavailable):
+        exc.attempts = attempts
+        return exc
+    reason, text = _describe(exc, timeout)
+    status = _classify(exc)[1]
+    if attempts > 1:
+        text += f" ({attempts} tentativas)"
+    return LLMUnavailable(
+        _redact(f"{label} indisponível: {text}", secrets), reason=reason, status=status, attempts=attempts
+    )
+
+
+def _secrets_of(model: Any) -> list[str]:
+    """The SecretStr values among the model's fields (its API key)."""
+    found: list[str] = []
+    try:
+        values = list(model) if hasattr(model, "model_fields") else []
+    except TypeError:
+        values = []
+    for _, value in values:
+        if isinstance(value, SecretStr):
+            secret = value.get_secret_value()
+            if secret and secret != NO_KEY:
+                found.append(secret)
+    return found
+
+
+def _redact(text: str, secrets: Sequence[str]) -> str:
+    for secret in secrets:
+        text = text.replace(secret, "***")
+    return text
+
+
+def _leaks(exc: BaseException, secrets: Sequence[str]) -> bool:
+    shown = " ".join(f"{e!s} {e!r}" for e in _chain(exc))
+    return any(secret in shown for secret in secrets)
+
+
+def _label(model: Any) -> str:
+    name = getattr(model, "model_name", None) or getattr(model, "model", None)
+    kind = {"ChatOpenAI": "openai", "ChatGoogleGenerativeAI": "gemini"}.get(type(model).__name__, type(model).__name__)
+    return f"LLM {kind} ({name})" if isinstance(name, str) and name else f"LLM {kind}"

@@ -1,0 +1,117 @@
+"""An agent's configuration, stored in agent.config (JSONB) and validated here. The LLM API key is
+not part of it: it lives encrypted in agent.llm_api_key_encrypted and is never returned."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+LeadType = Literal["lead", "customer", "supplier", "other"]
+
+
+class QualificationField(BaseModel):
+    """Something the agent should find out about a lead (BANT-style or the owner's own)."""
+
+    model_config = ConfigDict(extra="forbid")
+    key: str = Field(pattern=r"^[a-z][a-z0-9_]{0,39}$", description="e.g. budget, need, timing, decision_maker")
+    label: str = Field(min_length=1, max_length=80)
+    question: str = Field(default="", max_length=300, description="how the agent may ask for it")
+    required: bool = True
+
+
+class IntentRule(BaseModel):
+    """A fixed flow: when a message matches, answer with `response` (and run `action`) without the LLM."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=60)
+    match: Literal["keywords", "regex", "button"] = "keywords"
+    patterns: list[str] = Field(min_length=1, max_length=50)
+    response: str = Field(default="", max_length=2000)
+    action: Literal["reply", "handoff", "opt_out", "price_list", "business_hours"] = "reply"
+
+    @field_validator("patterns")
+    @classmethod
+    def _patterns(cls, value: list[str], info) -> list[str]:
+        cleaned = [p.strip() for p in value if p.strip()]
+        if not cleaned:
+            raise ValueError("at least one non-empty pattern")
+        if info.data.get("match") == "regex":
+            for p in cleaned:
+                try:
+                    re.compile(p)
+                except re.error as exc:
+                    raise ValueError(f"invalid regex {p!r}: {exc}") from exc
+        return cleaned
+
+
+class DayHours(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    open: str = Field(pattern=r"^\d{2}:\d{2}$")
+    close: str = Field(pattern=r"^\d{2}:\d{2}$")
+
+
+class BusinessHours(BaseModel):
+    """Weekly opening hours (0 = Monday ... 6 = Sunday) in the workspace's timezone."""
+
+    model_config = ConfigDict(extra="forbid")
+    timezone: str = "America/Sao_Paulo"
+    week: dict[int, list[DayHours]] = Field(default_factory=dict)
+    closed_dates: list[str] = Field(default_factory=list, description="YYYY-MM-DD holidays")
+
+
+class HandoffPolicy(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    min_confidence: float = Field(default=0.55, ge=0, le=1)
+    message_to_lead: str = Field(
+        default="Vou chamar uma pessoa da nossa equipe para te responder. Só um instante! 🙂", max_length=500
+    )
+    notify_seller_phone: str | None = Field(default=None, max_length=32)
+
+
+class LearnedAnswers(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    enabled: bool = True
+    require_approval: bool = False  # automatic by default
+    threshold: float = Field(default=0.6, ge=0.1, le=1.0, description="question similarity to reuse an answer")
+
+
+class LLMSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    provider: Literal["gemini", "openai", "ollama", "none"] = "gemini"
+    model: str = Field(default="", max_length=120)  # empty = the provider's default
+    base_url: str | None = Field(default=None, max_length=500)
+    temperature: float = Field(default=0.3, ge=0, le=2)
+    timeout_seconds: float = Field(default=30.0, gt=0, le=300)
+    max_retries: int = Field(default=2, ge=0, le=6)
+
+
+class Tools(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    update_lead: bool = True
+    handoff_to_human: bool = True
+    send_document: bool = True
+    schedule_meeting: bool = False
+    crm_sync: bool = False
+
+
+class AgentSettings(BaseModel):
+    """Everything an owner configures about an agent (the panel's Agentes page edits this)."""
+
+    model_config = ConfigDict(extra="forbid")
+    persona: str = Field(default="", max_length=4000)
+    company_description: str = Field(default="", max_length=8000)
+    goals: str = Field(default="", max_length=2000)
+    tone: str = Field(default="cordial, próximo e objetivo", max_length=300)
+    language: str = Field(default="pt-BR", max_length=10)
+    forbidden_topics: list[str] = Field(default_factory=list, max_length=50)
+    qualification: list[QualificationField] = Field(default_factory=list, max_length=20)
+    intents: list[IntentRule] = Field(default_factory=list, max_length=100)
+    business_hours: BusinessHours = Field(default_factory=BusinessHours)
+    handoff: HandoffPolicy = Field(default_factory=HandoffPolicy)
+    learned_answers: LearnedAnswers = Field(default_factory=LearnedAnswers)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
+    tools: Tools = Field(default_factory=Tools)
+    knowledge_collection: str | None = Field(default=None, max_length=80)
+    max_reply_chars: int = Field(default=700, ge=100, le=4096, description="WhatsApp-sized replies")
