@@ -82,7 +82,8 @@ def _closed_dates(hours: BusinessHours) -> tuple[set[date], set[tuple[int, int]]
     return exact, yearly
 
 
-def _local(hours: BusinessHours, at: datetime) -> datetime:
+def local_time(hours: BusinessHours, at: datetime) -> datetime:
+    """`at` in the hours' timezone (naive = UTC)."""
     if at.tzinfo is None:
         at = at.replace(tzinfo=UTC)
     return at.astimezone(zone(hours.timezone))
@@ -117,7 +118,7 @@ def is_open(hours: BusinessHours, at: datetime) -> bool:
     """Whether the business is open at `at` (always True when no hours are configured)."""
     if not is_configured(hours):
         return True
-    local = _local(hours, at)
+    local = local_time(hours, at)
     now = _utc(local)
     return any(_utc(s) <= now < _utc(e) for s, e in _intervals(hours, local.date() - timedelta(days=1), 2))
 
@@ -126,7 +127,7 @@ def next_opening(hours: BusinessHours, at: datetime) -> datetime | None:
     """The earliest moment >= `at` when the business is open, in the hours' timezone: `at` itself
     when open now (and always when nothing is configured); None when it never opens again within
     about a year (every day closed, or closed dates covering all of it)."""
-    local = _local(hours, at)
+    local = local_time(hours, at)
     if not is_configured(hours):
         return local
     now = _utc(local)
@@ -183,8 +184,8 @@ def describe(hours: BusinessHours) -> str:
 def describe_opening(hours: BusinessHours, opening: datetime, now: datetime) -> str:
     """When `opening` is, relative to `now`, for a lead: 'hoje às 14h', 'amanhã às 8h',
     'segunda às 8h', 'dia 26/12 às 8h'."""
-    local_now = _local(hours, now)
-    local = _local(hours, opening)
+    local_now = local_time(hours, now)
+    local = local_time(hours, opening)
     when = _fmt_time(local.hour * 60 + local.minute)
     days = (local.date() - local_now.date()).days
     if days <= 0:

@@ -358,7 +358,9 @@ def _describe(exc: BaseException | None, timeout: float) -> tuple[str, str]:
     """(reason, a short pt-BR description) of a failure."""
     reason, status = _classify(exc)
     if reason == "timeout":
-        return reason, f"sem resposta em {timeout:g}s"
+        if any(isinstance(e, _AttemptTimeout) for e in _chain(exc)):
+            return reason, f"sem resposta em {timeout:g}s"
+        return reason, "tempo esgotado esperando o provedor"
     if reason == "auth":
         return reason, f"HTTP {status}: chave de API recusada ou sem acesso a este modelo (confira a chave do agente)"
     if reason == "quota":

@@ -12,7 +12,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from runtime.config import get_settings
 
-from .routes import auth, channels, conversations, drive, health, knowledge, v1, webhooks
+from .routes import agents, auth, channels, conversations, drive, health, knowledge, v1, webhooks
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +74,7 @@ def create_app(*, with_worker: bool = False) -> FastAPI:
     app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(v1.router)
+    app.include_router(agents.router)
     app.include_router(channels.router)
     app.include_router(conversations.router)
     app.include_router(knowledge.router)

@@ -14,7 +14,7 @@ model itself, as the agent's code expects of a real model::
 One scripted item is consumed per call, in order:
 
 * an ``AIMessage`` or a ``str``: the reply (a copy: the script is never mutated). Tool calls
-  without an ``id`` get ``call_1``, ``call_2``...; ``usage_metadata`` is set when the message has
+  with ``"id": None`` get ``call_1``, ``call_2``...; ``usage_metadata`` is set when the message has
   none (words of the prompt in, words of the reply and tool arguments out);
 * a callable ``fn(messages) -> AIMessage | str``: a reply computed from what the agent sent;
 * an exception (instance or class): raised by that call (``raise_next(exc, n)`` queues some first);
@@ -72,7 +72,7 @@ def _words(text: str) -> int:
 
 class ScriptedChatModel(GenericFakeChatModel):
     replies: list[Any] = Field(default_factory=list)
-    default_reply: AIMessage | str | None = None
+    default_reply: Any = None  # AIMessage | str | None (Any: pydantic would coerce a str into an AIMessage)
     messages: Iterator[AIMessage | str] = Field(default_factory=lambda: iter(()))  # unused (the parent's script)
     calls: list[list[BaseMessage]] = Field(default_factory=list)
     bound_tools: list[Any] = Field(default_factory=list)

@@ -20,12 +20,16 @@ as OpenAI answers); ``tools`` are ``{"type": "function", "function": {"name", ..
 What it answers, in order:
 
 1. a queued failure (``fail_next(n, status, retry_after)``: OpenAI's error JSON, with a
-   ``Retry-After`` header when given); a stalled request (``stall_next(n, seconds)``) waits first;
+   ``Retry-After`` header when given);
 2. 401 ``invalid_api_key`` when ``api_key`` is set and ``Authorization: Bearer <api_key>`` is not
    sent (an empty ``api_key`` accepts any, like a local server);
 3. the next scripted reply (``script(*replies)``); else ``responder(request_json)`` when set
    (return None to fall through); else ``default_reply``; with none of them, 400 "no scripted
    reply" (not retried by clients, so an unexpected call fails fast).
+
+``stall_next(n, seconds)``: the next n requests are answered only after ``seconds`` (a client
+timeout). A stalled request takes its answer, scripted reply included, when it arrives, so the
+client's retry gets the next one.
 
 A reply is a ``str`` (text), a ``Reply``, or a dict with ``content`` and/or ``tool_calls``
 (``[{"name", "args": {...}}]``, ``"arguments"`` as a JSON string also accepted, ``"id"`` optional).
@@ -180,10 +184,11 @@ class FakeOpenAIChat:
             self.requests.append(entry)
             stall = self._stalls.pop(0) if self._stalls else None
             failure = self._failures.pop(0) if self._failures else None
-        if stall:
-            await asyncio.sleep(stall)
+        # the answer (and its scripted reply) is taken on arrival: a retry after a stall gets the next one
         response = self._answer(request, body, failure)
         entry["status"] = response.status_code
+        if stall:
+            await asyncio.sleep(stall)
         return response
 
     @staticmethod

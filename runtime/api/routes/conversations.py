@@ -11,7 +11,8 @@ from fastapi import APIRouter, Depends, HTTPException, Query, status
 from pydantic import BaseModel, Field, model_validator
 from sqlmodel import select
 
-from db.models import Author, Conversation, Message
+from db.models import Author, Conversation, Message, Suggestion
+from runtime.agent.service import AgentError, decide_suggestion, release, seller_reply, take_over
 from runtime.channels.base import MessageKind, Template
 from runtime.pipeline.outbound import ChannelUnavailable, OutsideServiceWindow, queue_message, window_open
 
@@ -24,9 +25,14 @@ class ConversationPublic(BaseModel):
     id: uuid.UUID
     contact_id: uuid.UUID
     channel_id: uuid.UUID | None
+    agent_id: uuid.UUID | None
     status: str
+    mode_override: str | None
     last_message_at: datetime | None
     last_inbound_at: datetime | None
+    handoff_requested_at: datetime | None
+    handoff_reason: str | None
+    handoff_question: str | None
     window_open: bool
 
 
@@ -76,7 +82,12 @@ def _conversation(db, conversation_id: uuid.UUID) -> Conversation:
 
 
 def _public(conv: Conversation) -> dict:
-    return {**conv.model_dump(), "status": conv.status.value, "window_open": window_open(conv)}
+    return {
+        **conv.model_dump(),
+        "status": conv.status.value,
+        "mode_override": conv.mode_override.value if conv.mode_override else None,
+        "window_open": window_open(conv),
+    }
 
 
 def _message(m: Message) -> dict:
@@ -107,15 +118,76 @@ def list_messages(conversation_id: uuid.UUID, db: TenantDB) -> list[dict]:
 
 @router.post("/{conversation_id}/messages", response_model=MessagePublic, status_code=status.HTTP_202_ACCEPTED)
 def send_message(conversation_id: uuid.UUID, body: MessageSend, db: TenantDB) -> dict:
+    """A seller's (or integration's) message to the lead. Free text answers a pending handoff: it is
+    sent, learned for the next lead who asks the same, and the bot resumes."""
     conv = _conversation(db, conversation_id)
     template = Template(**body.template.model_dump()) if body.template else None
     try:
-        message = queue_message(
-            db, conv, kind=MessageKind(body.kind), text=body.text, template=template, author=Author.system
-        )
+        if body.kind == "text":
+            message, _ = seller_reply(db, conv, body.text)
+        else:
+            message = queue_message(db, conv, kind=MessageKind.template, template=template, author=Author.seller)
     except OutsideServiceWindow as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
     except ChannelUnavailable as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
     db.commit()
     return _message(message)
+
+
+@router.post("/{conversation_id}/takeover", response_model=ConversationPublic)
+def takeover(conversation_id: uuid.UUID, db: TenantDB) -> dict:
+    """A seller takes the conversation: the bot stays silent until /release."""
+    conv = _conversation(db, conversation_id)
+    take_over(db, conv, None)
+    db.commit()
+    return _public(conv)
+
+
+@router.post("/{conversation_id}/release", response_model=ConversationPublic)
+def release_to_bot(conversation_id: uuid.UUID, db: TenantDB) -> dict:
+    conv = _conversation(db, conversation_id)
+    release(db, conv)
+    db.commit()
+    return _public(conv)
+
+
+class SuggestionPublic(BaseModel):
+    id: uuid.UUID
+    draft: str
+    next_step: str
+    details: dict[str, Any]
+    status: str
+    final_text: str | None
+    message_id: uuid.UUID | None
+    created_at: datetime
+    decided_at: datetime | None
+
+
+class SuggestionDecision(BaseModel):
+    action: Literal["accept", "edit", "reject"]
+    text: str | None = Field(default=None, max_length=4096)
+
+
+@router.get("/{conversation_id}/suggestions", response_model=list[SuggestionPublic])
+def list_suggestions(conversation_id: uuid.UUID, db: TenantDB) -> list[Suggestion]:
+    _conversation(db, conversation_id)
+    stmt = select(Suggestion).where(Suggestion.conversation_id == conversation_id).order_by(Suggestion.created_at)
+    return list(db.exec(stmt).all())
+
+
+@router.post("/{conversation_id}/suggestions/{suggestion_id}", response_model=SuggestionPublic)
+def decide(conversation_id: uuid.UUID, suggestion_id: uuid.UUID, body: SuggestionDecision, db: TenantDB) -> Suggestion:
+    """Copilot: accept (send the draft), edit (send `text`) or reject a suggestion."""
+    conv = _conversation(db, conversation_id)
+    suggestion = db.get(Suggestion, suggestion_id)
+    if suggestion is None or suggestion.conversation_id != conv.id:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "Suggestion not found")
+    try:
+        decide_suggestion(db, conv, suggestion, action=body.action, text=body.text)
+    except AgentError as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
+    except OutsideServiceWindow as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
+    db.commit()
+    return suggestion

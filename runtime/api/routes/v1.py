@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
-from sqlmodel import select
 
-from db.models import Agent, Workspace
+from db.models import Workspace
 from runtime import audit, contacts
 
 from ..deps import ApiPrincipal, TenantDB, require_api_key
-from ..schemas import AgentPublic, ContactCreate, ContactPublic, WorkspacePublic
+from ..schemas import ContactCreate, ContactPublic, WorkspacePublic
 
 router = APIRouter(prefix="/api/v1", tags=["v1"], dependencies=[Depends(require_api_key)])
 
@@ -48,8 +47,3 @@ def create_contact(body: ContactCreate, principal: ApiPrincipal, db: TenantDB):
         target_id=str(contact.id),
     )
     return contact
-
-
-@router.get("/agents", response_model=list[AgentPublic])
-def list_agents(db: TenantDB):
-    return db.exec(select(Agent).order_by(Agent.created_at)).all()

@@ -1,0 +1,166 @@
+"""The agent as the pipeline's responder: runs the turn graph, then applies its effects (lead
+qualification, opt-out, handoff, documents to send) in the turn's transaction."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import text
+from sqlmodel import Session, select
+
+from db.models import Agent, Contact, Conversation, KnowledgeBlob, KnowledgeDocument, utcnow
+from db.tenancy import tenant_session
+from runtime import crypto
+from runtime.channels.base import MessageKind, OutboundMedia
+from runtime.pipeline.responder import Reply, TurnContext, TurnResult
+
+from .graph import TurnDeps, run_graph
+from .settings import AgentSettings
+
+log = logging.getLogger(__name__)
+
+# Tests and the terminal chat may supply the chat model (a scripted one); production builds it.
+_model_factory: Callable[[Agent, AgentSettings], Any] | None = None
+
+
+def use_chat_model(factory: Callable[[Agent, AgentSettings], Any] | None) -> None:
+    """Inject how chat models are made (None: from the agent's LLM settings)."""
+    global _model_factory
+    _model_factory = factory
+
+
+def chat_model_for(agent: Agent, settings: AgentSettings) -> Any:
+    if _model_factory is not None:
+        return _model_factory(agent, settings)
+    from .llm import build_chat_model
+
+    key = crypto.decrypt(agent.llm_api_key_encrypted) if agent.llm_api_key_encrypted else None
+    return build_chat_model(settings.llm, key)
+
+
+_PLACEHOLDERS = {"audio": "[áudio]", "image": "[imagem]", "video": "[vídeo]", "document": "[documento]"}
+
+
+def burst_text(ctx: TurnContext) -> str:
+    parts = []
+    for m in ctx.messages:
+        parts.append(m.text or _PLACEHOLDERS.get(m.kind, ""))
+    return "\n".join(p for p in parts if p).strip()
+
+
+class AgentResponder:
+    def decide(self, ctx: TurnContext) -> TurnResult:
+        with tenant_session(ctx.workspace_id) as s:
+            agent = s.get(Agent, ctx.agent_id)
+            contact = s.get(Contact, ctx.contact_id)
+            settings = AgentSettings.model_validate(agent.config or {})
+            lead_fields = dict(contact.fields or {})
+            agent_name, agent_id = agent.name, agent.id
+            model = chat_model_for(agent, settings)
+        question = burst_text(ctx)
+        reply_id = next((m.details.get("reply_id") for m in reversed(ctx.messages) if m.details.get("reply_id")), None)
+        deps = TurnDeps(
+            workspace_id=ctx.workspace_id,
+            agent_id=agent_id,
+            agent_name=agent_name,
+            settings=settings,
+            contact_name=ctx.contact_name,
+            lead_fields=lead_fields,
+            now=datetime.now(UTC),
+            model=model,
+        )
+        state = run_graph(deps, ctx.conversation_id, question, reply_id)
+        effects = deps.effects
+        action = state.get("action") or ""
+        details = {
+            "route": state.get("route"),
+            "intent": state.get("intent"),
+            "action": action or None,
+            "lead_type": effects.lead_type or "lead",
+            "confidence": state.get("confidence"),
+            "sources": state.get("sources", []),
+            "tokens": state.get("tokens", {}),
+            "tool_calls": effects.calls,
+            "learned_id": state.get("learned_id"),
+            "question": question,
+        }
+        replies = [Reply(text=state.get("reply", ""))] if state.get("reply") else []
+        documents = list(effects.documents)
+        if action == "price_list":
+            documents.append("*price-list*")
+        details["next_step"] = _next_step(settings, lead_fields, effects, state)
+
+        def apply(session: Session, conversation: Conversation) -> str | None:
+            contact = session.get(Contact, ctx.contact_id)
+            if effects.lead_fields:
+                contact.fields = {**(contact.fields or {}), **effects.lead_fields}
+            if effects.stage:
+                contact.stage = effects.stage[:40]
+            if effects.score is not None:
+                contact.score = effects.score
+            if effects.lead_type:
+                contact.lead_type = effects.lead_type
+            if action == "opt_out":
+                contact.opted_out_at = utcnow()
+            session.add(contact)
+            if effects.handoff and ctx.mode == "pilot":
+                reason, asked = effects.handoff
+                conversation.handoff_requested_at = utcnow()
+                conversation.handoff_reason = reason[:500]
+                conversation.handoff_question = asked
+                session.add(conversation)
+            for name in documents:
+                doc_reply = _document_reply(session, name)
+                if doc_reply is not None:
+                    replies.append(doc_reply)
+                elif name == "*price-list*" and replies:
+                    replies[0] = Reply(text="Vou pedir para alguém da equipe te enviar nossa tabela de preços. 🙂")
+            return None  # the turn sends (pilot) or suggests (copilot) the replies
+
+        return TurnResult(replies=replies, route=state.get("route"), details=details, apply=apply)
+
+
+def _next_step(settings: AgentSettings, fields: dict, effects: Any, state: dict) -> str:
+    if effects.handoff:
+        return "Responder a pergunta do cliente: o agente não encontrou a resposta no conhecimento."
+    known = {**fields, **effects.lead_fields}
+    missing = [q for q in settings.qualification if q.required and q.key not in known]
+    if missing:
+        return f"Descobrir: {missing[0].label}" + (f" — {missing[0].question}" if missing[0].question else "")
+    if settings.qualification:
+        return "Lead qualificado: propor o próximo passo (orçamento, visita ou reunião)."
+    return "Aguardar a resposta do cliente."
+
+
+_PRICE_WORDS = ("preco", "preço", "precos", "preços", "tabela", "catalogo", "catálogo", "valores")
+
+
+def _document_reply(session: Session, name: str) -> Reply | None:
+    stmt = select(KnowledgeDocument).where(KnowledgeDocument.status == "ready")
+    if name == "*price-list*":
+        docs = [d for d in session.exec(stmt).all() if any(w in d.filename.lower() for w in _PRICE_WORDS)]
+        doc = docs[0] if docs else None
+    else:
+        doc = session.exec(stmt.where(KnowledgeDocument.filename == name)).first()
+    if doc is None:
+        return None
+    blob = session.get(KnowledgeBlob, doc.id)
+    if blob is None:
+        return None
+    media = OutboundMedia(mime_type=doc.mime_type or "application/octet-stream", data=blob.data, filename=doc.filename)
+    return Reply(kind=MessageKind.document, text=doc.title, media=media, details={"document_id": str(doc.id)})
+
+
+def conversation_agent_settings(session: Session, conversation: Conversation) -> tuple[Agent | None, AgentSettings]:
+    agent = None
+    if conversation.agent_id:
+        agent = session.get(Agent, conversation.agent_id)
+    if agent is None and conversation.channel_id:
+        agent_id = session.execute(
+            text("SELECT agent_id FROM channel WHERE id = :c"), {"c": conversation.channel_id}
+        ).scalar()
+        agent = session.get(Agent, agent_id) if agent_id else None
+    return agent, AgentSettings.model_validate(agent.config if agent else {})

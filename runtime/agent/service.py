@@ -1,0 +1,184 @@
+"""Agents and the human side of conversations: CRUD, takeover/release, a seller's reply (which
+answers a pending handoff and teaches the agent), copilot suggestions accepted/edited/rejected."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from pydantic import ValidationError
+from sqlmodel import Session
+
+from db.models import Agent, AgentMode, Author, Conversation, Message, Suggestion, utcnow
+from runtime import crypto
+from runtime.channels.base import MessageKind
+from runtime.pipeline.outbound import queue_message
+
+from . import learned
+from .responder import conversation_agent_settings
+from .settings import AgentSettings
+
+
+class AgentError(ValueError):
+    pass
+
+
+def validate_settings(config: dict[str, Any]) -> AgentSettings:
+    try:
+        return AgentSettings.model_validate(config)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise AgentError(f"{where}: {first['msg']}") from exc
+
+
+def create_agent(
+    session: Session,
+    workspace_id: uuid.UUID,
+    *,
+    name: str,
+    mode: str = "pilot",
+    settings: dict[str, Any] | None = None,
+    llm_api_key: str | None = None,
+) -> Agent:
+    name = (name or "").strip()
+    if not name or len(name) > 120:
+        raise AgentError("name is required (at most 120 characters)")
+    try:
+        agent_mode = AgentMode(mode)
+    except ValueError as exc:
+        raise AgentError("mode must be pilot, copilot or off") from exc
+    cfg = validate_settings(settings or {})
+    agent = Agent(
+        workspace_id=workspace_id,
+        name=name,
+        mode=agent_mode,
+        persona=cfg.persona,
+        config=cfg.model_dump(mode="json"),
+        llm_api_key_encrypted=crypto.encrypt(llm_api_key) if llm_api_key else None,
+    )
+    session.add(agent)
+    session.flush()
+    return agent
+
+
+def update_agent(
+    session: Session,
+    agent: Agent,
+    *,
+    name: str | None = None,
+    mode: str | None = None,
+    settings: dict[str, Any] | None = None,
+    llm_api_key: str | None = None,
+    clear_llm_api_key: bool = False,
+) -> Agent:
+    if name is not None:
+        if not name.strip() or len(name) > 120:
+            raise AgentError("name is required (at most 120 characters)")
+        agent.name = name.strip()
+    if mode is not None:
+        try:
+            agent.mode = AgentMode(mode)
+        except ValueError as exc:
+            raise AgentError("mode must be pilot, copilot or off") from exc
+    if settings is not None:
+        merged = {**(agent.config or {}), **settings}
+        cfg = validate_settings(merged)
+        agent.config, agent.persona = cfg.model_dump(mode="json"), cfg.persona
+    if clear_llm_api_key:
+        agent.llm_api_key_encrypted = None
+    elif llm_api_key:
+        agent.llm_api_key_encrypted = crypto.encrypt(llm_api_key)
+    agent.updated_at = utcnow()
+    session.add(agent)
+    session.flush()
+    return agent
+
+
+def public_agent(agent: Agent) -> dict[str, Any]:
+    cfg = AgentSettings.model_validate(agent.config or {}).model_dump(mode="json")
+    return {
+        "id": agent.id,
+        "name": agent.name,
+        "mode": agent.mode.value,
+        "settings": cfg,
+        "llm": {**cfg["llm"], "api_key_set": bool(agent.llm_api_key_encrypted)},
+        "created_at": agent.created_at,
+        "updated_at": agent.updated_at,
+    }
+
+
+# --- the human side -------------------------------------------------------------------------
+
+
+def take_over(session: Session, conversation: Conversation, user_id: uuid.UUID | None) -> None:
+    """A seller takes the conversation: the bot stays silent until release."""
+    conversation.mode_override = AgentMode.off
+    if user_id:
+        conversation.assigned_user_id = user_id
+    session.add(conversation)
+
+
+def release(session: Session, conversation: Conversation) -> None:
+    """Back to the bot (and any pending handoff is considered handled)."""
+    conversation.mode_override = None
+    conversation.handoff_requested_at = None
+    conversation.handoff_reason = None
+    conversation.handoff_question = None
+    session.add(conversation)
+
+
+def seller_reply(
+    session: Session, conversation: Conversation, text: str, *, user_id: uuid.UUID | None = None
+) -> tuple[Message, uuid.UUID | None]:
+    """Send a seller's message. If it answers a pending handoff, the answer is learned (approved
+    at once unless the agent requires approval) and the bot resumes. Returns (message, learned id)."""
+    message = queue_message(
+        session, conversation, kind=MessageKind.text, text=text, author=Author.seller, author_user_id=user_id
+    )
+    learned_id = None
+    if conversation.handoff_requested_at is not None and conversation.handoff_question:
+        _, settings = conversation_agent_settings(session, conversation)
+        if settings.learned_answers.enabled:
+            answer = learned.learn(
+                session,
+                conversation,
+                question=conversation.handoff_question,
+                answer=text,
+                seller_user_id=user_id,
+                require_approval=settings.learned_answers.require_approval,
+            )
+            learned_id = answer.id
+        conversation.handoff_requested_at = None
+        conversation.handoff_reason = None
+        conversation.handoff_question = None
+        session.add(conversation)
+    return message, learned_id
+
+
+def decide_suggestion(
+    session: Session,
+    conversation: Conversation,
+    suggestion: Suggestion,
+    *,
+    action: str,
+    text: str | None = None,
+    user_id: uuid.UUID | None = None,
+) -> Suggestion:
+    """accept (send the draft), edit (send `text`), reject (send nothing). Recorded either way."""
+    if suggestion.status != "pending":
+        raise AgentError(f"suggestion already {suggestion.status}")
+    if action not in ("accept", "edit", "reject"):
+        raise AgentError("action must be accept, edit or reject")
+    if action == "edit" and not (text or "").strip():
+        raise AgentError("edit needs the text to send")
+    suggestion.decided_by_user_id, suggestion.decided_at = user_id, utcnow()
+    if action == "reject":
+        suggestion.status = "rejected"
+    else:
+        final = suggestion.draft if action == "accept" else text.strip()
+        message, _ = seller_reply(session, conversation, final, user_id=user_id)
+        suggestion.status = "accepted" if action == "accept" else "edited"
+        suggestion.final_text, suggestion.message_id = final, message.id
+    session.add(suggestion)
+    return suggestion
