@@ -13,6 +13,7 @@ from typing import Annotated, Any, TypedDict
 
 import psycopg
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, SystemMessage, ToolMessage
+from langchain_core.runnables import RunnableConfig
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.message import add_messages
 from psycopg.rows import dict_row
@@ -122,11 +123,11 @@ class TurnDeps:
     known_files: set[str] = field(default_factory=set)
 
 
-def _deps(config: dict) -> TurnDeps:
+def _deps(config: RunnableConfig) -> TurnDeps:
     return config["configurable"]["deps"]
 
 
-def rules_node(state: TurnState, config: dict) -> TurnState:
+def rules_node(state: TurnState, config: RunnableConfig) -> TurnState:
     from .rules import match_rules
 
     d = _deps(config)
@@ -144,7 +145,7 @@ def rules_node(state: TurnState, config: dict) -> TurnState:
     }
 
 
-def learned_node(state: TurnState, config: dict) -> TurnState:
+def learned_node(state: TurnState, config: RunnableConfig) -> TurnState:
     d = _deps(config)
     policy = d.settings.learned_answers
     if not policy.enabled:
@@ -164,7 +165,7 @@ def learned_node(state: TurnState, config: dict) -> TurnState:
         }
 
 
-def retrieve_node(state: TurnState, config: dict) -> TurnState:
+def retrieve_node(state: TurnState, config: RunnableConfig) -> TurnState:
     d = _deps(config)
     try:
         embedder = get_embedder()
@@ -200,7 +201,7 @@ def extractive_answer(question: str, hits: list[SearchHit]) -> tuple[str, float]
     return f"{best} [1]", round(best_cover, 3)
 
 
-def respond_node(state: TurnState, config: dict) -> TurnState:
+def respond_node(state: TurnState, config: RunnableConfig) -> TurnState:
     from .llm import LLMUnavailable, invoke_with_tools
 
     d = _deps(config)
@@ -283,7 +284,7 @@ def _handoff(d: TurnDeps, reason: str, question: str) -> TurnState:
     }
 
 
-def guard_node(state: TurnState, config: dict) -> TurnState:
+def guard_node(state: TurnState, config: RunnableConfig) -> TurnState:
     """WhatsApp-sized: cut at a sentence boundary; remember the exchange for the next turns."""
     d = _deps(config)
     reply = state.get("reply", "")

@@ -51,7 +51,7 @@ from langchain_core.exceptions import (
 )
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
-from pydantic import SecretStr
+from pydantic import BaseModel, SecretStr
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 from runtime.agent.settings import LLMSettings
@@ -185,6 +185,8 @@ def invoke_with_tools(
         runnable: Any = model.bind_tools(list(tools)) if tools else model
     except NotImplementedError as exc:
         raise LLMUnavailable(f"{label}: este modelo não aceita ferramentas", reason="unsupported") from exc
+    except Exception as exc:  # a tool whose schema cannot be built
+        raise LLMUnavailable(f"{label}: ferramentas inválidas ({type(exc).__name__}: {exc})"[:400]) from exc
     prompt = list(messages)
     attempts = max(1, int(max_retries) + 1)
     timeout = float(timeout_seconds)
@@ -403,11 +405,7 @@ def _unavailable(
 def _secrets_of(model: Any) -> list[str]:
     """The SecretStr values among the model's fields (its API key)."""
     found: list[str] = []
-    try:
-        values = list(model) if hasattr(model, "model_fields") else []
-    except TypeError:
-        values = []
-    for _, value in values:
+    for _, value in model if isinstance(model, BaseModel) else ():
         if isinstance(value, SecretStr):
             secret = value.get_secret_value()
             if secret and secret != NO_KEY:

@@ -165,9 +165,12 @@ _OPT_OUT_PHRASES = [
     re.compile(p)
     for p in (
         r"\bnao (?:quero|desejo|gostaria de) (?:mais )?receber\b",
-        r"\b(?:para|pare|parem|parar|pode parar) de (?:me )?(?:mandar|enviar|encher|mandarem|enviarem)\b",
-        r"\bnao (?:me )?(?:mand|envi|cham|procur|incomod)\w* mais\b",
-        r"\b(?:remov|tir|exclu|apag|delet)\w* (?:o |a )?(?:meu|minha) (?:numero|contato|telefone|cadastro|celular)\b",
+        r"\b(?:para|pare|parem|parar|pode parar) de (?:me (?:mandar|enviar|encher|mandarem|enviarem)|"
+        r"(?:mandar|enviar)(?:em)? (?:mensage\w*|msg\w*|propaganda\w*|promoc\w*|spam))\b",
+        r"\bnao me (?:mand|envi|cham|procur|incomod|perturb)\w* mais\b",
+        r"\bnao (?:mande|mandem|envie|enviem) mais\b",
+        r"\b(?:remov|tir|exclu|delet)\w* (?:o |a )?(?:meu|minha) (?:numero|contato|telefone)\b(?! (?:antigo|errado))",
+        r"\b(?:remov|exclu|delet)\w* (?:o )?meu cadastro\b",
         r"\bme (?:tir|remov|exclu)\w* d(?:a|essa|esta|e sua|a sua) lista\b",
         r"\bsair d(?:a|essa|esta|e sua|a sua) lista\b",
         r"\bdescadastr\w*",
@@ -209,7 +212,6 @@ _HOURS_PHRASES = [
         r"\bhorarios? (?:que|em que) (?:\w+ ){0,2}(?:abre|abrem|fecha|fecham|funciona|funcionam)\b",
         rf"\b(?:que|q) horas? (?:\w+ ){{0,3}}{_OPEN_VERB}\b",
         rf"\b{_OPEN_VERB}(?: \w+){{0,2}} (?:que|q) horas?\b",
-        r"\bate (?:que|q) horas?\b",
         rf"\b{_OPEN_VERB} (?:(?:no|nos|na|nas|neste|nesse|este|esse|aos?|de|em|durante o) )?{_DAY}\b",
         r"\b(?:estao|esta|estara|estarao|ficam|fica|vao estar|vai estar) abertos?\b",
         rf"\babert[oa]s? (?:(?:no|nos|aos?|neste|nesse|em) )?{_DAY}\b",
@@ -218,7 +220,15 @@ _HOURS_PHRASES = [
         r"\b(?:que|quais) dias? (?:\w+ ){0,2}(?:abre|abrem|funciona|funcionam|atende|atendem)\b",
     )
 ]
-_HOURS_WHOLE = {"aberto", "abertos", "esta aberto", "estao abertos", "abre hoje", "horario de funcionamento"}
+_HOURS_WHOLE = {
+    "aberto",
+    "abertos",
+    "aberta",
+    "ate que horas",
+    "que horas abre",
+    "que horas fecha",
+    "horario de funcionamento",
+}
 
 _PRICE_PHRASES = [
     re.compile(p)
@@ -231,7 +241,7 @@ _PRICE_PHRASES = [
 ]
 # A message that ENDS asking for the prices in general ("me passa os valores"), not of one thing.
 _PRICE_TAIL = re.compile(
-    r"(?:^|\b(?:os|seus|todos os|quais os|quais sao os|quais seus|sua|a|uma|tem|manda|envia|passa)) "
+    r"\b(?:os|seus|todos os|quais os|quais sao os|quais seus|sua|a|uma|tem|manda|envia|passa) "
     r"(?:precos|valores|tabela)$|^(?:precos|valores|tabela|tabela de precos)$"
 )
 _TRAILING_FILLER = re.compile(

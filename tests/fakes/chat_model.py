@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -173,6 +173,3 @@ class ScriptedChatModel(GenericFakeChatModel):
                 "total_tokens": tokens_in + tokens_out,
             }
         return message.model_copy(update=update, deep=True)
-
-
-ReplyFn = Callable[[list[BaseMessage]], AIMessage | str]

@@ -1,0 +1,264 @@
+"""The agent end to end on real parts: Cloud API webhook -> worker -> LangGraph turn (rules, learned
+answers, retrieval, a scripted chat model with tools) -> reply sent to the fake Graph server."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+from langchain_core.messages import AIMessage
+from sqlalchemy import text
+
+from db.tenancy import tenant_session
+from runtime.agent.responder import use_chat_model
+from runtime.auth.api_keys import create_api_key
+from runtime.knowledge.documents import add_document, ingest_document
+from tests.conftest import wait_until
+from tests.fakes import cloud_api as meta
+from tests.fakes.chat_model import ScriptedChatModel
+from tests.fakes.servers import serve_in_thread
+
+COMPANY = Path(__file__).resolve().parent.parent / "data" / "company"
+APP_SECRET = "segredo-do-app"
+
+
+@pytest.fixture(scope="module")
+def graph():
+    fake = meta.FakeGraph()
+    with serve_in_thread(fake.app()) as url:
+        fake.base_url = url
+        yield fake
+
+
+@pytest.fixture(scope="module")
+def service(pg):
+    from runtime.api import create_app
+
+    with serve_in_thread(create_app()) as url:
+        yield url
+
+
+@pytest.fixture
+def model():
+    scripted = ScriptedChatModel(replies=[])
+    use_chat_model(lambda agent, settings: scripted)
+    yield scripted
+    use_chat_model(None)
+
+
+@pytest.fixture
+def shop(service, graph, make_workspace, worker):
+    """A workspace with the sample clinic's knowledge, an agent and a Cloud API channel bound to it."""
+    ws = make_workspace(f"Clínica {uuid.uuid4().hex[:4]}").workspace_id
+    for name in ("sobre-nos.md", "tabela-de-precos.xlsx"):
+        with tenant_session(ws) as s:
+            doc = add_document(s, ws, filename=name, data=(COMPANY / name).read_bytes()).document.id
+            s.commit()
+        assert ingest_document(ws, doc) == "ready"
+    key = create_api_key(ws, "t").key
+    api = httpx.Client(base_url=service, headers={"Authorization": f"Bearer {key}"}, timeout=30)
+    agent = api.post(
+        "/api/v1/agents",
+        json={
+            "name": "Sofia",
+            "mode": "pilot",
+            "llm": {"provider": "openai", "model": "scripted", "timeout_seconds": 1, "max_retries": 0},
+            "persona": "Você é a Sofia, da Clínica Sorriso Feliz.",
+            "settings": {
+                "qualification": [
+                    {"key": "need", "label": "Tratamento desejado"},
+                    {"key": "timing", "label": "Quando quer começar"},
+                ]
+            },
+        },
+    )
+    assert agent.status_code == 201, agent.text
+    channel = api.post(
+        "/api/v1/channels",
+        json={
+            "provider": "cloud_api",
+            "name": "Oficial",
+            "api_base_url": graph.base_url,
+            "agent_id": agent.json()["id"],
+            "credentials": {
+                "phone_number_id": graph.phone_number_id,
+                "access_token": graph.access_token,
+                "app_secret": APP_SECRET,
+                "verify_token": "v",
+            },
+            "settings": {"debounce_seconds": 0.2},
+        },
+    ).json()
+    api.ws = ws
+    api.agent_id = agent.json()["id"]
+    api.hook = channel["webhook_url"].removeprefix("http://testserver")
+    yield api
+    api.close()
+
+
+def lead() -> str:
+    return f"55119{uuid.uuid4().int % 10**8:08d}"
+
+
+def say(api, phone: str, words: str) -> None:
+    body, headers = meta.signed(meta.text_message(words, from_phone=phone, name="Ana Souza"), APP_SECRET)
+    assert api.post(api.hook, content=body, headers=headers).status_code == 200
+
+
+def sent_to(graph, phone: str) -> list[str]:
+    return [
+        m.get("text", {}).get("body") or m.get("document", {}).get("filename")
+        for m in graph.messages
+        if m.get("to") == phone
+    ]
+
+
+def turns(api) -> list:
+    with tenant_session(api.ws) as s:
+        return s.execute(text("SELECT outcome, route, details FROM conversation_turn ORDER BY created_at")).all()
+
+
+def contact(api, phone: str):
+    with tenant_session(api.ws) as s:
+        return s.execute(
+            text("SELECT fields, opted_out_at, lead_type FROM contact WHERE phone = :p"), {"p": "+" + phone}
+        ).one()
+
+
+def test_a_grounded_cited_qualified_reply_over_two_turns(shop, graph, model):
+    phone = lead()
+    model.add(
+        AIMessage("", tool_calls=[{"name": "update_lead", "args": {"fields": {"need": "clareamento"}}, "id": None}]),
+        "Temos estacionamento conveniado na Rua das Acácias [1]. E para quando você pensa no clareamento?",
+    )
+    say(shop, phone, "Oi! Quero fazer clareamento, vcs tem estacionamento?")
+    wait_until(lambda: sent_to(graph, phone), timeout=20)
+    assert sent_to(graph, phone) == [
+        "Temos estacionamento conveniado na Rua das Acácias [1]. E para quando você pensa no clareamento?"
+    ]
+    prompt = model.system_prompt(0)
+    assert "CONHECIMENTO" in prompt and "sobre-nos.md" in prompt and "timing" in prompt
+    ((outcome, route, details),) = turns(shop)
+    assert (outcome, route) == ("replied", "llm")
+    assert details["sources"] and details["sources"][0]["filename"] == "sobre-nos.md"
+    assert details["tokens"]["input"] > 0 and details["tool_calls"][0]["name"] == "update_lead"
+    assert contact(shop, phone).fields == {"need": "clareamento"}
+
+    model.add(
+        AIMessage(
+            "",
+            tool_calls=[
+                {
+                    "name": "update_lead",
+                    "args": {"fields": {"timing": "semana que vem"}, "stage": "qualificado", "score": 80},
+                    "id": None,
+                }
+            ],
+        ),
+        "Perfeito! Vou te passar os horários livres da semana que vem.",
+    )
+    say(shop, phone, "semana que vem")
+    wait_until(lambda: len(sent_to(graph, phone)) == 2, timeout=20)
+    assert contact(shop, phone).fields == {"need": "clareamento", "timing": "semana que vem"}
+    # The second call saw the first exchange (history checkpointed in PostgreSQL).
+    contents = " ".join(str(m.content) for m in model.calls[-2])
+    assert "Quero fazer clareamento" in contents and "Rua das Acácias" in contents
+
+
+def test_handoff_then_the_seller_answer_is_learned_for_the_next_lead(shop, graph, model):
+    first, second = lead(), lead()
+    model.add(
+        AIMessage(
+            "",
+            tool_calls=[
+                {
+                    "name": "handoff_to_human",
+                    "args": {"reason": "não sei", "question": "Vocês atendem cachorro?"},
+                    "id": None,
+                }
+            ],
+        )
+    )
+    say(shop, first, "Vocês atendem cachorro?")
+    wait_until(lambda: sent_to(graph, first), timeout=20)
+    assert "equipe" in sent_to(graph, first)[0]  # the lead is told a human will answer
+    conv = shop.get("/api/v1/conversations").json()
+    (pending,) = [c for c in conv if c["handoff_requested_at"]]
+    assert pending["handoff_question"] == "Vocês atendem cachorro?"
+
+    say(shop, first, "alô?")  # the bot stays paused while waiting for the human
+    wait_until(lambda: any("waiting for a human" in t.outcome for t in turns(shop)), timeout=20)
+    assert len(sent_to(graph, first)) == 1
+
+    r = shop.post(
+        f"/api/v1/conversations/{pending['id']}/messages", json={"text": "Não, somos uma clínica só para pessoas. 🙂"}
+    )
+    assert r.status_code == 202, r.text
+    wait_until(lambda: len(sent_to(graph, first)) == 2, timeout=20)
+    learned = shop.get("/api/v1/learned-answers").json()
+    assert [(a["question"], a["status"]) for a in learned] == [("Vocês atendem cachorro?", "approved")]
+    assert not [c for c in shop.get("/api/v1/conversations").json() if c["handoff_requested_at"]]
+
+    calls_before = len(model.calls)
+    say(shop, second, "voces atendem cachorro")
+    wait_until(lambda: sent_to(graph, second), timeout=20)
+    assert sent_to(graph, second) == ["Não, somos uma clínica só para pessoas. 🙂"]
+    assert len(model.calls) == calls_before  # no model call: answered from what the seller taught
+    assert turns(shop)[-1].route == "learned"
+
+
+def test_opt_out_stops_everything_after_one_confirmation(shop, graph, model):
+    phone = lead()
+    say(shop, phone, "parar")
+    wait_until(lambda: sent_to(graph, phone), timeout=20)
+    assert len(sent_to(graph, phone)) == 1 and contact(shop, phone).opted_out_at is not None
+    say(shop, phone, "oi de novo")
+    wait_until(lambda: any("opted out" in t.outcome for t in turns(shop)), timeout=20)
+    assert len(sent_to(graph, phone)) == 1 and model.calls == []
+
+
+def test_copilot_suggests_and_sends_nothing_until_accepted(shop, graph, model):
+    shop.patch(f"/api/v1/agents/{shop.agent_id}", json={"mode": "copilot"})
+    phone = lead()
+    model.add("A limpeza custa R$ 180,00 [1].")
+    say(shop, phone, "qnto custa a limpeza?")
+    conv_id = wait_until(lambda: [c["id"] for c in shop.get("/api/v1/conversations").json()], timeout=20)[0]
+    suggestions = wait_until(lambda: shop.get(f"/api/v1/conversations/{conv_id}/suggestions").json(), timeout=20)
+    assert suggestions[0]["draft"] == "A limpeza custa R$ 180,00 [1]." and suggestions[0]["status"] == "pending"
+    assert suggestions[0]["next_step"]
+    assert sent_to(graph, phone) == []
+    r = shop.post(f"/api/v1/conversations/{conv_id}/suggestions/{suggestions[0]['id']}", json={"action": "accept"})
+    assert r.status_code == 200 and r.json()["status"] == "accepted"
+    wait_until(lambda: sent_to(graph, phone), timeout=20)
+    assert sent_to(graph, phone) == ["A limpeza custa R$ 180,00 [1]."]
+    again = shop.post(f"/api/v1/conversations/{conv_id}/suggestions/{suggestions[0]['id']}", json={"action": "reject"})
+    assert again.status_code == 409
+
+
+def test_when_the_model_times_out_the_lead_gets_a_handoff_not_silence(shop, graph, model):
+    phone = lead()
+    model.stall_next(3.0)
+    say(shop, phone, "Vocês fazem implante?")
+    wait_until(lambda: sent_to(graph, phone), timeout=20)
+    assert "equipe" in sent_to(graph, phone)[0]
+    outcome, route, details = turns(shop)[-1]
+    assert route == "handoff"
+    conv = [c for c in shop.get("/api/v1/conversations").json() if c["handoff_requested_at"]]
+    assert conv and "indisponível" in conv[0]["handoff_reason"]
+
+
+def test_without_a_model_the_agent_answers_extractively_or_hands_off(shop, graph):
+    use_chat_model(lambda agent, settings: None)  # provider "none"
+    try:
+        phone, other = lead(), lead()
+        say(shop, phone, "tem estacionamento?")
+        wait_until(lambda: sent_to(graph, phone), timeout=20)
+        reply = sent_to(graph, phone)[0]
+        assert "estacionamento" in reply.lower() and reply.endswith("[1]")
+        say(shop, other, "vocês vendem bicicleta elétrica?")
+        wait_until(lambda: sent_to(graph, other), timeout=20)
+        assert "equipe" in sent_to(graph, other)[0]
+    finally:
+        use_chat_model(None)
