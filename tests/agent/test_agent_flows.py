@@ -243,8 +243,7 @@ def test_when_the_model_times_out_the_lead_gets_a_handoff_not_silence(shop, grap
     say(shop, phone, "Vocês fazem implante?")
     wait_until(lambda: sent_to(graph, phone), timeout=20)
     assert "equipe" in sent_to(graph, phone)[0]
-    outcome, route, details = turns(shop)[-1]
-    assert route == "handoff"
+    assert turns(shop)[-1].route == "handoff"
     conv = [c for c in shop.get("/api/v1/conversations").json() if c["handoff_requested_at"]]
     assert conv and "indisponível" in conv[0]["handoff_reason"]
 
