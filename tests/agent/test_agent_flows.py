@@ -261,3 +261,42 @@ def test_without_a_model_the_agent_answers_extractively_or_hands_off(shop, graph
         assert "equipe" in sent_to(graph, other)[0]
     finally:
         use_chat_model(None)
+
+
+def test_the_real_openai_provider_from_webhook_to_outbound_send(shop, graph):
+    """No injected model: the agent's LLM settings build a real ChatOpenAI that talks HTTP to a
+    local server speaking the chat-completions format, tool call included."""
+    from tests.fakes.openai_chat import FakeOpenAIChat, tool_call, tool_results
+
+    fake = FakeOpenAIChat()
+    with serve_in_thread(fake.app()) as url:
+        r = shop.patch(
+            f"/api/v1/agents/{shop.agent_id}",
+            json={
+                "llm": {
+                    "provider": "openai",
+                    "model": "gpt-4o-mini",
+                    "base_url": f"{url}/v1",
+                    "api_key": fake.api_key,
+                    "timeout_seconds": 10,
+                    "max_retries": 1,
+                }
+            },
+        )
+        assert r.status_code == 200 and r.json()["llm"]["api_key_set"] is True
+        assert fake.api_key not in r.text
+        fake.script(
+            tool_call("update_lead", {"fields": {"need": "limpeza"}}),
+            "A limpeza custa R$ 180,00 [1]. Quer agendar?",
+        )
+        phone = lead()
+        say(shop, phone, "quanto custa uma limpeza?")
+        wait_until(lambda: sent_to(graph, phone), timeout=30)
+    assert sent_to(graph, phone) == ["A limpeza custa R$ 180,00 [1]. Quer agendar?"]
+    first, second = fake.bodies()[:2]
+    assert first["model"] == "gpt-4o-mini" and {t["function"]["name"] for t in first["tools"]} >= {"update_lead"}
+    assert "tabela-de-precos.xlsx" in first["messages"][0]["content"]  # the knowledge went to the model
+    assert list(tool_results(second).values()) == ["ok"]  # our tool ran and its result went back
+    assert contact(shop, phone).fields == {"need": "limpeza"}
+    details = turns(shop)[-1].details
+    assert details["tokens"]["input"] > 0 and details["route"] == "llm"

@@ -623,8 +623,9 @@ def test_describe_groups_days() -> None:
 def test_status_line_and_describe_opening() -> None:
     assert H.status_line(HOURS, sp(MON, 10)) == "Agora estamos abertos!"
     assert H.status_line(HOURS, sp(MON, 6)) == "Agora estamos fechados. Abrimos hoje às 8h."
-    assert H.status_line(HOURS, sp(MON + timedelta(days=4), 19)) == "Agora estamos fechados. Abrimos sábado às 8h30."
+    assert H.status_line(HOURS, sp(MON + timedelta(days=4), 19)) == "Agora estamos fechados. Abrimos amanhã às 8h30."
+    assert H.status_line(HOURS, sp(MON + timedelta(days=5), 14)) == "Agora estamos fechados. Abrimos segunda às 8h."
     far = HOURS.model_copy(update={"closed_dates": [(MON + timedelta(days=d)).isoformat() for d in range(1, 12)]})
-    assert H.status_line(far, sp(MON, 19)) == "Agora estamos fechados. Abrimos dia 24/03 às 8h."
+    assert H.status_line(far, sp(MON, 19)) == "Agora estamos fechados. Abrimos dia 22/03 às 8h30."  # a Saturday
     never = BusinessHours(week={0: WEEKDAY}, closed_dates=[(MON + timedelta(weeks=w)).isoformat() for w in range(70)])
     assert H.status_line(never, sp(MON, 10)) == "Agora estamos fechados."
