@@ -76,6 +76,9 @@ def _parser() -> argparse.ArgumentParser:
     find.add_argument("-k", type=int, default=5)
     find.add_argument("--collection", default=None)
 
+    talk = sub.add_parser("chat", help="talk to an agent in the terminal, as a lead would")
+    talk.add_argument("--agent", required=True, help="agent id")
+
     ev = sub.add_parser("eval", help="quality evaluations")
     ev_sub = ev.add_subparsers(dest="eval_command", required=True, metavar="WHAT")
     retr = ev_sub.add_parser("retrieval", help="hit@1, hit@5 and MRR of knowledge search on a dataset")
@@ -340,7 +343,17 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
-_NEED_CURRENT_SCHEMA = {"workspace", "knowledge", "eval", "bench", "seed-demo", "worker"}
+_NEED_CURRENT_SCHEMA = {"workspace", "knowledge", "eval", "bench", "seed-demo", "worker", "chat"}
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    from runtime.agent.terminal import ChatError, chat
+
+    try:
+        chat(args.agent)
+    except ChatError as exc:
+        raise CliError(str(exc)) from exc
+    return 0
 
 
 def _require_current_schema() -> None:
@@ -363,4 +376,5 @@ _COMMANDS = {
     "bench": cmd_bench,
     "knowledge": cmd_knowledge,
     "eval": cmd_eval,
+    "chat": cmd_chat,
 }

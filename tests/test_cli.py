@@ -18,9 +18,15 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 def cli(pg):
     env = {**os.environ, "DATABASE_URL": pg.app, "DATABASE_ADMIN_URL": pg.admin, "PYTHONWARNINGS": "ignore"}
 
-    def run(*args: str) -> subprocess.CompletedProcess:
+    def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
         return subprocess.run(
-            [sys.executable, "-m", "runtime", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+            [sys.executable, "-m", "runtime", *args],
+            cwd=ROOT,
+            env=env,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
 
     return run
@@ -121,3 +127,26 @@ def test_bench_ingest_runs_and_accounts_for_every_message(cli):
 def test_bench_rejects_bad_arguments(cli):
     r = cli("bench", "ingest", "--duplicates", "1.5")
     assert r.returncode == 1 and "duplicates" in r.stderr
+
+
+def test_chat_with_an_agent_in_the_terminal(cli, make_workspace):
+    """`python -m runtime chat --agent A` with LLM provider none: rules and extractive answers."""
+    from pathlib import Path
+
+    from db.tenancy import tenant_session
+    from runtime.agent.service import create_agent
+    from runtime.knowledge.documents import add_document, ingest_document
+
+    ws = make_workspace("Terminal").workspace_id
+    md = Path(__file__).resolve().parent / "data" / "company" / "sobre-nos.md"
+    with tenant_session(ws) as s:
+        doc = add_document(s, ws, filename=md.name, data=md.read_bytes()).document.id
+        agent = create_agent(s, ws, name="Sofia", settings={"llm": {"provider": "none"}})
+        s.commit()
+    assert ingest_document(ws, doc) == "ready"
+    r = cli("chat", "--agent", str(agent.id), stdin="oi\ntem estacionamento?\n/sair\n")
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "rota=rules" in r.stdout and "intenção=greeting" in r.stdout
+    assert "rota=extractive" in r.stdout and "sobre-nos.md" in r.stdout
+    bad = cli("chat", "--agent", "nao-e-uuid")
+    assert bad.returncode == 1 and "uuid" in bad.stderr

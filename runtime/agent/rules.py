@@ -164,7 +164,10 @@ _OPT_OUT_WHOLE = {
 _OPT_OUT_PHRASES = [
     re.compile(p)
     for p in (
-        r"\bnao (?:quero|desejo|gostaria de) (?:mais )?receber\b",
+        r"\bnao (?:quero|desejo|gostaria de) (?:mais )?receber"
+        r"(?: (?:mais|essas?|esses?|suas?|seus?|nenhuma|nenhum|as|os))* "
+        r"(?:mensage\w*|msg\w*|propaganda\w*|promoc\w*|spam|nada|isso|ofertas?|anuncios?|notificac\w*|contato)\b",
+        r"\bnao (?:quero|desejo|gostaria de) (?:mais )?receber(?: (?:por favor|obrigad[oa]|mais))*$",
         r"\b(?:para|pare|parem|parar|pode parar) de (?:me (?:mandar|enviar|encher|mandarem|enviarem)|"
         r"(?:mandar|enviar)(?:em)? (?:mensage\w*|msg\w*|propaganda\w*|promoc\w*|spam))\b",
         r"\bnao me (?:mand|envi|cham|procur|incomod|perturb)\w* mais\b",

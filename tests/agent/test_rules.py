@@ -149,6 +149,8 @@ def test_greeting_response_uses_time_of_day_names_and_persona() -> None:
         "n quero mais",
         "naum quero mais",
         "nao quero mais receber mensagens",
+        "não quero mais receber",
+        "não desejo receber ofertas",
         "não quero receber essas promoções",
         "Para de me mandar mensagem!",
         "parem de enviar propaganda",
@@ -188,6 +190,10 @@ def test_opt_out(text: str) -> None:
         "troca meu número antigo pelo novo",
         "pra quando?",
         "sair com o carro",
+        "não quero receber por email, só por whatsapp",
+        "remova meu número antigo",
+        "quero entrar na lista de espera",
+        "cancelar",
     ],
 )
 def test_not_opt_out(text: str) -> None:
