@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlmodel import Session, select
 
-from db.models import Agent, Contact, Conversation, KnowledgeBlob, KnowledgeDocument, utcnow
+from db.models import Agent, Author, Contact, Conversation, KnowledgeBlob, KnowledgeDocument, utcnow
 from db.tenancy import tenant_session
 from runtime import crypto
 from runtime.channels.base import MessageKind, OutboundMedia
@@ -112,6 +112,10 @@ class AgentResponder:
                 conversation.handoff_reason = reason[:500]
                 conversation.handoff_question = asked
                 session.add(conversation)
+                if settings.handoff.notify_seller_phone:
+                    details["seller_notification"] = notify_seller(
+                        session, conversation, settings.handoff.notify_seller_phone, ctx.contact_name, asked
+                    )
             for name in documents:
                 doc_reply = _document_reply(session, name)
                 if doc_reply is not None:
@@ -121,6 +125,49 @@ class AgentResponder:
             return None  # the turn sends (pilot) or suggests (copilot) the replies
 
         return TurnResult(replies=replies, route=state.get("route"), details=details, apply=apply)
+
+
+def notify_seller(session: Session, conversation: Conversation, phone: str, lead_name: str, question: str) -> str:
+    """A WhatsApp message to the seller's own phone through the same channel. Official APIs only
+    allow it inside the seller's 24-hour window (or with a template): otherwise it is skipped and
+    the inbox flag is the notification."""
+    from runtime.contacts import ContactError, normalize_phone
+    from runtime.pipeline.outbound import ChannelUnavailable, OutsideServiceWindow, queue_message
+
+    try:
+        seller_phone = normalize_phone(phone)
+    except ContactError:
+        return "skipped: invalid seller phone"
+    seller = session.exec(select(Contact).where(Contact.phone == seller_phone)).first()
+    if seller is None:
+        seller = Contact(workspace_id=conversation.workspace_id, phone=seller_phone, name="Vendedor", lead_type="other")
+        session.add(seller)
+        session.flush()
+    thread = session.exec(
+        select(Conversation).where(
+            Conversation.contact_id == seller.id,
+            Conversation.channel_id == conversation.channel_id,
+            Conversation.status == "open",
+        )
+    ).first()
+    if thread is None:
+        thread = Conversation(
+            workspace_id=conversation.workspace_id, contact_id=seller.id, channel_id=conversation.channel_id
+        )
+        session.add(thread)
+        session.flush()
+    who = lead_name or "Um cliente"
+    try:
+        with session.begin_nested():
+            queue_message(
+                session,
+                thread,
+                text=f"🔔 {who} precisa de atendimento humano: “{question[:300]}”",
+                author=Author.system,
+            )
+    except (OutsideServiceWindow, ChannelUnavailable) as exc:
+        return f"skipped: {exc}"[:200]
+    return "sent"
 
 
 def _next_step(settings: AgentSettings, fields: dict, effects: Any, state: dict) -> str:

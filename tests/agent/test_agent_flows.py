@@ -300,3 +300,59 @@ def test_the_real_openai_provider_from_webhook_to_outbound_send(shop, graph):
     assert contact(shop, phone).fields == {"need": "limpeza"}
     details = turns(shop)[-1].details
     assert details["tokens"]["input"] > 0 and details["route"] == "llm"
+
+
+def test_handoff_notifies_the_seller_on_whatsapp_inside_the_window(shop, graph, model):
+    seller, customer = lead(), lead()
+    shop.patch(f"/api/v1/agents/{shop.agent_id}", json={"settings": {"handoff": {"notify_seller_phone": seller}}})
+    say(shop, seller, "oi")  # the seller's own number has written: the 24-hour window is open for it
+    wait_until(lambda: sent_to(graph, seller), timeout=20)
+    model.add(
+        AIMessage(
+            "",
+            tool_calls=[
+                {"name": "handoff_to_human", "args": {"reason": "?", "question": "Tem vaga hoje?"}, "id": None}
+            ],
+        )
+    )
+    say(shop, customer, "Tem vaga hoje?")
+    wait_until(lambda: len(sent_to(graph, seller)) == 2, timeout=20)
+    assert (
+        "precisa de atendimento humano" in sent_to(graph, seller)[1] and "Tem vaga hoje?" in sent_to(graph, seller)[1]
+    )
+    assert turns(shop)[-1].details["seller_notification"] == "sent"
+
+
+def test_learned_answers_can_require_the_owners_approval(shop, graph, model):
+    shop.patch(f"/api/v1/agents/{shop.agent_id}", json={"settings": {"learned_answers": {"require_approval": True}}})
+    first, second = lead(), lead()
+    model.add(
+        AIMessage(
+            "",
+            tool_calls=[
+                {"name": "handoff_to_human", "args": {"reason": "?", "question": "Aceitam cheque?"}, "id": None}
+            ],
+        )
+    )
+    say(shop, first, "Aceitam cheque?")
+    conv = wait_until(lambda: [c for c in shop.get("/api/v1/conversations").json() if c["handoff_requested_at"]], 20)
+    shop.post(f"/api/v1/conversations/{conv[0]['id']}/messages", json={"text": "Não aceitamos cheque."})
+    (pending,) = shop.get("/api/v1/learned-answers").json()
+    assert pending["status"] == "pending"
+    model.add(
+        AIMessage(
+            "",
+            tool_calls=[
+                {"name": "handoff_to_human", "args": {"reason": "?", "question": "aceitam cheque"}, "id": None}
+            ],
+        )
+    )
+    say(shop, second, "aceitam cheque")  # not approved yet: the model is asked (and hands off)
+    wait_until(lambda: sent_to(graph, second), timeout=20)
+    assert turns(shop)[-1].route == "handoff"
+    r = shop.patch(f"/api/v1/learned-answers/{pending['id']}", json={"status": "approved"})
+    assert r.status_code == 200 and r.json()["status"] == "approved"
+    third = lead()
+    say(shop, third, "Vocês aceitam cheque?")
+    wait_until(lambda: sent_to(graph, third), timeout=20)
+    assert sent_to(graph, third) == ["Não aceitamos cheque."]
