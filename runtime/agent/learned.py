@@ -22,6 +22,24 @@ def normalize_question(question: str) -> str:
     return " ".join(_PUNCT.sub(" ", plain).split())
 
 
+_GREETING = re.compile(
+    r"^\s*(?:(?:oi+|ol[aá]|opa|e\s*a[ií]|bom\s+dia|boa\s+tarde|boa\s+noite|tudo\s+bem|td\s+bem|blz|beleza)"
+    r"[\s,.!?;:-]*)+",
+    re.IGNORECASE,
+)
+_THANKS = re.compile(r"[\s,.!]*(?:obrigad[oa]|obg|valeu|vlw)[\s.!]*$", re.IGNORECASE)
+
+
+def generalize_question(question: str, contact_name: str = "") -> str:
+    """The question without what only this lead said: greetings, their name, thanks."""
+    q = _THANKS.sub("", _GREETING.sub("", question.strip()))
+    for part in (contact_name or "").split():
+        if len(part) > 2:
+            q = re.sub(rf"\b(?:aqui\s+[ée]\s+(?:[oa]\s+)?)?{re.escape(part)}\b(?:\s+aqui)?[,\s]*", "", q, flags=re.I)
+    q = q.strip(" ,;:-")
+    return (q[:1].upper() + q[1:]) if q else question.strip()
+
+
 _MATCH = text("""
 SELECT id, answer, question,
        similarity(lower(unaccent(question)), :q) AS sim

@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlmodel import Session
 
-from db.models import Agent, AgentMode, Author, Conversation, Message, Suggestion, utcnow
+from db.models import Agent, AgentMode, Author, Contact, Conversation, Message, Suggestion, utcnow
 from runtime import crypto
 from runtime.channels.base import MessageKind
 from runtime.pipeline.outbound import queue_message
@@ -140,6 +140,7 @@ def seller_reply(
     if conversation.handoff_requested_at is not None and conversation.handoff_question:
         _, settings = conversation_agent_settings(session, conversation)
         if settings.learned_answers.enabled:
+            contact = session.get(Contact, conversation.contact_id)
             answer = learned.learn(
                 session,
                 conversation,
@@ -147,6 +148,7 @@ def seller_reply(
                 answer=text,
                 seller_user_id=user_id,
                 require_approval=settings.learned_answers.require_approval,
+                generalized=learned.generalize_question(conversation.handoff_question, contact.name if contact else ""),
             )
             learned_id = answer.id
         conversation.handoff_requested_at = None
