@@ -140,6 +140,7 @@ def test_a_grounded_cited_qualified_reply_over_two_turns(shop, graph, model):
     ]
     prompt = model.system_prompt(0)
     assert "CONHECIMENTO" in prompt and "sobre-nos.md" in prompt and "timing" in prompt
+    assert "Nunca invente" in prompt and "Recuse com educação" in prompt and "idioma do cliente" in prompt
     ((outcome, route, details),) = turns(shop)
     assert (outcome, route) == ("replied", "llm")
     assert details["sources"] and details["sources"][0]["filename"] == "sobre-nos.md"
