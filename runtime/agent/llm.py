@@ -55,6 +55,8 @@ from pydantic import BaseModel, SecretStr
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 from runtime.agent.settings import LLMSettings
+from runtime.provider_errors import exception_chain as _chain
+from runtime.provider_errors import retry_after_seconds as _retry_after
 
 log = logging.getLogger(__name__)
 
@@ -272,14 +274,6 @@ _MODEL_ERRORS: tuple[tuple[type[ModelError], str], ...] = (
 )
 
 
-def _chain(exc: BaseException | None) -> list[BaseException]:
-    seen: list[BaseException] = []
-    while exc is not None and exc not in seen and len(seen) < 10:
-        seen.append(exc)
-        exc = exc.__cause__ or exc.__context__
-    return seen
-
-
 def _transport_errors() -> tuple[type[BaseException], ...]:
     """httpx's (and httpx2's) network errors and timeouts, and the openai SDK's connection error."""
     classes: list[type[BaseException]] = [ConnectionError]
@@ -342,18 +336,6 @@ def _classify(exc: BaseException | None) -> tuple[str, int | None]:
 def is_transient(exc: BaseException) -> bool:
     """Whether another attempt may succeed (timeouts, connection errors, 408/409/429/5xx)."""
     return _classify(exc)[0] in ("timeout", "connection", "rate_limit", "server_error")
-
-
-def _retry_after(exc: BaseException | None) -> float | None:
-    for e in _chain(exc):
-        headers = getattr(getattr(e, "response", None), "headers", None)
-        value = headers.get("retry-after") if hasattr(headers, "get") else None
-        if value:
-            try:
-                return max(0.0, float(value))
-            except ValueError:
-                return None
-    return None
 
 
 def _describe(exc: BaseException | None, timeout: float) -> tuple[str, str]:

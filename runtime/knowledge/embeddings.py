@@ -40,6 +40,9 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
+from runtime.provider_errors import exception_chain as _chain
+from runtime.provider_errors import retry_after_seconds as _retry_after
+
 if TYPE_CHECKING:
     from runtime.config import Settings
 
@@ -258,27 +261,6 @@ def _transport_errors() -> tuple[type[BaseException], ...]:
         if isinstance(cls, type):
             classes.append(cls)
     return tuple(classes)
-
-
-def _chain(exc: BaseException | None) -> list[BaseException]:
-    seen: list[BaseException] = []
-    while exc is not None and exc not in seen and len(seen) < 10:
-        seen.append(exc)
-        exc = exc.__cause__ or exc.__context__
-    return seen
-
-
-def _retry_after(exc: BaseException | None) -> float | None:
-    """Seconds from a Retry-After header on the failed response (429/503), when it has one."""
-    for e in _chain(exc):
-        headers = getattr(getattr(e, "response", None), "headers", None)
-        value = headers.get("retry-after") if hasattr(headers, "get") else None
-        if value:
-            try:
-                return max(0.0, float(value))
-            except ValueError:
-                return None
-    return None
 
 
 def _retryable_status(code: int | None) -> bool:
