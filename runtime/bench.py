@@ -23,6 +23,7 @@ import httpx
 from sqlalchemy import text
 
 from db.tenancy import tenant_session
+from runtime.scratch import drop_workspace, scratch_workspace
 
 
 @dataclass
@@ -34,20 +35,14 @@ class BenchChannel:
 
 
 def _setup(base_url: str) -> BenchChannel:
-    from runtime.auth.accounts import create_workspace
     from runtime.channels.service import create_channel
 
-    ws = create_workspace(
-        f"bench-{uuid.uuid4().hex[:8]}",
-        f"bench-{uuid.uuid4().hex[:8]}@example.com",
-        None,
-        google_sub=f"bench-{uuid.uuid4()}",
-    )
+    ws = scratch_workspace("bench")
     app_secret = secrets.token_hex(16)
-    with tenant_session(ws.workspace_id) as s:
+    with tenant_session(ws) as s:
         channel = create_channel(
             s,
-            ws.workspace_id,
+            ws,
             provider="cloud_api",
             name="bench",
             credentials={"phone_number_id": "100", "access_token": "x", "app_secret": app_secret, "verify_token": "v"},
@@ -55,18 +50,7 @@ def _setup(base_url: str) -> BenchChannel:
         )
         s.commit()
         channel_id = channel.id
-    return BenchChannel(ws.workspace_id, channel_id, app_secret, f"{base_url}/webhooks/cloud-api/{channel_id}")
-
-
-def _teardown(ch: BenchChannel) -> None:
-    """Remove the bench workspace (its rows cascade) and the turn jobs it queued."""
-    with tenant_session(ch.workspace_id) as s:
-        s.execute(
-            text("DELETE FROM pgqueuer WHERE convert_from(payload, 'UTF8')::jsonb->>'workspace_id' = :ws"),
-            {"ws": str(ch.workspace_id)},
-        )
-        s.execute(text("DELETE FROM workspace WHERE id = :id"), {"id": ch.workspace_id})
-        s.commit()
+    return BenchChannel(ws, channel_id, app_secret, f"{base_url}/webhooks/cloud-api/{channel_id}")
 
 
 def _payload(i: int, wamid: str) -> dict:
@@ -201,7 +185,7 @@ def bench_ingest(n: int, duplicates: float, concurrency: int, url: str | None, w
                     {"ws": str(ch.workspace_id)},
                 ).scalar()
         finally:
-            _teardown(ch)
+            drop_workspace(ch.workspace_id)
     finally:
         if proc is not None:
             proc.terminate()

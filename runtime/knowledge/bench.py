@@ -138,8 +138,9 @@ def _sample_pdf(pages: int) -> bytes:
 
 
 def bench_ingest(pages: int, embedder: object) -> dict:
+    from runtime.scratch import drop_workspace, scratch_workspace
+
     from .documents import add_document, ingest_document
-    from .evaluate import drop_workspace, scratch_workspace
 
     data = _sample_pdf(pages)
     ws = scratch_workspace()

@@ -7,9 +7,8 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import text
-
 from db.tenancy import tenant_session
+from runtime.scratch import drop_workspace, scratch_workspace
 
 from .documents import add_document, ingest_document
 from .embeddings import get_embedder
@@ -30,23 +29,6 @@ class EvalReport:
         return self.__dict__
 
 
-def scratch_workspace() -> uuid.UUID:
-    from runtime.auth.accounts import create_workspace
-
-    tag = uuid.uuid4().hex[:8]
-    return create_workspace(f"eval-{tag}", f"eval-{tag}@example.com", None, google_sub=f"eval-{tag}").workspace_id
-
-
-def drop_workspace(workspace_id: uuid.UUID) -> None:
-    with tenant_session(workspace_id) as s:
-        s.execute(
-            text("DELETE FROM pgqueuer WHERE convert_from(payload, 'UTF8')::jsonb->>'workspace_id' = :ws"),
-            {"ws": str(workspace_id)},
-        )
-        s.execute(text("DELETE FROM workspace WHERE id = :id"), {"id": workspace_id})
-        s.commit()
-
-
 def ingest_folder(workspace_id: uuid.UUID, folder: Path) -> tuple[int, list[str]]:
     """Add every file of the folder and ingest it now (no worker needed)."""
     ids, failed = [], []
@@ -63,7 +45,7 @@ def ingest_folder(workspace_id: uuid.UUID, folder: Path) -> tuple[int, list[str]
 
 def evaluate_retrieval(docs: Path, dataset: Path, k: int = 5) -> EvalReport:
     cases = [json.loads(line) for line in dataset.read_text(encoding="utf-8").splitlines() if line.strip()]
-    workspace_id = scratch_workspace()
+    workspace_id = scratch_workspace("eval")
     try:
         count, failed = ingest_folder(workspace_id, docs)
         embedder = get_embedder()
