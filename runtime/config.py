@@ -46,6 +46,12 @@ class Settings(BaseSettings):
     google_client_id: str | None = None
     google_client_secret: SecretStr | None = None
     google_discovery_url: str = "https://accounts.google.com/.well-known/openid-configuration"
+    # Media from leads (voice notes, images, documents): where files are kept and the size limit.
+    media_dir: Path | None = None  # None = DATA_DIR/media
+    media_max_bytes: int = Field(default=16_000_000, ge=1024)
+    # Image understanding: "gemini" (vision, needs GEMINI_API_KEY) or "ocr" (tesseract, offline).
+    vision_provider: Literal["ocr", "gemini"] = "ocr"
+    gemini_vision_model: str = "gemini-2.5-flash"
     # Google Drive as a knowledge source (uses the Google OAuth client above).
     google_drive_api_url: str = "https://www.googleapis.com"
     drive_sync_interval_minutes: int = Field(default=60, ge=0)  # 0 = sync only on demand

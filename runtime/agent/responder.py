@@ -41,18 +41,49 @@ def chat_model_for(agent: Agent, settings: AgentSettings) -> Any:
     return build_chat_model(settings.llm, key)
 
 
-_PLACEHOLDERS = {"audio": "[áudio]", "image": "[imagem]", "video": "[vídeo]", "document": "[documento]"}
+_PLACEHOLDERS = {"audio": "áudio", "image": "imagem", "video": "vídeo", "document": "documento", "sticker": "figurinha"}
 
 
 def burst_text(ctx: TurnContext) -> str:
+    """The burst as the agent reads it: typed text, transcripts, image and document contents, and
+    what could not be read (so the agent says so instead of guessing)."""
     parts = []
     for m in ctx.messages:
-        parts.append(m.text or _PLACEHOLDERS.get(m.kind, ""))
+        label = _PLACEHOLDERS.get(m.kind)
+        understood = m.details.get("understood")
+        if label and understood:
+            parts.append(f"[{label} do cliente] {understood}" + (f"\n{m.text}" if m.text else ""))
+        elif label and m.details.get("media_status") == "failed":
+            parts.append(f"[o cliente enviou um(a) {label} que não consegui ler: {m.details.get('media_error')}]")
+        elif m.text:
+            parts.append(m.text)
+        elif label:
+            parts.append(f"[{label}]")
     return "\n".join(p for p in parts if p).strip()
+
+
+_UNREADABLE = {
+    "audio": "Não consegui ouvir seu áudio 😕 Pode mandar de novo ou escrever?",
+    "image": "Não consegui ver direito a imagem 😕 Pode mandar de novo ou escrever o que precisa?",
+    "document": "Não consegui abrir o arquivo 😕 Pode mandar de novo (PDF ou DOCX) ou escrever o que precisa?",
+}
+
+
+def unreadable_reply(ctx: TurnContext) -> str | None:
+    """Only unreadable media and no text: say what could not be read instead of guessing."""
+    if not ctx.messages or any(m.text or m.details.get("media_status") != "failed" for m in ctx.messages):
+        return None
+    return _UNREADABLE.get(ctx.messages[-1].kind, _UNREADABLE["document"])
 
 
 class AgentResponder:
     def decide(self, ctx: TurnContext) -> TurnResult:
+        cannot = unreadable_reply(ctx)
+        if cannot is not None:
+            errors = [m.details.get("media_error") for m in ctx.messages]
+            return TurnResult(
+                replies=[Reply(text=cannot)], route="media_error", details={"route": "media_error", "errors": errors}
+            )
         with tenant_session(ctx.workspace_id) as s:
             agent = s.get(Agent, ctx.agent_id)
             contact = s.get(Contact, ctx.contact_id)

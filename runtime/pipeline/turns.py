@@ -159,12 +159,45 @@ def _turn_summary(result: TurnResult) -> dict:
     return {k: result.details[k] for k in keep if k in result.details}
 
 
+def _with_media(ctx: TurnContext) -> TurnContext:
+    """Voice notes, images and documents of the burst become text first (outside any transaction)."""
+    from dataclasses import replace
+
+    from runtime.media.understand import MEDIA_KINDS, understand_message
+
+    pending = [m.id for m in ctx.messages if m.kind in MEDIA_KINDS and not m.details.get("understood")]
+    if not pending:
+        return ctx
+    for message_id in pending:
+        try:
+            understand_message(ctx.workspace_id, message_id)
+        except Exception:  # one bad file must not cost the lead an answer
+            log.exception("media understanding crashed message=%s", message_id)
+    with tenant_session(ctx.workspace_id) as s:
+        fresh = {m.id: m for m in s.exec(select(Message).where(Message.id.in_([m.id for m in ctx.messages])))}
+        messages = [
+            LeadMessage(
+                id=m.id,
+                kind=m.kind,
+                text=m.text,
+                details={
+                    **m.details,
+                    "media_status": (fresh[m.id].media or {}).get("status"),
+                    "media_error": (fresh[m.id].media or {}).get("error"),
+                    **fresh[m.id].details,
+                },
+            )
+            for m in ctx.messages
+        ]
+    return replace(ctx, messages=messages)
+
+
 def run_turn(workspace_id: uuid.UUID, conversation_id: uuid.UUID, message_id: uuid.UUID) -> str:
     """Decide and queue the reply for one burst. Returns the outcome (also stored on the turn)."""
     turn_id, claimed = _claim(workspace_id, conversation_id, message_id)
     if not isinstance(claimed, TurnContext):
         return claimed
-    ctx = claimed
+    ctx = _with_media(claimed)
     try:
         result = get_responder(ctx).decide(ctx)
     except Exception:

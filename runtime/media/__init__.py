@@ -1,0 +1,1 @@
+"""Media: speech-to-text, text-to-speech, vision/OCR, document text, storage."""
