@@ -357,3 +357,43 @@ def test_learned_answers_can_require_the_owners_approval(shop, graph, model):
     say(shop, third, "Vocês aceitam cheque?")
     wait_until(lambda: sent_to(graph, third), timeout=20)
     assert sent_to(graph, third) == ["Não aceitamos cheque."]
+
+
+def send_media(api, phone: str, kind: str, media_id: str, mime: str, filename: str | None = None) -> None:
+    payload = meta.media_message(kind, media_id, mime, filename=filename, from_phone=phone, name="Ana Souza")
+    body, headers = meta.signed(payload, APP_SECRET)
+    assert api.post(api.hook, content=body, headers=headers).status_code == 200
+
+
+def test_an_image_and_a_pdf_are_read_and_answered(shop, graph, model):
+    phone = lead()
+    png = graph.add_media((COMPANY / "horarios.png").read_bytes(), "image/png")
+    model.add(lambda messages: "Vi sua foto: no sábado atendemos das 8h às 13h [1].")
+    send_media(shop, phone, "image", png, "image/png")
+    wait_until(lambda: sent_to(graph, phone), timeout=30)
+    question = str(model.calls[-1][-1].content)
+    assert "[imagem do cliente]" in question and "Sábado" in question  # the OCR text reached the agent
+    pdf = graph.add_media((COMPANY / "politicas-e-procedimentos.pdf").read_bytes(), "application/pdf")
+    model.add("Recebi o PDF, obrigado! [1]")
+    send_media(shop, phone, "document", pdf, "application/pdf", filename="politicas.pdf")
+    wait_until(lambda: len(sent_to(graph, phone)) == 2, timeout=30)
+    assert "[documento do cliente]" in str(model.calls[-1][-1].content)
+    with tenant_session(shop.ws) as s:
+        stored = s.execute(
+            text("SELECT media->>'status', media->>'storage_key' FROM message WHERE kind IN ('image', 'document')")
+        ).all()
+    assert [st for st, _ in stored] == ["ok", "ok"] and all(key for _, key in stored)
+
+
+def test_unreadable_media_gets_an_honest_reply_and_the_conversation_goes_on(shop, graph, model):
+    phone = lead()
+    broken = graph.add_media(b"\x89PNG\r\n\x1a\n" + b"\x00" * 40, "image/png")
+    send_media(shop, phone, "image", broken, "image/png")
+    wait_until(lambda: sent_to(graph, phone), timeout=30)
+    assert sent_to(graph, phone) == [
+        "Não consegui ver direito a imagem 😕 Pode mandar de novo ou escrever o que precisa?"
+    ]
+    assert model.calls == []  # nothing was guessed
+    model.add("Claro! A limpeza custa R$ 180,00 [1].")
+    say(shop, phone, "quanto custa a limpeza?")
+    wait_until(lambda: len(sent_to(graph, phone)) == 2, timeout=20)
