@@ -119,6 +119,8 @@ class AgentResponder:
             "question": question,
         }
         replies = [Reply(text=state.get("reply", ""))] if state.get("reply") else []
+        if replies and _speaks(settings, ctx):
+            replies[0], details["voice"] = _spoken(replies[0], settings)
         documents = list(effects.documents)
         if action == "price_list":
             documents.append("*price-list*")
@@ -199,6 +201,33 @@ def notify_seller(session: Session, conversation: Conversation, phone: str, lead
     except (OutsideServiceWindow, ChannelUnavailable) as exc:
         return f"skipped: {exc}"[:200]
     return "sent"
+
+
+def _speaks(settings: AgentSettings, ctx: TurnContext) -> bool:
+    mode = settings.voice.replies
+    return mode == "always" or (mode == "when_lead_sent_audio" and any(m.kind == "audio" for m in ctx.messages))
+
+
+def _spoken(reply: Reply, settings: AgentSettings) -> tuple[Reply, str]:
+    """The reply as a voice note (the text stays on the message for the inbox); text if TTS fails."""
+    from runtime.media.tts import SpeechError, get_synthesizer
+
+    try:
+        synthesizer = get_synthesizer()
+        if synthesizer is None:
+            return reply, "off: TTS_PROVIDER=none"
+        speech = synthesizer.synthesize(_speakable(reply.text), voice_id=settings.voice.voice_id, language="pt-BR")
+    except SpeechError as exc:
+        return reply, f"failed: {exc}"[:300]
+    media = OutboundMedia(mime_type=speech.mime_type, data=speech.audio, filename="resposta.ogg")
+    return Reply(kind=MessageKind.audio, text=reply.text, media=media, details={"tts": speech.provider}), "sent"
+
+
+def _speakable(text: str) -> str:
+    """Citations like [1] are for reading, not for hearing."""
+    import re
+
+    return re.sub(r"\s*\[\d+\]", "", text).strip()
 
 
 def _next_step(settings: AgentSettings, fields: dict, effects: Any, state: dict) -> str:

@@ -96,6 +96,15 @@ class Tools(BaseModel):
     crm_sync: bool = False
 
 
+class VoiceSettings(BaseModel):
+    """Answering with a voice note (in a cloned voice with ElevenLabs)."""
+
+    model_config = ConfigDict(extra="forbid")
+    replies: Literal["never", "when_lead_sent_audio", "always"] = "never"
+    voice_id: str | None = Field(default=None, max_length=120, description="the TTS provider's voice")
+    voice_name: str | None = Field(default=None, max_length=120)
+
+
 class AgentSettings(BaseModel):
     """Everything an owner configures about an agent (the panel's Agentes page edits this)."""
 
@@ -113,5 +122,6 @@ class AgentSettings(BaseModel):
     learned_answers: LearnedAnswers = Field(default_factory=LearnedAnswers)
     llm: LLMSettings = Field(default_factory=LLMSettings)
     tools: Tools = Field(default_factory=Tools)
+    voice: VoiceSettings = Field(default_factory=VoiceSettings)
     knowledge_collection: str | None = Field(default=None, max_length=80)
     max_reply_chars: int = Field(default=700, ge=100, le=4096, description="WhatsApp-sized replies")

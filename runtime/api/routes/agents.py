@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, status
+from fastapi import APIRouter, Depends, File, Form, HTTPException, UploadFile, status
 from pydantic import BaseModel, Field
 from sqlmodel import select
+from starlette.concurrency import run_in_threadpool
 
 from db.models import Agent, LearnedAnswer
 from runtime import audit
@@ -194,3 +195,34 @@ def update_learned(learned_id: uuid.UUID, body: LearnedPatch, db: TenantDB) -> L
 def delete_learned(learned_id: uuid.UUID, db: TenantDB) -> None:
     learned.remove(db, _learned(db, learned_id))
     db.commit()
+
+
+@router.post("/agents/{agent_id}/voice", response_model=AgentPublic)
+async def register_voice(
+    agent_id: uuid.UUID,
+    principal: ApiPrincipal,
+    db: TenantDB,
+    sample: Annotated[UploadFile, File(description="1 to 3 minutes of the partner's or seller's voice")],
+    name: Annotated[str, Form(min_length=1, max_length=120)],
+    replies: Annotated[Literal["never", "when_lead_sent_audio", "always"], Form()] = "when_lead_sent_audio",
+) -> dict:
+    """Clone a voice (ElevenLabs) from a sample; the agent then answers voice notes with it."""
+    from runtime.media.tts import SpeechError, clone_voice
+
+    agent = _agent(db, agent_id)
+    data = await sample.read()
+    try:
+        voice_id = await run_in_threadpool(clone_voice, name, data, sample.content_type or "audio/mpeg")
+    except SpeechError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
+    service.update_agent(db, agent, settings={"voice": {"replies": replies, "voice_id": voice_id, "voice_name": name}})
+    db.commit()
+    audit.record(
+        principal.workspace_id,
+        "agent.voice",
+        api_key_id=principal.api_key_id,
+        target_type="agent",
+        target_id=str(agent.id),
+        data={"voice_name": name},
+    )
+    return service.public_agent(agent)
