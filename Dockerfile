@@ -11,8 +11,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PORT=8080 \
     PATH=/app/.venv/bin:$PATH
 
-# OCR (tesseract with Portuguese data) for images in the knowledge base and in conversations.
-RUN apt-get update && apt-get install -y --no-install-recommends tesseract-ocr tesseract-ocr-por \
+# OCR (tesseract with Portuguese data), ffmpeg (voice notes <-> OGG/Opus), espeak-ng (offline voice).
+RUN apt-get update && apt-get install -y --no-install-recommends tesseract-ocr tesseract-ocr-por ffmpeg espeak-ng \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app

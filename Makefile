@@ -41,14 +41,17 @@ format: install-dev
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-# OCR of images (knowledge base, media) uses Debian's tesseract with Portuguese data.
+# Debian tools the product uses: tesseract with Portuguese data (OCR), ffmpeg (voice notes to and
+# from OGG/Opus) and espeak-ng (offline voice; the tests make Portuguese speech with it).
+SYSTEM_PACKAGES := tesseract-ocr tesseract-ocr-por ffmpeg espeak-ng
 system-deps:
-	@if command -v tesseract >/dev/null && tesseract --list-langs 2>/dev/null | grep -qx por; then exit 0; fi; \
+	@if command -v tesseract >/dev/null && tesseract --list-langs 2>/dev/null | grep -qx por \
+		&& command -v ffmpeg >/dev/null && command -v espeak-ng >/dev/null; then exit 0; fi; \
 	if [ "$$(id -u)" = "0" ]; then \
-		echo "installing tesseract-ocr (Portuguese) with apt..."; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tesseract-ocr tesseract-ocr-por >/dev/null; \
+		echo "installing $(SYSTEM_PACKAGES) with apt..."; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PACKAGES) >/dev/null; \
 	else \
-		echo "tesseract with Portuguese data is missing: sudo apt-get install tesseract-ocr tesseract-ocr-por" >&2; \
+		echo "missing system packages: sudo apt-get install $(SYSTEM_PACKAGES)" >&2; \
 		[ "$(OCR_OPTIONAL)" = "1" ] || exit 1; \
 	fi
 
