@@ -52,6 +52,18 @@ class Settings(BaseSettings):
     # Image understanding: "gemini" (vision, needs GEMINI_API_KEY) or "ocr" (tesseract, offline).
     vision_provider: Literal["ocr", "gemini"] = "ocr"
     gemini_vision_model: str = "gemini-2.5-flash"
+    # Voice-note replies (text-to-speech): none | elevenlabs | gemini | espeak (offline, robotic).
+    tts_provider: Literal["none", "elevenlabs", "gemini", "espeak"] = "espeak"
+    tts_timeout_seconds: float = Field(default=30.0, gt=0)
+    tts_max_chars: int = Field(default=900, ge=50, le=5000)
+    tts_max_attempts: int = Field(default=3, ge=1, le=10)
+    tts_retry_base_seconds: float = Field(default=0.5, ge=0)
+    elevenlabs_api_key: SecretStr | None = None
+    elevenlabs_base_url: str = "https://api.elevenlabs.io"
+    elevenlabs_model: str = "eleven_multilingual_v2"
+    elevenlabs_voice_id: str = "JBFqnCBsd6RMkjVDRZzb"  # premade voice when the agent has no cloned one
+    gemini_tts_model: str = "gemini-3.8-flash-lite-tts"
+    gemini_tts_voice: str = "Kore"
     # Google Drive as a knowledge source (uses the Google OAuth client above).
     google_drive_api_url: str = "https://www.googleapis.com"
     drive_sync_interval_minutes: int = Field(default=60, ge=0)  # 0 = sync only on demand

@@ -27,6 +27,7 @@ os.environ.setdefault("LOGIN_MAX_ATTEMPTS_PER_IP", "500")  # every test client s
 os.environ.setdefault("SEND_RETRY_BASE_SECONDS", "0.05")  # retries back off in tens of ms, not seconds
 os.environ.setdefault("KNOWLEDGE_ALLOW_PRIVATE_URLS", "true")  # pages come from loopback fakes
 os.environ.setdefault("EMBEDDING_PROVIDER", "none")
+os.environ.setdefault("TTS_RETRY_BASE_SECONDS", "0.05")
 
 
 @pytest.fixture(scope="session")
