@@ -397,3 +397,57 @@ def test_unreadable_media_gets_an_honest_reply_and_the_conversation_goes_on(shop
     model.add("Claro! A limpeza custa R$ 180,00 [1].")
     say(shop, phone, "quanto custa a limpeza?")
     wait_until(lambda: len(sent_to(graph, phone)) == 2, timeout=20)
+
+
+def test_owner_registers_a_cloned_voice_and_replies_go_out_as_voice_notes(shop, graph, model, monkeypatch):
+    import subprocess
+
+    from runtime.config import get_settings
+    from runtime.media.audio import probe
+    from tests.fakes.elevenlabs import FakeElevenLabs
+
+    eleven = FakeElevenLabs()
+    with serve_in_thread(eleven.app()) as url:
+        monkeypatch.setenv("TTS_PROVIDER", "elevenlabs")
+        monkeypatch.setenv("ELEVENLABS_API_KEY", eleven.api_key)
+        monkeypatch.setenv("ELEVENLABS_BASE_URL", url)
+        get_settings.cache_clear()
+        try:
+            sample = subprocess.run(
+                ["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "sine=frequency=180:duration=75", "-f", "mp3", "-"],
+                capture_output=True,
+                check=True,
+            ).stdout
+            r = shop.post(
+                f"/api/v1/agents/{shop.agent_id}/voice",
+                files={"sample": ("dona-maria.mp3", sample, "audio/mpeg")},
+                data={"name": "Dona Maria", "replies": "always"},
+            )
+            assert r.status_code == 200, r.text
+            voice = r.json()["settings"]["voice"]
+            assert voice["voice_id"] in eleven.voices and voice["replies"] == "always"
+            short = shop.post(
+                f"/api/v1/agents/{shop.agent_id}/voice",
+                files={"sample": ("curta.mp3", sample[: len(sample) // 8], "audio/mpeg")},
+                data={"name": "Curta"},
+            )
+            assert short.status_code == 422 and "minuto" in short.json()["detail"]
+
+            phone = lead()
+            model.add("A limpeza custa R$ 180,00 [1].")
+            say(shop, phone, "quanto custa a limpeza?")
+            wait_until(lambda: [m for m in graph.messages if m.get("to") == phone], timeout=30)
+        finally:
+            get_settings.cache_clear()
+    (sent,) = [m for m in graph.messages if m.get("to") == phone]
+    assert sent["type"] == "audio"
+    (upload,) = [r for r in graph.sent if r.kind == "upload"][-1:]
+    _, mime, audio = upload.files["file"]
+    assert mime.startswith("audio/ogg")
+    info = probe(audio)
+    assert (info.container, info.codec, info.channels, info.sample_rate) == ("ogg", "opus", 1, 48000)
+    assert eleven.tts_requests[-1]["json"]["text"] == "A limpeza custa R$ 180,00."  # citations are not spoken
+    assert eleven.tts_requests[-1]["path"].endswith(voice["voice_id"])
+    with tenant_session(shop.ws) as s:
+        kind, body = s.execute(text("SELECT kind, text FROM message WHERE direction = 'outbound'")).one()
+    assert (kind, body) == ("audio", "A limpeza custa R$ 180,00 [1].")  # the text stays for the inbox
