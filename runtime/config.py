@@ -52,6 +52,18 @@ class Settings(BaseSettings):
     # Image understanding: "gemini" (vision, needs GEMINI_API_KEY) or "ocr" (tesseract, offline).
     vision_provider: Literal["ocr", "gemini"] = "ocr"
     gemini_vision_model: str = "gemini-2.5-flash"
+    # Speech-to-text for voice notes: whisper (local, faster-whisper), openai, gemini or none.
+    stt_provider: Literal["none", "whisper", "gemini", "openai"] = "whisper"
+    stt_language: str = "pt"  # "auto" = let the model detect
+    stt_timeout_seconds: float = Field(default=60.0, gt=0)
+    stt_max_attempts: int = Field(default=3, ge=1, le=10)
+    stt_retry_base_seconds: float = Field(default=0.5, ge=0)
+    whisper_model: str = "small"  # a model name (downloaded once) or a local model folder
+    whisper_compute_type: str = "int8"
+    whisper_cpu_threads: int = Field(default=2, ge=0)
+    whisper_cache_dir: Path | None = None  # None = DATA_DIR/models
+    openai_stt_model: str = "whisper-1"
+    gemini_stt_model: str = "gemini-2.5-flash"
     # Voice-note replies (text-to-speech): none | elevenlabs | gemini | espeak (offline, robotic).
     tts_provider: Literal["none", "elevenlabs", "gemini", "espeak"] = "espeak"
     tts_timeout_seconds: float = Field(default=30.0, gt=0)

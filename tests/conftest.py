@@ -28,6 +28,7 @@ os.environ.setdefault("SEND_RETRY_BASE_SECONDS", "0.05")  # retries back off in 
 os.environ.setdefault("KNOWLEDGE_ALLOW_PRIVATE_URLS", "true")  # pages come from loopback fakes
 os.environ.setdefault("EMBEDDING_PROVIDER", "none")
 os.environ.setdefault("TTS_RETRY_BASE_SECONDS", "0.05")
+os.environ.setdefault("STT_PROVIDER", "none")  # tests that transcribe choose their model
 
 
 @pytest.fixture(scope="session")
