@@ -451,3 +451,66 @@ def test_owner_registers_a_cloned_voice_and_replies_go_out_as_voice_notes(shop, 
     with tenant_session(shop.ws) as s:
         kind, body = s.execute(text("SELECT kind, text FROM message WHERE direction = 'outbound'")).one()
     assert (kind, body) == ("audio", "A limpeza custa R$ 180,00 [1].")  # the text stays for the inbox
+
+
+def test_a_voice_note_is_transcribed_and_answered_with_a_voice_note(shop, graph, model, monkeypatch, tmp_path):
+    """Voice note webhook -> real faster-whisper (packaged base model) -> agent -> OGG/Opus reply."""
+    import subprocess
+
+    from runtime.config import get_settings
+    from runtime.media.audio import probe
+    from tests.media.whisper_model import whisper_base_dir
+
+    wav, ogg = tmp_path / "clip.wav", tmp_path / "clip.ogg"
+    subprocess.run(
+        ["espeak-ng", "-v", "pt-br", "-s", "125", "-w", str(wav), "Bom dia, qual é o preço da limpeza?"], check=True
+    )
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-y",
+            "-i",
+            str(wav),
+            "-c:a",
+            "libopus",
+            "-b:a",
+            "24k",
+            "-ac",
+            "1",
+            "-ar",
+            "48000",
+            "-application",
+            "voip",
+            str(ogg),
+        ],
+        check=True,
+    )
+    monkeypatch.setenv("STT_PROVIDER", "whisper")
+    monkeypatch.setenv("WHISPER_MODEL", str(whisper_base_dir()))
+    monkeypatch.setenv("TTS_PROVIDER", "espeak")
+    get_settings.cache_clear()
+    try:
+        shop.patch(f"/api/v1/agents/{shop.agent_id}", json={"settings": {"voice": {"replies": "when_lead_sent_audio"}}})
+        phone = lead()
+        note = graph.add_media(ogg.read_bytes(), "audio/ogg; codecs=opus")
+        model.add("A limpeza custa R$ 180,00 [1].")
+        payload = meta.media_message("audio", note, "audio/ogg; codecs=opus", voice=True, from_phone=phone)
+        body, headers = meta.signed(payload, APP_SECRET)
+        assert shop.post(shop.hook, content=body, headers=headers).status_code == 200
+        wait_until(lambda: [m for m in graph.messages if m.get("to") == phone], timeout=60)
+    finally:
+        get_settings.cache_clear()
+    heard = str(model.calls[-1][-1].content).lower()
+    assert "[áudio do cliente]" in heard and ("limpeza" in heard or "preço" in heard)
+    (sent,) = [m for m in graph.messages if m.get("to") == phone]
+    assert sent["type"] == "audio"
+    _, _, audio = [r for r in graph.sent if r.kind == "upload"][-1].files["file"]
+    info = probe(audio)
+    assert (info.container, info.codec) == ("ogg", "opus")
+    with tenant_session(shop.ws) as s:
+        transcript = s.execute(
+            text("SELECT details->>'understood' FROM message WHERE kind = 'audio' AND direction = 'inbound'")
+        ).scalar()
+    assert transcript and "limpeza" in transcript.lower()
