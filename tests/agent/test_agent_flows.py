@@ -514,3 +514,31 @@ def test_a_voice_note_is_transcribed_and_answered_with_a_voice_note(shop, graph,
             text("SELECT details->>'understood' FROM message WHERE kind = 'audio' AND direction = 'inbound'")
         ).scalar()
     assert transcript and "limpeza" in transcript.lower()
+
+
+def test_empty_and_oversize_media_get_a_clear_status_and_the_conversation_goes_on(shop, graph, model, monkeypatch):
+    from runtime.config import get_settings
+
+    phone = lead()
+    empty = graph.add_media(b"", "image/jpeg")
+    send_media(shop, phone, "image", empty, "image/jpeg")
+    wait_until(lambda: sent_to(graph, phone), timeout=30)
+    monkeypatch.setenv("MEDIA_MAX_BYTES", "2048")
+    get_settings.cache_clear()
+    try:
+        big = graph.add_media((COMPANY / "politicas-e-procedimentos.pdf").read_bytes(), "application/pdf")
+        send_media(shop, phone, "document", big, "application/pdf", filename="grande.pdf")
+        wait_until(lambda: len(sent_to(graph, phone)) == 2, timeout=30)
+    finally:
+        get_settings.cache_clear()
+    with tenant_session(shop.ws) as s:
+        rows = s.execute(
+            text(
+                "SELECT kind, media->>'status', media->>'error' FROM message WHERE direction = 'inbound' "
+                "ORDER BY created_at"
+            )
+        ).all()
+    assert [(k, st) for k, st, _ in rows] == [("image", "failed"), ("document", "failed")]
+    assert "vazio" in rows[0][2].lower() and "limite" in rows[1][2].lower()
+    assert sent_to(graph, phone)[1].startswith("Não consegui abrir o arquivo")
+    assert model.calls == []
