@@ -52,7 +52,7 @@ async def _download(message: Message, channel: Channel) -> tuple[bytes, str]:
     return got.data, got.mime_type or media.get("mime_type") or "application/octet-stream"
 
 
-def _interpret(kind: str, data: bytes, mime: str, filename: str | None) -> Understood:
+def _interpret(kind: str, data: bytes, mime: str, filename: str | None, language: str | None = None) -> Understood:
     settings = get_settings()
     if kind in ("audio",):
         from .stt import TranscriptionError, get_transcriber
@@ -61,7 +61,7 @@ def _interpret(kind: str, data: bytes, mime: str, filename: str | None) -> Under
         if transcriber is None:
             return Understood("skipped", error="transcrição de áudio desligada (STT_PROVIDER=none)")
         try:
-            transcript = transcriber.transcribe(data, mime, language=settings.stt_language)
+            transcript = transcriber.transcribe(data, mime, language=language or settings.stt_language)
         except TranscriptionError as exc:
             return Understood("failed", error=str(exc))
         if not transcript.text.strip():
@@ -89,8 +89,9 @@ def _interpret(kind: str, data: bytes, mime: str, filename: str | None) -> Under
     return Understood("skipped", error=f"tipo {kind} não é interpretado")
 
 
-def understand_message(workspace_id: uuid.UUID, message_id: uuid.UUID) -> Understood:
-    """Download, store and interpret one inbound media message; the result is saved on it."""
+def understand_message(workspace_id: uuid.UUID, message_id: uuid.UUID, language: str | None = None) -> Understood:
+    """Download, store and interpret one inbound media message; the result is saved on it.
+    `language`: the agent's language as a hint for speech-to-text (else STT_LANGUAGE)."""
     settings = get_settings()
     with tenant_session(workspace_id) as s:
         message = s.get(Message, message_id)
@@ -107,7 +108,7 @@ def understand_message(workspace_id: uuid.UUID, message_id: uuid.UUID) -> Unders
             result, key = Understood("failed", error=f"Arquivo maior que o limite de {limit} MB."), None
         else:
             key = get_storage().put(workspace_id, data, mime, filename)
-            result = _interpret(kind, data, mime, filename)
+            result = _interpret(kind, data, mime, filename, language)
     except MediaError as exc:
         result, key, mime = Understood("failed", error=str(exc)), None, None
     with tenant_session(workspace_id) as s:

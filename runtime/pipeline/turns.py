@@ -159,6 +159,16 @@ def _turn_summary(result: TurnResult) -> dict:
     return {k: result.details[k] for k in keep if k in result.details}
 
 
+def _agent_language(ctx: TurnContext) -> str | None:
+    """ "pt-BR" -> "pt": the agent's language as the speech-to-text hint."""
+    if ctx.agent_id is None:
+        return None
+    with tenant_session(ctx.workspace_id) as s:
+        agent = s.get(Agent, ctx.agent_id)
+        lang = (agent.config or {}).get("language") if agent else None
+    return lang.split("-")[0].lower() if lang else None
+
+
 def _with_media(ctx: TurnContext) -> TurnContext:
     """Voice notes, images and documents of the burst become text first (outside any transaction)."""
     from dataclasses import replace
@@ -168,9 +178,10 @@ def _with_media(ctx: TurnContext) -> TurnContext:
     pending = [m.id for m in ctx.messages if m.kind in MEDIA_KINDS and not m.details.get("understood")]
     if not pending:
         return ctx
+    language = _agent_language(ctx)
     for message_id in pending:
         try:
-            understand_message(ctx.workspace_id, message_id)
+            understand_message(ctx.workspace_id, message_id, language)
         except Exception:  # one bad file must not cost the lead an answer
             log.exception("media understanding crashed message=%s", message_id)
     with tenant_session(ctx.workspace_id) as s:
