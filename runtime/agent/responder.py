@@ -120,7 +120,11 @@ class AgentResponder:
         }
         replies = [Reply(text=state.get("reply", ""))] if state.get("reply") else []
         if replies and _speaks(settings, ctx):
-            replies[0], details["voice"] = _spoken(replies[0], settings)
+            if _channel_provider(ctx) == "twilio":
+                # Twilio fetches media from a public URL; bytes can't be sent: keep the text.
+                details["voice"] = "skipped: Twilio needs a public media URL"
+            else:
+                replies[0], details["voice"] = _spoken(replies[0], settings)
         documents = list(effects.documents)
         if action == "price_list":
             documents.append("*price-list*")
@@ -201,6 +205,11 @@ def notify_seller(session: Session, conversation: Conversation, phone: str, lead
     except (OutsideServiceWindow, ChannelUnavailable) as exc:
         return f"skipped: {exc}"[:200]
     return "sent"
+
+
+def _channel_provider(ctx: TurnContext) -> str | None:
+    with tenant_session(ctx.workspace_id) as s:
+        return s.execute(text("SELECT provider FROM channel WHERE id = :c"), {"c": ctx.channel_id}).scalar()
 
 
 def _speaks(settings: AgentSettings, ctx: TurnContext) -> bool:
