@@ -96,9 +96,17 @@ def queue_message(
     return message
 
 
-_CLAIM = text("""
-UPDATE message SET status = 'sending', attempts = attempts + 1
-WHERE id = :id AND status = 'queued'
+# One worker claims a queued message. A claim older than RECLAIM_AFTER means the worker died
+# mid-send (the job queue re-delivers a job whose worker stopped beating): it may be claimed again,
+# so the lead is not left in silence.
+RECLAIM_AFTER = "5 minutes"
+_CLAIM = text(f"""
+UPDATE message SET status = 'sending', attempts = attempts + 1,
+       details = details || jsonb_build_object('claimed_at', now())
+WHERE id = :id AND (
+  status = 'queued'
+  OR (status = 'sending' AND (details->>'claimed_at')::timestamptz < now() - interval '{RECLAIM_AFTER}')
+)
 RETURNING id
 """)
 

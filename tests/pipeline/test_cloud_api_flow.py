@@ -306,3 +306,35 @@ def test_a_send_job_delivered_twice_sends_once(api, graph, channel):
     wait_until(lambda: [m for m in replies_to(graph, phone) if m["text"]["body"] == "Só uma vez"])
     time.sleep(0.5)
     assert [m["text"]["body"] for m in replies_to(graph, phone)] == [REPLY, "Só uma vez"]
+
+
+def test_a_send_abandoned_by_a_dead_worker_is_sent_when_the_job_comes_back(api, graph, channel):
+    """A worker died mid-send (message left 'sending'): a fresh claim is refused, an old one is retaken."""
+    from runtime.pipeline.outbound import queue_message, send_queued
+
+    phone = lead()
+    post(api, channel["path"], meta.text_message("oi", from_phone=phone))
+    wait_until(lambda: db(api, "SELECT id FROM conversation WHERE channel_id = :c", c=channel["id"]))
+    with tenant_session(api.workspace_id) as s:
+        conv = s.exec(select(Conversation).where(Conversation.channel_id == uuid.UUID(channel["id"]))).one()
+        message_id = queue_message(s, conv, text="Voltei!").id
+        s.execute(
+            text(
+                "UPDATE message SET status = 'sending', details = jsonb_build_object('claimed_at', now()) "
+                "WHERE id = :id"
+            ),
+            {"id": message_id},
+        )
+        s.commit()
+    assert asyncio.run(send_queued(api.workspace_id, message_id)) is None  # another worker may still be on it
+    with tenant_session(api.workspace_id) as s:
+        s.execute(
+            text(
+                "UPDATE message SET details = jsonb_build_object('claimed_at', now() - interval '10 minutes') "
+                "WHERE id = :id"
+            ),
+            {"id": message_id},
+        )
+        s.commit()
+    assert asyncio.run(send_queued(api.workspace_id, message_id)) == "sent"
+    wait_until(lambda: [m for m in replies_to(graph, phone) if m["text"]["body"] == "Voltei!"])
