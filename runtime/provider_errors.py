@@ -23,3 +23,63 @@ def retry_after_seconds(exc: BaseException | None) -> float | None:
             except ValueError:
                 return None
     return None
+
+
+def transport_errors() -> tuple[type[BaseException], ...]:
+    """httpx's timeouts and network errors, and httpx2's (the SDKs use it when installed)."""
+    import importlib
+
+    classes: list[type[BaseException]] = []
+    for module in ("httpx", "httpx2"):
+        try:
+            mod = importlib.import_module(module)
+        except ImportError:
+            continue
+        cls = getattr(mod, "TransportError", None)
+        if isinstance(cls, type):
+            classes.append(cls)
+    return tuple(classes)
+
+
+def retryable_status(code: int | None) -> bool:
+    return code is not None and (code in (408, 409, 429) or code >= 500)
+
+
+def gemini_api_error(exc: BaseException):
+    from google.genai import errors
+
+    return next((e for e in exception_chain(exc) if isinstance(e, errors.APIError)), None)
+
+
+def gemini_is_transient(exc: BaseException) -> bool:
+    api_error = gemini_api_error(exc)
+    if api_error is not None:
+        return retryable_status(api_error.code)
+    return any(isinstance(e, transport_errors()) for e in exception_chain(exc))
+
+
+def describe_gemini_failure(
+    exc: BaseException, *, where: str, timeout_seconds: float, hints: dict[int, str]
+) -> str | None:
+    """A short pt-BR description of a google-genai failure (None: not one we recognize)."""
+    import json
+
+    api_error = gemini_api_error(exc)
+    if api_error is not None:
+        message = str(api_error.message or "")[:300]
+        details = json.dumps(api_error.details, default=str) if api_error.details else ""
+        if "API_KEY_INVALID" in details or "API key not valid" in message:
+            hint = "confira GEMINI_API_KEY"
+        else:
+            hint = {403: "a chave não tem acesso a este modelo", 429: "limite de uso ou cota excedida", **hints}.get(
+                api_error.code, ""
+            )
+        return f"HTTP {api_error.code} {api_error.status or ''}: {message}".replace(" :", ":") + (
+            f" ({hint})" if hint else ""
+        )
+    for e in exception_chain(exc):
+        if "Timeout" in type(e).__name__:
+            return f"sem resposta de {where} em {timeout_seconds:g}s"
+        if isinstance(e, transport_errors()):
+            return f"não foi possível conectar a {where} ({type(e).__name__}: {e})"
+    return None

@@ -27,7 +27,6 @@ the owner) says what to fix and never contains an API key.
 from __future__ import annotations
 
 import hashlib
-import importlib
 import json
 import logging
 import math
@@ -40,8 +39,11 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
+from runtime.provider_errors import describe_gemini_failure, gemini_is_transient
 from runtime.provider_errors import exception_chain as _chain
 from runtime.provider_errors import retry_after_seconds as _retry_after
+from runtime.provider_errors import retryable_status as _retryable_status
+from runtime.provider_errors import transport_errors as _transport_errors
 
 if TYPE_CHECKING:
     from runtime.config import Settings
@@ -249,22 +251,6 @@ class _BaseEmbedder:
 # ---------------------------------------------------------------------------------------------
 # Remote APIs
 # ---------------------------------------------------------------------------------------------
-def _transport_errors() -> tuple[type[BaseException], ...]:
-    """httpx's timeouts and network errors, and httpx2's (google-genai uses it when installed)."""
-    classes: list[type[BaseException]] = []
-    for module in ("httpx", "httpx2"):
-        try:
-            mod = importlib.import_module(module)
-        except ImportError:
-            continue
-        cls = getattr(mod, "TransportError", None)
-        if isinstance(cls, type):
-            classes.append(cls)
-    return tuple(classes)
-
-
-def _retryable_status(code: int | None) -> bool:
-    return code is not None and (code in (408, 409, 429) or code >= 500)
 
 
 class OpenAIEmbedder(_BaseEmbedder):
@@ -376,41 +362,18 @@ class GeminiEmbedder(_BaseEmbedder):
     def _embed_query(self, text: str) -> Sequence[float]:
         return self._lc.embed_query(text)  # RETRIEVAL_QUERY
 
-    @staticmethod
-    def _api_error(exc: BaseException) -> Any:
-        from google.genai import errors
-
-        return next((e for e in _chain(exc) if isinstance(e, errors.APIError)), None)
-
     def _is_transient(self, exc: BaseException) -> bool:
-        api_error = self._api_error(exc)
-        if api_error is not None:
-            return _retryable_status(api_error.code)
-        return any(isinstance(e, _transport_errors()) for e in _chain(exc))
+        return gemini_is_transient(exc)
 
     def _describe(self, exc: BaseException) -> str:
         where = self.base_url or "generativelanguage.googleapis.com"
-        api_error = self._api_error(exc)
-        if api_error is not None:
-            message = str(api_error.message or "")[:300]
-            text = json.dumps(api_error.details, default=str) if api_error.details else ""
-            if "API_KEY_INVALID" in text or "API key not valid" in message:
-                hint = "confira GEMINI_API_KEY"
-            else:
-                hint = {
-                    403: "a chave não tem acesso a este modelo",
-                    404: "modelo não encontrado: confira EMBEDDING_MODEL",
-                    429: "limite de uso ou cota excedida",
-                }.get(api_error.code, "")
-            return f"HTTP {api_error.code} {api_error.status or ''}: {message}".replace(" :", ":") + (
-                f" ({hint})" if hint else ""
-            )
-        for e in _chain(exc):
-            if "Timeout" in type(e).__name__:
-                return f"sem resposta de {where} em {self.policy.timeout_seconds:g}s"
-            if isinstance(e, _transport_errors()):
-                return f"não foi possível conectar a {where} ({type(e).__name__}: {e})"
-        return super()._describe(exc)
+        described = describe_gemini_failure(
+            exc,
+            where=where,
+            timeout_seconds=self.policy.timeout_seconds,
+            hints={404: "modelo não encontrado: confira EMBEDDING_MODEL"},
+        )
+        return described or super()._describe(exc)
 
 
 # ---------------------------------------------------------------------------------------------
