@@ -83,3 +83,33 @@ def describe_gemini_failure(
         if isinstance(e, transport_errors()):
             return f"não foi possível conectar a {where} ({type(e).__name__}: {e})"
     return None
+
+
+def openai_is_transient(exc: BaseException) -> bool:
+    import openai
+
+    if isinstance(exc, openai.APIConnectionError):  # timeouts included
+        return True
+    if isinstance(exc, openai.APIStatusError):
+        return retryable_status(exc.status_code)
+    return isinstance(exc, transport_errors())
+
+
+def describe_openai_failure(
+    exc: BaseException, *, where: str, timeout_seconds: float, hints: dict[int, str]
+) -> str | None:
+    """A short pt-BR description of an openai SDK failure (None: not one we recognize)."""
+    import openai
+
+    if isinstance(exc, openai.APITimeoutError):
+        return f"sem resposta de {where} em {timeout_seconds:g}s"
+    if isinstance(exc, openai.APIConnectionError):
+        return f"não foi possível conectar a {where} ({exc.__cause__ or exc})"
+    if isinstance(exc, openai.APIStatusError):
+        body = exc.body if isinstance(exc.body, dict) else {}
+        err = body.get("error", body) if isinstance(body.get("error", body), dict) else {}
+        message = str(err.get("message") or exc.message)[:300]
+        base = {401: "confira OPENAI_API_KEY", 403: "a chave não tem acesso a este modelo"}
+        hint = {**base, 429: "limite de uso ou cota excedida", **hints}.get(exc.status_code, "")
+        return f"HTTP {exc.status_code}: {message}" + (f" ({hint})" if hint else "")
+    return None

@@ -40,11 +40,14 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
-from runtime.provider_errors import describe_gemini_failure, gemini_is_transient
+from runtime.provider_errors import (
+    describe_gemini_failure,
+    describe_openai_failure,
+    gemini_is_transient,
+    openai_is_transient,
+)
 from runtime.provider_errors import exception_chain as _chain
 from runtime.provider_errors import retry_after_seconds as _retry_after
-from runtime.provider_errors import retryable_status as _retryable_status
-from runtime.provider_errors import transport_errors as _transport_errors
 
 if TYPE_CHECKING:
     import numpy as np
@@ -468,35 +471,20 @@ class OpenAITranscriber(_BaseTranscriber):
         )
 
     def _is_transient(self, exc: BaseException) -> bool:
-        import openai
-
-        if isinstance(exc, openai.APIConnectionError):  # timeouts included
-            return True
-        if isinstance(exc, openai.APIStatusError):
-            return _retryable_status(exc.status_code)
-        return isinstance(exc, _transport_errors())
+        return openai_is_transient(exc)
 
     def _describe(self, exc: BaseException) -> str:
-        import openai
-
         where = self.base_url or "api.openai.com"
-        if isinstance(exc, openai.APITimeoutError):
-            return f"sem resposta de {where} em {self.policy.timeout_seconds:g}s"
-        if isinstance(exc, openai.APIConnectionError):
-            return f"não foi possível conectar a {where} ({exc.__cause__ or exc})"
-        if isinstance(exc, openai.APIStatusError):
-            body = exc.body if isinstance(exc.body, dict) else {}
-            err = body.get("error", body) if isinstance(body.get("error", body), dict) else {}
-            message = str(err.get("message") or exc.message)[:300]
-            hint = {
-                401: "confira OPENAI_API_KEY",
-                403: "a chave não tem acesso a este modelo",
+        described = describe_openai_failure(
+            exc,
+            where=where,
+            timeout_seconds=self.policy.timeout_seconds,
+            hints={
                 404: "modelo ou endereço não encontrado: confira OPENAI_STT_MODEL e OPENAI_BASE_URL",
                 413: "áudio grande demais para o provedor",
-                429: "limite de uso ou cota excedida",
-            }.get(exc.status_code, "")
-            return f"HTTP {exc.status_code}: {message}" + (f" ({hint})" if hint else "")
-        return super()._describe(exc)
+            },
+        )
+        return described or super()._describe(exc)
 
 
 # ---------------------------------------------------------------------------------------------
