@@ -3,6 +3,10 @@ clients wrap httpx errors in their own types, sometimes twice)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_exponential
+
 
 def exception_chain(exc: BaseException | None) -> list[BaseException]:
     seen: list[BaseException] = []
@@ -113,3 +117,38 @@ def describe_openai_failure(
         hint = {**base, 429: "limite de uso ou cota excedida", **hints}.get(exc.status_code, "")
         return f"HTTP {exc.status_code}: {message}" + (f" ({hint})" if hint else "")
     return None
+
+
+MAX_RETRY_AFTER_SECONDS = 10.0  # a longer Retry-After fails the call instead of stalling it
+
+
+def provider_retrying(
+    *,
+    attempts: int,
+    base_seconds: float,
+    is_transient: Callable[[BaseException], bool],
+    before_sleep: Callable[[RetryCallState], None],
+) -> Retrying:
+    """Retries of a provider call: transient failures only, exponential backoff from
+    `base_seconds` (capped at 8x), or the server's Retry-After when it gives one (up to 10 s)."""
+    base = max(0.0, base_seconds)
+    backoff = wait_exponential(multiplier=base, min=base, max=base * 8)
+
+    def wait(state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        asked = retry_after_seconds(exc)
+        return backoff(state) if asked is None else min(asked, MAX_RETRY_AFTER_SECONDS)
+
+    return Retrying(
+        stop=stop_after_attempt(max(1, attempts)),
+        wait=wait,
+        retry=retry_if_exception(is_transient),
+        before_sleep=before_sleep,
+        reraise=True,
+    )
+
+
+def quotes_a_secret(exc: BaseException, secrets: Sequence[str]) -> bool:
+    """Whether any exception in the chain shows a secret (then it is not kept as the cause)."""
+    shown = " ".join(f"{e!s} {e!r}" for e in exception_chain(exc))
+    return any(secret in shown for secret in secrets if secret)

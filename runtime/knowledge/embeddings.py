@@ -37,16 +37,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
-from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_exponential
+from tenacity import RetryCallState
 
 from runtime.provider_errors import (
     describe_gemini_failure,
     describe_openai_failure,
     gemini_is_transient,
     openai_is_transient,
+    provider_retrying,
+    quotes_a_secret,
 )
-from runtime.provider_errors import exception_chain as _chain
-from runtime.provider_errors import retry_after_seconds as _retry_after
 
 if TYPE_CHECKING:
     from runtime.config import Settings
@@ -62,7 +62,6 @@ DEFAULT_MODELS = {
 }
 DEFAULT_API_DIM = 768  # gemini and openai text-embedding-3 let the caller choose; 768 is cheap and good
 DEFAULT_BATCH_SIZE = 64
-MAX_RETRY_AFTER_SECONDS = 10.0  # a longer Retry-After fails the call instead of stalling it
 GEMINI_MAX_BATCH = 100  # batchEmbedContents refuses more requests than this in one call
 OPENAI_MAX_BATCH = 2048  # /v1/embeddings refuses longer input arrays
 # OpenAI-compatible models whose size is fixed (they refuse `dimensions`).
@@ -194,20 +193,11 @@ class _BaseEmbedder:
         return message
 
     def _call(self, fn: Callable[[Any], T], arg: Any) -> T:
-        base = max(0.0, self.policy.base_seconds)
-        backoff = wait_exponential(multiplier=base, min=base, max=base * 8)
-
-        def wait(state: RetryCallState) -> float:
-            exc = state.outcome.exception() if state.outcome else None
-            asked = _retry_after(exc)
-            return backoff(state) if asked is None else min(asked, MAX_RETRY_AFTER_SECONDS)
-
-        retrying = Retrying(
-            stop=stop_after_attempt(max(1, self.policy.attempts)),
-            wait=wait,
-            retry=retry_if_exception(self._is_transient),
+        retrying = provider_retrying(
+            attempts=self.policy.attempts,
+            base_seconds=self.policy.base_seconds,
+            is_transient=self._is_transient,
             before_sleep=self._log_retry,
-            reraise=True,
         )
         try:
             return retrying(fn, arg)
@@ -219,9 +209,7 @@ class _BaseEmbedder:
                 detail += f" (falhou {self.policy.attempts} vezes seguidas; tente de novo mais tarde)"
             error = EmbeddingError(f"{self.provider} ({self.model}): {detail}")
             # keep the cause for the logs, unless some exception in it quotes a secret
-            shown = " ".join(f"{e!s} {e!r}" for e in _chain(exc))
-            leaks = any(secret in shown for secret in self._secrets)
-            raise error from (None if leaks else exc)
+            raise error from (None if quotes_a_secret(exc, self._secrets) else exc)
 
     def _log_retry(self, state: RetryCallState) -> None:
         exc = state.outcome.exception() if state.outcome else None

@@ -38,16 +38,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
-from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_exponential
+from tenacity import RetryCallState
 
 from runtime.provider_errors import (
     describe_gemini_failure,
     describe_openai_failure,
     gemini_is_transient,
     openai_is_transient,
+    provider_retrying,
+    quotes_a_secret,
 )
-from runtime.provider_errors import exception_chain as _chain
-from runtime.provider_errors import retry_after_seconds as _retry_after
 
 if TYPE_CHECKING:
     import numpy as np
@@ -62,7 +62,6 @@ DEFAULT_WHISPER_MODEL = "small"
 DEFAULT_OPENAI_MODEL = "whisper-1"
 DEFAULT_GEMINI_MODEL = "gemini-2.5-flash"
 DEFAULT_MAX_BYTES = 16_000_000
-MAX_RETRY_AFTER_SECONDS = 10.0  # a longer Retry-After fails the call instead of stalling the reply
 NO_SPEECH_MARK = "(sem fala)"  # what Gemini is told to answer for a clip with no speech
 
 # Container (PyAV format name) -> (file extension, MIME type) each remote API accepts as is;
@@ -263,20 +262,11 @@ class _BaseTranscriber:
         return message
 
     def _call(self, fn: Callable[[], T]) -> T:
-        base = max(0.0, self.policy.base_seconds)
-        backoff = wait_exponential(multiplier=base, min=base, max=base * 8)
-
-        def wait(state: RetryCallState) -> float:
-            exc = state.outcome.exception() if state.outcome else None
-            asked = _retry_after(exc)
-            return backoff(state) if asked is None else min(asked, MAX_RETRY_AFTER_SECONDS)
-
-        retrying = Retrying(
-            stop=stop_after_attempt(max(1, self.policy.attempts)),
-            wait=wait,
-            retry=retry_if_exception(self._is_transient),
+        retrying = provider_retrying(
+            attempts=self.policy.attempts,
+            base_seconds=self.policy.base_seconds,
+            is_transient=self._is_transient,
             before_sleep=self._log_retry,
-            reraise=True,
         )
         try:
             return retrying(fn)
@@ -288,9 +278,7 @@ class _BaseTranscriber:
                 detail += f" (falhou {self.policy.attempts} vezes seguidas; tente de novo mais tarde)"
             error = TranscriptionError(f"Não consegui transcrever o áudio ({self.provider}, {self.model}): {detail}")
             # keep the cause for the logs, unless some exception in it quotes a secret
-            shown = " ".join(f"{e!s} {e!r}" for e in _chain(exc))
-            leaks = any(secret in shown for secret in self._secrets)
-            raise error from (None if leaks else exc)
+            raise error from (None if quotes_a_secret(exc, self._secrets) else exc)
 
     def _log_retry(self, state: RetryCallState) -> None:
         exc = state.outcome.exception() if state.outcome else None
