@@ -84,18 +84,28 @@ class Section:
     route: str
     label: str
     icon: str
+    managers_only: bool = True  # sellers see only the inbox and their own account
 
 
 SECTIONS = (
     Section("/painel", "Painel", "layout_dashboard"),
     Section("/agentes", "Agentes", "bot"),
     Section("/conhecimento", "Conhecimento", "book_open"),
-    Section("/inbox", "Inbox", "inbox"),
+    Section("/playground", "Playground", "messages_square"),
+    Section("/inbox", "Inbox", "inbox", managers_only=False),
     Section("/leads", "Leads", "contact"),
     Section("/canais", "Canais", "radio_tower"),
     Section("/equipe", "Equipe", "users"),
-    Section("/configuracoes", "Configurações", "settings"),
+    Section("/configuracoes", "Configurações", "settings", managers_only=False),
+    Section("/status", "Status", "activity"),
 )
+
+
+def for_role(section: Section, component: rx.Component) -> rx.Component:
+    """Hide a managers-only entry from sellers (the runtime refuses them anyway)."""
+    if not section.managers_only:
+        return component
+    return rx.cond(AuthState.role == "seller", rx.fragment(), component)
 
 
 def nav_item(section: Section, active: bool) -> rx.Component:
@@ -197,7 +207,7 @@ def sidebar(active_route: str) -> rx.Component:
         rx.box(brand(), padding_x="4px"),
         workspace_badge(),
         rx.vstack(
-            *[nav_item(s, s.route == active_route) for s in SECTIONS],
+            *[for_role(s, nav_item(s, s.route == active_route)) for s in SECTIONS],
             spacing="1",
             width="100%",
             as_="nav",
@@ -247,15 +257,18 @@ def mobile_header(active_route: str) -> rx.Component:
         ),
         rx.hstack(
             *[
-                rx.link(
-                    rx.badge(
-                        s.label,
-                        size="2",
-                        variant="solid" if s.route == active_route else "soft",
-                        color_scheme="teal" if s.route == active_route else "gray",
+                for_role(
+                    s,
+                    rx.link(
+                        rx.badge(
+                            s.label,
+                            size="2",
+                            variant="solid" if s.route == active_route else "soft",
+                            color_scheme="teal" if s.route == active_route else "gray",
+                        ),
+                        href=s.route,
+                        underline="none",
                     ),
-                    href=s.route,
-                    underline="none",
                 )
                 for s in SECTIONS
             ],
@@ -316,7 +329,7 @@ def loading_screen() -> rx.Component:
     )
 
 
-def shell(active_route: str, title: str, description: str, *content: rx.Component) -> rx.Component:
+def shell(active_route: str, title: str, description: str, *content: rx.Component, wide: bool = False) -> rx.Component:
     """The signed-in layout. Nothing of it renders until the server has checked the cookie."""
     return rx.cond(
         AuthState.signed_in,
@@ -330,7 +343,7 @@ def shell(active_route: str, title: str, description: str, *content: rx.Componen
                         *content,
                         spacing="6",
                         width="100%",
-                        max_width="1040px",
+                        max_width="1320px" if wide else "1040px",
                     ),
                     padding=["20px 16px", "28px 24px", "40px 48px"],
                     as_="main",

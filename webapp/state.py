@@ -8,13 +8,17 @@ headers and resolves it against the database on every protected page load.
 from __future__ import annotations
 
 import asyncio
+import logging
 from http.cookies import CookieError, SimpleCookie
 from urllib.parse import urlencode
 
 import reflex as rx
 
+from runtime.access import NotSignedIn, Principal, UserError, principal_for_token
 from runtime.auth.accounts import ACCOUNT_ERRORS
 from runtime.config import get_settings
+
+log = logging.getLogger(__name__)
 
 HOME = "/painel"
 
@@ -29,6 +33,11 @@ GENERIC_SIGNUP_ERROR = "Não foi possível criar a conta. Tente novamente."
 SIGNUP_ERRORS = {**ACCOUNT_ERRORS, "bloqueado": LOGIN_ERRORS["bloqueado"]}
 
 ROLE_LABELS = {"owner": "Proprietário", "admin": "Administrador", "seller": "Vendedor"}
+
+# Pages a seller may open; every other panel page is for owners and admins. The pages only hide
+# what a seller can't use: the runtime services refuse it (runtime.access).
+SELLER_HOME = "/inbox"
+SELLER_ROUTES = frozenset({"/inbox", "/configuracoes"})
 
 
 def cookie_value(cookie_header: str, name: str) -> str | None:
@@ -138,6 +147,8 @@ class AuthState(rx.State):
         self.user_email = user.email
         self.workspace_name = user.workspace_name
         self.role = str(user.role)
+        if self.role == "seller" and (self.router.url.path or HOME).rstrip("/") not in SELLER_ROUTES:
+            return rx.redirect(SELLER_HOME, replace=True)
         return None
 
     @rx.event
@@ -174,3 +185,29 @@ class AuthState(rx.State):
         """on_load of /: the panel when signed in, the login page otherwise."""
         user, _ = await self._resolve()
         return rx.redirect(HOME if user is not None else "/login", replace=True)
+
+
+class PanelState(AuthState):
+    """Base of the page states: runs runtime services as the signed-in user.
+
+    The principal is resolved from the cookie on every call (not cached in the state), so a
+    revoked session or a deactivated user stops at once, and the runtime checks the role.
+    """
+
+    async def _principal(self) -> Principal:
+        return await asyncio.to_thread(principal_for_token, self._session_token())
+
+    async def _run(self, fn, *args, **kwargs):
+        """`fn(principal, *args, **kwargs)` off the event loop (services do blocking database I/O)."""
+        principal = await self._principal()
+        return await asyncio.to_thread(fn, principal, *args, **kwargs)
+
+    def _fail(self, exc: Exception):
+        """The event to return for a failed service call: back to /login when signed out, else a toast."""
+        if isinstance(exc, NotSignedIn):
+            self._sign_out_locally()
+            return rx.redirect(login_url(self._current_path(), "sessao"), replace=True)
+        if isinstance(exc, UserError | PermissionError):
+            return rx.toast.error(str(exc), close_button=True)
+        log.exception("panel action failed", exc_info=exc)
+        return rx.toast.error("Não foi possível concluir agora. Tente novamente.", close_button=True)

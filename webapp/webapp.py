@@ -26,7 +26,8 @@ HEAD = [
     rx.el.meta(name="theme-color", content="#0d9488"),
 ]
 
-PAGE_ROUTES = frozenset({"/login", "/cadastro", *(p.route for p in panel.PAGES)})
+PANEL_PAGES = panel.all_pages()
+PAGE_ROUTES = frozenset({"/login", "/cadastro", *auth.EXTRA_ROUTES, *(p.route for p in PANEL_PAGES)})
 
 
 class ServePagesWithoutSlash:
@@ -62,10 +63,12 @@ if get_settings().worker_enabled:
 app.add_page(auth.home_page, route="/", title="PilotoDeVendas", on_load=AuthState.route_home)
 app.add_page(auth.login_page, route="/login", title="Entrar | PilotoDeVendas", on_load=AuthState.load_login)
 app.add_page(auth.signup_page, route="/cadastro", title="Criar conta | PilotoDeVendas", on_load=AuthState.load_signup)
-for _page in panel.PAGES:
+for _route, _component, _title, _on_load in auth.EXTRA_PAGES:
+    app.add_page(_component, route=_route, title=f"{_title} | PilotoDeVendas", on_load=_on_load)
+for _page in PANEL_PAGES:
     app.add_page(
         panel.make_page(_page),
         route=_page.route,
         title=f"{_page.title} | PilotoDeVendas",
-        on_load=AuthState.check_session,
+        on_load=[AuthState.check_session, *_page.on_load],
     )

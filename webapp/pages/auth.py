@@ -229,3 +229,8 @@ def signup_page() -> rx.Component:
 def home_page() -> rx.Component:
     """/ only redirects (on_load); this shows for the blink before it does."""
     return rx.center(brand_mark("40px"), height="100vh")
+
+
+# Other public (signed-out) pages, e.g. accepting an invitation: (route, component, title, on_load).
+EXTRA_PAGES: list[tuple[str, object, str, object]] = []
+EXTRA_ROUTES = tuple(route for route, *_ in EXTRA_PAGES)

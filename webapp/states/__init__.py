@@ -1,0 +1,1 @@
+"""One state module per panel page. States stay thin: they call runtime.panel services."""
