@@ -212,6 +212,11 @@ class Contact(SQLModel, table=True):
     stage: str = Field(default="new", max_length=40)
     score: int = 0
     fields: dict[str, Any] = _json()
+    notes: str = Field(default="", sa_column_kwargs={"server_default": sa_text("''")})  # the sellers' notes
+    tags: list[str] = Field(
+        default_factory=list, sa_column=Column(JSONB, nullable=False, server_default=text("'[]'::jsonb"))
+    )
+    crm_url: str | None = Field(default=None, max_length=2000)  # the lead's page in the company's CRM
     opted_out_at: datetime | None = _ts(nullable=True)
     created_at: datetime = _ts()
 
@@ -437,4 +442,29 @@ class DriveConnection(SQLModel, table=True):
     last_error: str | None = None
     files_synced: int = Field(default=0, sa_column_kwargs={"server_default": sa_text("0")})
     sync_state: dict[str, Any] = _json()  # e.g. Drive files whose content duplicates another document
+    created_at: datetime = _ts()
+
+
+# --- seller inbox ---------------------------------------------------------------------------
+
+
+class ConversationRead(SQLModel, table=True):
+    """How far each user has read each conversation: the inbox's unread counts are per seller."""
+
+    __tablename__ = "conversation_read"
+    user_id: uuid.UUID = Field(foreign_key="app_user.id", primary_key=True, ondelete="CASCADE")
+    conversation_id: uuid.UUID = Field(foreign_key="conversation.id", primary_key=True, ondelete="CASCADE")
+    workspace_id: uuid.UUID = _workspace_fk()
+    last_read_at: datetime = _ts()
+
+
+class QuickReply(SQLModel, table=True):
+    """A canned answer the sellers insert with its shortcut ("/preco")."""
+
+    __tablename__ = "quick_reply"
+    __table_args__ = (UniqueConstraint("workspace_id", "shortcut"),)
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    workspace_id: uuid.UUID = _workspace_fk()
+    shortcut: str = Field(max_length=40)
+    text: str
     created_at: datetime = _ts()

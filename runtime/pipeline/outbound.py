@@ -96,6 +96,17 @@ def queue_message(
     return message
 
 
+def requeue_failed(session: Session, message: Message) -> Message:
+    """Send a failed outbound message again (the seller's "tentar de novo"), as a new send job."""
+    if message.direction != Direction.outbound or message.status != MessageStatus.failed:
+        raise ValueError("only a failed outbound message can be sent again")
+    message.status, message.error = MessageStatus.queued, None
+    session.add(message)
+    session.flush()
+    get_queue().enqueue_in(session, SEND_JOB, {"workspace_id": message.workspace_id, "message_id": message.id})
+    return message
+
+
 # One worker claims a queued message. A claim older than RECLAIM_AFTER means the worker died
 # mid-send (the job queue re-delivers a job whose worker stopped beating): it may be claimed again,
 # so the lead is not left in silence.
