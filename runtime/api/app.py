@@ -12,7 +12,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from runtime.config import get_settings
 
-from .routes import agents, auth, channels, conversations, drive, health, knowledge, v1, webhooks
+from .routes import agents, auth, channels, conversations, drive, health, inbox_media, knowledge, v1, webhooks
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +77,7 @@ def create_app(*, with_worker: bool = False) -> FastAPI:
     app.include_router(agents.router)
     app.include_router(channels.router)
     app.include_router(conversations.router)
+    app.include_router(inbox_media.router)
     app.include_router(knowledge.router)
     app.include_router(drive.router)
     app.include_router(drive.api_router)

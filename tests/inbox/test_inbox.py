@@ -319,3 +319,32 @@ def test_the_owner_sees_who_answered_what_and_how_fast(shop, worker):
     assert report["recent"][0]["text"] == "Olá, sou o Bruno" and report["recent"][0]["seller"] == "Bruno Vendas"
     with pytest.raises(Forbidden):
         inbox.activity(shop.seller)
+
+
+def test_files_are_served_to_signed_in_users_who_may_see_the_conversation(shop, service, worker):
+    import httpx
+
+    phone = new_lead()
+    shop.lead_says("oi", phone)
+    cid = shop.conversation_of(phone)
+    inbox.send_file(shop.seller, cid, "foto.png", b"\x89PNG\r\n\x1a\nfake")
+    msg = inbox.thread(shop.seller, cid)["messages"][-1]
+
+    def client_for(email: str | None) -> httpx.Client:
+        client = httpx.Client(base_url=service, timeout=30)
+        if email:
+            r = client.post("/auth/login", data={"email": email, "password": "senha-forte-123"})
+            assert r.status_code == 303 and "/login" not in r.headers["location"], r.headers
+        return client
+
+    bruno, carla, anon = client_for(shop.seller.email), client_for(shop.seller2.email), client_for(None)
+    try:
+        ok = bruno.get(msg["media_url"])
+        assert ok.status_code == 200 and ok.content == b"\x89PNG\r\n\x1a\nfake"
+        assert ok.headers["content-type"] == "image/png" and "sandbox" in ok.headers["content-security-policy"]
+        assert carla.get(msg["media_url"]).status_code == 404  # another seller's conversation
+        assert anon.get(msg["media_url"]).status_code == 401
+        assert bruno.get("/inbox-media/not-a-uuid").status_code == 422
+    finally:
+        for client in (bruno, carla, anon):
+            client.close()
