@@ -1,0 +1,437 @@
+"""Inbox state: the conversation list, the open thread and the live loop. The rules (who sees
+what, the 24-hour window, learning from handoff answers) live in runtime.panel.inbox."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from datetime import datetime
+from typing import Any
+
+import reflex as rx
+
+from runtime.live import drain, hub
+from runtime.panel import inbox as svc
+
+from ..state import PanelState
+
+log = logging.getLogger(__name__)
+
+LIVE_CHECK_S = 15  # how often an idle live loop checks that its browser tab is still connected
+
+STATUS_ICONS = {
+    "queued": "clock",
+    "sending": "clock",
+    "sent": "check",
+    "delivered": "check_check",
+    "read": "check_check",
+}
+
+
+@dataclasses.dataclass
+class Row:
+    id: str = ""
+    name: str = ""
+    phone: str = ""
+    provider: str = ""
+    preview: str = ""
+    time: str = ""
+    unread: int = 0
+    waiting_human: bool = False
+    mode: str = ""
+    status: str = ""
+    assigned_name: str = ""
+    assigned_to_me: bool = False
+
+
+@dataclasses.dataclass
+class Msg:
+    id: str = ""
+    direction: str = ""
+    author: str = ""
+    author_name: str = ""
+    kind: str = ""
+    text: str = ""
+    transcript: str = ""
+    media_url: str = ""
+    filename: str = ""
+    mime_type: str = ""
+    media_error: str = ""
+    status: str = ""
+    status_icon: str = ""
+    error: str = ""
+    time: str = ""
+    day: str = ""
+    template: str = ""
+
+
+@dataclasses.dataclass
+class Member:
+    id: str = ""
+    name: str = ""
+    role: str = ""
+
+
+@dataclasses.dataclass
+class Quick:
+    id: str = ""
+    shortcut: str = ""
+    text: str = ""
+
+
+def _hhmm(iso: str) -> str:
+    if not iso:
+        return ""
+    try:
+        return datetime.fromisoformat(iso).astimezone().strftime("%H:%M")
+    except ValueError:
+        return ""
+
+
+def _day(iso: str) -> str:
+    try:
+        return datetime.fromisoformat(iso).astimezone().strftime("%d/%m/%Y")
+    except ValueError:
+        return ""
+
+
+def _row(c: dict) -> Row:
+    return Row(
+        id=c["id"],
+        name=c["name"],
+        phone=c["phone"],
+        provider=c["provider"],
+        preview=c["preview"],
+        time=_hhmm(c["last_message_at"]),
+        unread=c["unread"],
+        waiting_human=c["waiting_human"],
+        mode=c["mode"],
+        status=c["status"],
+        assigned_name=c["assigned_name"],
+        assigned_to_me=c["assigned_to_me"],
+    )
+
+
+def _msg(m: dict) -> Msg:
+    icon = "circle_alert" if m["status"] == "failed" else STATUS_ICONS.get(m["status"], "")
+    fields = {k: m[k] for k in Msg.__dataclass_fields__ if k in m}
+    return Msg(**fields, status_icon=icon, time=_hhmm(m["created_at"]), day=_day(m["created_at"]))
+
+
+class InboxState(PanelState):
+    view: str = "todas"
+    search: str = ""
+    rows: list[Row] = []
+    counts: dict[str, int] = {}
+    list_loading: bool = True
+
+    current_id: str = ""
+    thread_loading: bool = False
+    messages: list[Msg] = []
+    contact_name: str = ""
+    contact_phone: str = ""
+    provider: str = ""
+    channel_name: str = ""
+    agent_name: str = ""
+    mode: str = ""
+    taken_over: bool = False
+    conv_status: str = ""
+    assigned_user_id: str = ""
+    assigned_name: str = ""
+    window_has: bool = False
+    window_open: bool = True
+    window_closes: str = ""
+    handoff_waiting: bool = False
+    handoff_question: str = ""
+    suggestion_id: str = ""
+    suggestion_draft: str = ""
+    suggestion_next_step: str = ""
+    suggestion_intent: str = ""
+    lead: dict[str, str] = {}
+    lead_tags: str = ""
+    lead_fields: list[list[str]] = []
+
+    composer: str = ""
+    editing_suggestion: str = ""  # the suggestion being edited in the composer
+    sending: bool = False
+    team: list[Member] = []
+    quick: list[Quick] = []
+    live: bool = False
+    _live_gen: int = 0
+
+    # --- loading ------------------------------------------------------------------------------
+
+    @rx.var
+    def has_current(self) -> bool:
+        return self.current_id != ""
+
+    @rx.var
+    def quick_matches(self) -> list[Quick]:
+        """Quick replies matching a composer that starts with '/'."""
+        text = self.composer.strip().lower()
+        if not text.startswith("/"):
+            return []
+        return [q for q in self.quick if q.shortcut.startswith(text)][:6]
+
+    async def _refresh_list(self) -> None:
+        rows = await self._run(svc.conversations, self.view, self.search)
+        self.counts = await self._run(svc.view_counts)
+        self.rows = [_row(c) for c in rows]
+        self.list_loading = False
+
+    async def _refresh_thread(self) -> None:
+        if not self.current_id:
+            return
+        t = await self._run(svc.thread, self.current_id)
+        self.messages = [_msg(m) for m in t["messages"]]
+        lead = t["lead"]
+        self.contact_name, self.contact_phone = lead["name"] or lead["phone"], lead["phone"]
+        self.provider, self.channel_name, self.agent_name = t["provider"], t["channel_name"], t["agent_name"]
+        self.mode, self.taken_over, self.conv_status = t["mode"], t["taken_over"], t["status"]
+        self.assigned_user_id, self.assigned_name = t["assigned_user_id"], t["assigned_name"]
+        w = t["window"]
+        self.window_has, self.window_open = w["has_window"], w["open"]
+        self.window_closes = _hhmm(w["closes_at"]) if w["closes_at"] else ""
+        h = t["handoff"]
+        self.handoff_waiting, self.handoff_question = h["waiting"], h["question"]
+        s = t["suggestion"] or {}
+        self.suggestion_id = s.get("id", "")
+        self.suggestion_draft = s.get("draft", "")
+        self.suggestion_next_step = s.get("next_step", "")
+        self.suggestion_intent = s.get("intent", "")
+        self.lead = {k: str(v) for k, v in lead.items() if k not in ("tags", "fields")}
+        self.lead_tags = ", ".join(lead["tags"])
+        self.lead_fields = [[k, v] for k, v in lead["fields"].items()]
+        for r in self.rows:
+            if r.id == self.current_id:
+                r.unread = 0
+
+    @rx.event
+    async def load(self):
+        try:
+            self.current_id = self.router.url.query_parameters.get("c", "") or self.current_id
+            await self._refresh_list()
+            self.team = [Member(**m) for m in await self._run(svc.team)]
+            self.quick = [Quick(**q) for q in await self._run(svc.quick_replies)]
+            if self.current_id:
+                await self._refresh_thread()
+        except Exception as exc:
+            self.current_id = ""
+            return self._fail(exc)
+        self._live_gen += 1
+        return InboxState.live_updates
+
+    @rx.event
+    async def set_view(self, view: str):
+        self.view = view
+        try:
+            await self._refresh_list()
+        except Exception as exc:
+            return self._fail(exc)
+
+    @rx.event
+    async def run_search(self, form: dict):
+        self.search = str(form.get("q", "")).strip()
+        try:
+            await self._refresh_list()
+        except Exception as exc:
+            return self._fail(exc)
+
+    @rx.event
+    async def open(self, conversation_id: str):
+        self.current_id = conversation_id
+        self.thread_loading = True
+        self.composer, self.editing_suggestion = "", ""
+        yield
+        try:
+            await self._refresh_thread()
+        except Exception as exc:
+            self.current_id = ""
+            yield self._fail(exc)
+        finally:
+            self.thread_loading = False
+
+    @rx.event
+    def close_thread(self):
+        self.current_id = ""
+
+    # --- live ---------------------------------------------------------------------------------
+
+    def _still_connected(self) -> bool:
+        from reflex.utils.prerequisites import get_and_validate_app
+
+        try:
+            namespace = get_and_validate_app().app.event_namespace
+        except Exception:
+            return True
+        return namespace is None or self.router.session.client_token in namespace.token_to_sid
+
+    @rx.event(background=True)
+    async def live_updates(self):
+        """Re-read the list (and the open thread) whenever the database says something changed.
+
+        Runs while this tab stays connected; a newer page load replaces it (generation check)."""
+        async with self:
+            gen = self._live_gen
+            try:
+                principal = await self._principal()
+            except Exception:
+                return
+        try:
+            async with hub().subscribe(principal.workspace_id) as queue:
+                async with self:
+                    self.live = True
+                while True:
+                    try:
+                        first = await asyncio.wait_for(queue.get(), timeout=LIVE_CHECK_S)
+                    except TimeoutError:
+                        if not self._still_connected():
+                            return
+                        async with self:
+                            if self._live_gen != gen:
+                                return
+                        continue
+                    events = await drain(queue, first)
+                    touched = {str(e.conversation_id) for e in events}
+                    resync = any(e.conversation_id is None for e in events)
+                    async with self:
+                        if self._live_gen != gen:
+                            return
+                        try:
+                            await self._refresh_list()
+                            if self.current_id and (resync or self.current_id in touched):
+                                await self._refresh_thread()
+                        except Exception as exc:  # signed out meanwhile, or a blip: stop quietly
+                            log.info("inbox live refresh stopped: %s", type(exc).__name__)
+                            self.live = False
+                            return
+        finally:
+            async with self:
+                if self._live_gen == gen:
+                    self.live = False
+
+    # --- composing ----------------------------------------------------------------------------
+
+    @rx.event
+    def set_composer(self, value: str):
+        self.composer = value
+
+    @rx.event
+    def use_quick(self, text: str):
+        self.composer = text
+
+    @rx.event
+    async def send(self):
+        body = self.composer.strip()
+        if not body or self.sending:
+            return
+        self.sending = True
+        yield
+        try:
+            if self.editing_suggestion:
+                await self._run(svc.decide_suggestion, self.current_id, self.editing_suggestion, "edit", body)
+            else:
+                result = await self._run(svc.send_text, self.current_id, body)
+                if result["learned"]:
+                    yield rx.toast.success("Resposta enviada e aprendida: o robô já sabe responder isso.")
+            self.composer, self.editing_suggestion = "", ""
+            await self._refresh_thread()
+        except Exception as exc:
+            yield self._fail(exc)
+        finally:
+            self.sending = False
+
+    @rx.event
+    async def send_template(self, form: dict):
+        variables = [v.strip() for v in str(form.get("variables", "")).split(",") if v.strip()]
+        try:
+            await self._run(
+                svc.send_template, self.current_id, form.get("name", ""), form.get("language", ""), variables
+            )
+            await self._refresh_thread()
+        except Exception as exc:
+            return self._fail(exc)
+        return rx.toast.success("Modelo enviado.")
+
+    @rx.event
+    async def upload(self, files: list[rx.UploadFile]):
+        try:
+            for f in files:
+                await self._run(svc.send_file, self.current_id, f.name or "arquivo", await f.read(), self.composer)
+            self.composer = ""
+            await self._refresh_thread()
+        except Exception as exc:
+            return self._fail(exc)
+
+    @rx.event
+    async def retry(self, message_id: str):
+        try:
+            await self._run(svc.retry_message, self.current_id, message_id)
+            await self._refresh_thread()
+        except Exception as exc:
+            return self._fail(exc)
+
+    # --- copilot --------------------------------------------------------------------------------
+
+    @rx.event
+    async def accept_suggestion(self):
+        try:
+            await self._run(svc.decide_suggestion, self.current_id, self.suggestion_id, "accept")
+            await self._refresh_thread()
+        except Exception as exc:
+            return self._fail(exc)
+        return rx.toast.success("Sugestão enviada.")
+
+    @rx.event
+    def edit_suggestion(self):
+        self.composer, self.editing_suggestion = self.suggestion_draft, self.suggestion_id
+
+    @rx.event
+    async def dismiss_suggestion(self):
+        try:
+            await self._run(svc.decide_suggestion, self.current_id, self.suggestion_id, "reject")
+            if self.editing_suggestion == self.suggestion_id:
+                self.composer, self.editing_suggestion = "", ""
+            await self._refresh_thread()
+        except Exception as exc:
+            return self._fail(exc)
+
+    # --- takeover, assignment, status -----------------------------------------------------------
+
+    async def _act(self, fn, *args, ok: str = ""):
+        try:
+            await self._run(fn, self.current_id, *args)
+            await self._refresh_thread()
+            await self._refresh_list()
+        except Exception as exc:
+            return self._fail(exc)
+        return rx.toast.success(ok) if ok else None
+
+    @rx.event
+    async def take_over(self):
+        return await self._act(svc.take_over, ok="Você assumiu a conversa. O robô fica em silêncio.")
+
+    @rx.event
+    async def hand_back(self):
+        return await self._act(svc.hand_back, ok="Conversa devolvida ao robô.")
+
+    @rx.event
+    async def assign(self, user_id: str):
+        return await self._act(svc.assign, user_id or None, ok="Conversa transferida.")
+
+    @rx.event
+    async def set_conv_status(self, status: str):
+        return await self._act(svc.set_status, status, ok="Conversa encerrada." if status == "closed" else "Reaberta.")
+
+    @rx.event
+    async def save_lead(self, form: dict):
+        data: dict[str, Any] = {
+            k: form.get(k, "") for k in ("name", "email", "stage", "lead_type", "score", "notes", "tags", "crm_url")
+        }
+        try:
+            await self._run(svc.update_lead, self.current_id, data)
+            await self._refresh_thread()
+        except Exception as exc:
+            return self._fail(exc)
+        return rx.toast.success("Dados do lead salvos.")
