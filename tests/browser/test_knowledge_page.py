@@ -72,6 +72,11 @@ def test_upload_preview_search_and_learned_answers(page: Page, worker):
     learned.get_by_role("button", name="Aprovar").click()
     expect(page.locator("[data-sonner-toast]", has_text="Resposta aprovada")).to_be_visible()
     expect(learned).to_contain_text("Aprovada")
+    learned.get_by_role("button", name="Editar").click()
+    page.locator("#learned-edit-form textarea[name=answer]").fill("Sim, aos domingos das 9h às 13h.")
+    page.locator("#learned-save").click()
+    expect(page.locator("[data-sonner-toast]", has_text="Resposta salva")).to_be_visible()
+    expect(learned).to_contain_text("das 9h às 13h")
 
     page.set_viewport_size({"width": 390, "height": 844})
     expect(good).to_be_visible()

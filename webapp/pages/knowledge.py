@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import reflex as rx
 
+from runtime.knowledge import drive
+
 from ..states.knowledge import UPLOAD_ID, KnowledgeState
 from .panel import PanelPage
 
@@ -132,7 +134,7 @@ def drop_zone() -> rx.Component:
             align="center",
             justify="center",
             spacing="3",
-            padding="28px 16px",
+            padding="32px 16px",
             width="100%",
         ),
         id=UPLOAD_ID,
@@ -140,6 +142,7 @@ def drop_zone() -> rx.Component:
         max_size=S.max_mb * 1_000_000,
         disabled=S.uploading | S.saving_files,
         on_drop=S.handle_upload(rx.upload_files(upload_id=UPLOAD_ID, on_upload_progress=S.upload_progress)),
+        padding="0",
         border="1.5px dashed var(--gray-a7)",
         border_radius="12px",
         background="var(--gray-a2)",
@@ -310,6 +313,7 @@ def drive_card() -> rx.Component:
         rx.cond(
             S.drive_connections.length() > 0,
             rx.vstack(rx.foreach(S.drive_connections, connection_row), spacing="2", width="100%"),
+            rx.text(drive.ACCEPTED_HINT, size="1", color_scheme="gray"),
         ),
         icon="hard_drive",
         id="knowledge-drive-card",
