@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import func
 from sqlmodel import select
 
-from db.models import Agent, Channel
+from db.models import Agent, Channel, Workspace
 from runtime import audit
 from runtime.access import Principal, UserError, require_manager
 from runtime.agent import hours as hours_mod
@@ -180,6 +180,8 @@ def list_agents(principal: Principal) -> list[dict[str, Any]]:
     require_manager(principal)
     with principal.session() as s:
         agents = s.exec(select(Agent).order_by(Agent.created_at)).all()
+        workspace = s.get(Workspace, principal.workspace_id)
+        tz = hours_mod.zone(workspace.timezone if workspace else "")
         counts = dict(
             s.exec(
                 select(Channel.agent_id, func.count()).where(Channel.agent_id.is_not(None)).group_by(Channel.agent_id)
@@ -196,12 +198,16 @@ def list_agents(principal: Principal) -> list[dict[str, Any]]:
                     "mode": a.mode.value,
                     "mode_label": MODES[a.mode.value],
                     "summary": summary[:140] + ("…" if len(summary) > 140 else ""),
-                    "model": PROVIDERS[cfg.llm.provider] + (f" · {cfg.llm.model}" if cfg.llm.model else ""),
+                    "model": (
+                        "Sem modelo de linguagem (regras e conhecimento)"
+                        if cfg.llm.provider == "none"
+                        else PROVIDERS[cfg.llm.provider] + (f" · {cfg.llm.model}" if cfg.llm.model else "")
+                    ),
                     "rules": len(cfg.intents),
                     "qualification": len(cfg.qualification),
                     "voice": cfg.voice.replies != "never",
                     "channels": int(counts.get(a.id, 0)),
-                    "updated_at": a.updated_at.strftime("%d/%m/%Y %H:%M"),
+                    "updated_at": a.updated_at.astimezone(tz).strftime("%d/%m/%Y %H:%M"),
                 }
             )
         return out

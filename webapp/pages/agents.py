@@ -30,8 +30,10 @@ def _hint(hint: Any) -> list[rx.Component]:
     return [rx.text(hint, size="1", color_scheme="gray", as_="div", margin_top="4px")]
 
 
-def _labeled(label: str, control: rx.Component, hint: Any = "") -> rx.Component:
-    return rx.el.label(
+def _labeled(label: str, control: rx.Component, hint: Any = "", *, group: bool = False) -> rx.Component:
+    """A field with its label; `group` for controls made of several buttons (not one labelable input)."""
+    wrapper = rx.el.div if group else rx.el.label
+    return wrapper(
         rx.text(label, size="2", weight="medium", as_="div", margin_bottom="6px"),
         control,
         *_hint(hint),
@@ -318,6 +320,7 @@ def tab_persona() -> rx.Component:
                     width="100%",
                 ),
                 rx.match(F["mode"].to(str), *MODE_HINTS.items(), ""),
+                group=True,
             ),
             select("Idioma", "language", svc.LANGUAGES, "Também usado para transcrever os áudios dos clientes."),
         ),
