@@ -50,6 +50,11 @@ def _minutes(hhmm: str) -> int | None:
     return h * 60 + m
 
 
+def minutes_of(hhmm: str) -> int | None:
+    """A time of day as these rules read it ('08:30' -> 510, '24:00' -> 1440), None when invalid."""
+    return _minutes(hhmm)
+
+
 def _day_ranges(hours: BusinessHours, weekday: int) -> list[tuple[int, int]]:
     """The valid (open, close) ranges of a weekday in minutes from midnight, sorted by open."""
     out: list[tuple[int, int]] = []

@@ -1,0 +1,183 @@
+"""State of the Agentes page: the list of agents and the editor's form (runtime.panel.agents)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import reflex as rx
+
+from runtime.access import UserError
+from runtime.panel import agents as svc
+
+from ..state import PanelState
+
+# Tab values of the editor, and the names the service's messages use for them ("Aba X › ...").
+TABS = {
+    svc.TAB_PERSONA: "persona",
+    svc.TAB_QUALIFICATION: "qualificacao",
+    svc.TAB_RULES: "comportamento",
+    svc.TAB_MODEL: "modelo",
+    svc.TAB_HANDOFF: "transferencia",
+    svc.TAB_VOICE: "voz",
+    svc.TAB_HOURS: "horario",
+}
+SAVED = "Agente salvo. As mudanças valem a partir da próxima mensagem dos clientes."
+
+
+class AgentsState(PanelState):
+    agents: list[dict[str, Any]] = rx.field(default_factory=list)
+    loaded: bool = False
+
+    editing: bool = False
+    form: dict[str, Any] = rx.field(default_factory=dict)
+    qualification: list[dict[str, Any]] = rx.field(default_factory=list)
+    intents: list[dict[str, Any]] = rx.field(default_factory=list)
+    hours: list[dict[str, Any]] = rx.field(default_factory=list)
+    tab: str = "persona"
+    error: str = ""
+    saving: bool = False
+    opening: str = ""  # id of the agent being opened
+    uploading: bool = False
+
+    @rx.var
+    def is_new(self) -> bool:
+        return not self.form.get("id")
+
+    @rx.var
+    def editor_title(self) -> str:
+        return self.form.get("name") or "Novo agente" if self.editing else ""
+
+    # --- list -------------------------------------------------------------------------------
+
+    async def _refresh(self):
+        try:
+            self.agents = await self._run(svc.list_agents)
+        except Exception as exc:
+            return self._fail(exc)
+        finally:
+            self.loaded = True
+        return None
+
+    @rx.event
+    async def load(self):
+        self.editing, self.error = False, ""
+        return await self._refresh()
+
+    def _open(self, form: dict[str, Any]) -> None:
+        self.qualification = form.pop("qualification")
+        self.intents = form.pop("intents")
+        self.hours = form.pop("hours")
+        self.form = form
+        self.tab, self.error, self.editing = "persona", "", True
+
+    @rx.event
+    def new_agent(self):
+        self._open(svc.blank_form())
+
+    @rx.event
+    async def edit(self, agent_id: str):
+        self.opening = agent_id
+        yield
+        try:
+            self._open(await self._run(svc.get_agent, agent_id))
+        except Exception as exc:
+            yield self._fail(exc)
+        finally:
+            self.opening = ""
+
+    @rx.event
+    async def back(self):
+        self.editing, self.error = False, ""
+        return await self._refresh()
+
+    @rx.event
+    async def delete(self, agent_id: str):
+        try:
+            gone = await self._run(svc.delete_agent, agent_id)
+        except Exception as exc:
+            return self._fail(exc)
+        self.editing = False
+        await self._refresh()
+        note = f" {gone['channels_unbound']} canal(is) ficou(aram) sem agente." if gone["channels_unbound"] else ""
+        return rx.toast.success(f"Agente {gone['name']} excluído.{note}")
+
+    # --- editor -----------------------------------------------------------------------------
+
+    @rx.event
+    def set_tab(self, value: str):
+        self.tab = value
+
+    @rx.event
+    def set_field(self, key: str, value: Any):
+        self.form = {**self.form, key: value}
+
+    @rx.event
+    def set_row(self, table: str, index: int, key: str, value: Any):
+        rows = [dict(r) for r in getattr(self, table)]
+        rows[index][key] = value
+        setattr(self, table, rows)
+
+    @rx.event
+    def add_qualification(self):
+        self.qualification = [*self.qualification, {"key": "", "label": "", "question": "", "required": True}]
+
+    @rx.event
+    def add_intent(self):
+        row = {"name": "", "match": "keywords", "patterns": "", "response": "", "action": "reply"}
+        self.intents = [*self.intents, row]
+
+    @rx.event
+    def remove_row(self, table: str, index: int):
+        rows = list(getattr(self, table))
+        rows.pop(index)
+        setattr(self, table, rows)
+
+    @rx.event
+    async def save(self):
+        self.saving, self.error = True, ""
+        yield
+        data = {**self.form, "qualification": self.qualification, "intents": self.intents, "hours": self.hours}
+        try:
+            saved = await self._run(svc.save_agent, self.form.get("id") or None, data)
+        except Exception as exc:
+            self.saving = False
+            if isinstance(exc, UserError):
+                self.error = str(exc)
+                m = re.match(r"Aba (\w+)", self.error)
+                if m and m.group(1) in TABS:
+                    self.tab = TABS[m.group(1)]
+            yield self._fail(exc)
+            return
+        tab = self.tab
+        self._open(saved)
+        self.tab, self.saving = tab, False
+        self.agents = await self._run(svc.list_agents)
+        yield rx.toast.success(SAVED)
+
+    @rx.event
+    async def upload_voice(self, files: list[rx.UploadFile]):
+        if not files:
+            yield rx.toast.error("Escolha um arquivo de áudio com 1 a 3 minutos de fala.")
+            return
+        sample = files[0]
+        data = await sample.read()
+        self.uploading = True
+        yield
+        try:
+            saved = await self._run(
+                svc.register_voice,
+                self.form.get("id"),
+                self.form.get("voice_name") or "",
+                data,
+                getattr(sample, "content_type", None) or "audio/mpeg",
+                self.form.get("voice_replies") if self.form.get("voice_replies") != "never" else "when_lead_sent_audio",
+            )
+        except Exception as exc:
+            self.uploading = False
+            yield self._fail(exc)
+            return
+        tab = self.tab
+        self._open(saved)
+        self.tab, self.uploading = tab, False
+        yield rx.toast.success("Voz registrada. O agente vai responder com ela.")
