@@ -63,6 +63,13 @@ def _parser() -> argparse.ArgumentParser:
     kb.add_argument("--chunks-per-workspace", type=int, default=2000)
     kb.add_argument("--queries", type=int, default=300)
     kb.add_argument("--skip-search", action="store_true", help="only the ingestion part")
+    live = bench_sub.add_parser("inbox-live", help="new message -> every open inbox notified, and its refresh time")
+    live.add_argument("--events", type=int, default=200)
+    live.add_argument("--hubs", type=int, default=4, help="web processes, each with its LISTEN connection")
+    live.add_argument("--subscribers", type=int, default=25, help="open inboxes per web process")
+    live.add_argument(
+        "--conversations", type=int, default=2000, help="conversations in the workspace (10 messages each)"
+    )
 
     know = sub.add_parser("knowledge", help="the knowledge base from the command line")
     know_sub = know.add_subparsers(dest="knowledge_command", required=True, metavar="ACTION")
@@ -142,6 +149,14 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
     if args.bench_command == "knowledge":
         return _bench_knowledge(args)
+    if args.bench_command == "inbox-live":
+        from runtime.panel.inbox_bench import bench_inbox_live
+
+        if min(args.events, args.hubs, args.subscribers, args.conversations) < 1:
+            raise CliError("events, hubs, subscribers and conversations must be positive")
+        result = bench_inbox_live(args.events, args.hubs, args.subscribers, args.conversations)
+        print(json.dumps(result, indent=2, ensure_ascii=False))
+        return 0
     from runtime.bench import bench_ingest
 
     if args.messages < 1 or not 0 <= args.duplicates < 1 or args.concurrency < 1 or args.workers < 1:
