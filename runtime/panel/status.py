@@ -16,11 +16,12 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import text
 from sqlmodel import select
 
-from db.models import Agent, Conversation, ConversationTurn
+from db.models import Agent, Conversation, ConversationTurn, Workspace
 from runtime import crypto
 from runtime.access import Principal, require_manager
 from runtime.jobs.postgres import APPLICATION_NAME
@@ -36,6 +37,7 @@ JOB_LABELS = {
 LLM_UNAVAILABLE = "modelo de linguagem indisponível"  # runtime.agent.graph's handoff reason prefix
 PROVIDER_LABELS = {"gemini": "Google Gemini", "openai": "OpenAI (ou compatível)", "ollama": "Ollama", "none": "Nenhum"}
 STUCK_AFTER_SECONDS = 300  # a ready job waiting longer than this means the worker is behind or down
+DEFAULT_TZ = "America/Sao_Paulo"
 LEVELS = ("ok", "warn", "error")
 
 _JOBS = text("""
@@ -177,12 +179,21 @@ def _llm(session) -> dict[str, Any]:
     }
 
 
+def _timezone(session, workspace_id) -> ZoneInfo:
+    workspace = session.get(Workspace, workspace_id)
+    try:
+        return ZoneInfo(workspace.timezone if workspace else DEFAULT_TZ)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo(DEFAULT_TZ)
+
+
 def system_status(principal: Principal) -> dict[str, Any]:
     """Everything the Status page shows, checked now."""
     require_manager(principal)
     now = datetime.now(UTC)
     with principal.session() as s:
         database = _database(s)
+        tz = _timezone(s, principal.workspace_id) if database["ok"] else ZoneInfo(DEFAULT_TZ)
         jobs = _jobs(s, principal.workspace_id) if database["ok"] else None
         llm = _llm(s) if database["ok"] else None
     channels = list_channels(principal) if database["ok"] else []
@@ -194,6 +205,7 @@ def system_status(principal: Principal) -> dict[str, Any]:
     labels = {"ok": "Tudo funcionando", "warn": "Requer atenção", "error": "Há problemas"}
     return {
         "checked_at": now.isoformat(),
+        "checked_time": now.astimezone(tz).strftime("%H:%M:%S"),
         "overall": overall,
         "overall_label": labels[overall],
         "database": database,

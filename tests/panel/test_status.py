@@ -32,6 +32,7 @@ def test_database_is_checked_with_a_real_query(workspace):
     db = status["database"]
     assert db["ok"] is True and db["level"] == "ok"
     assert 0 < db["latency_ms"] < 500 and db["version"].startswith("PostgreSQL ")
+    assert len(status["checked_time"]) == 8
 
 
 def test_queue_depth_counts_this_workspaces_jobs_only(make_workspace):
