@@ -101,3 +101,41 @@ def test_a_refused_test_message_shows_the_error_on_the_card(page: Page, fake_zap
     expect(card.locator(".channel-last-error")).to_contain_text("mensagem de teste falhou")
     expect(card.get_by_text("Com erro")).to_be_visible()
     shot(page, "canais_erro")
+
+
+def test_cloud_api_verify_token_edit_disable_and_delete(page: Page):
+    _, email, _ = new_owner("Clínica Bem Estar", "Bia")
+    login(page, email)
+    open_page(page, "/canais")
+    page.locator("#connect-open-empty").click()
+    form = page.locator("#connect-form-cloud_api")
+    form.locator("input[name=name]").fill("Oficial")
+    form.locator("input[name=phone_number_id]").fill("106540352242922")
+    form.locator("input[name=access_token]").fill("EAAG-token-secreto-de-teste")
+    form.locator("input[name=app_secret]").fill("segredo-do-app")
+    page.locator("#connect-submit-cloud_api").click()  # verify token left blank: generated
+
+    card = page.locator(".channel-card", has_text="Oficial")
+    expect(card.locator("[data-copy=webhook]")).to_contain_text("/webhooks/cloud-api/")
+    expect(card.locator("[data-copy=verify-token]")).to_have_text(re.compile(r"^[A-Za-z0-9_-]{20,}$"))
+    assert "EAAG-token-secreto-de-teste" not in page.content() and "segredo-do-app" not in page.content()
+    shot(page, "canais_cloud_api")
+
+    card.locator(".channel-edit").click()
+    edit = page.locator("#edit-form")
+    expect(edit.locator("input[name=name]")).to_have_value("Oficial")
+    expect(edit.locator("input[name=access_token]")).to_have_value("")
+    edit.locator("input[name=name]").fill("Oficial Matriz")
+    page.locator("#edit-submit").click()
+    expect(page.locator("[data-sonner-toast]", has_text="Canal atualizado")).to_be_visible()
+    card = page.locator(".channel-card", has_text="Oficial Matriz")
+    expect(card).to_be_visible()
+
+    card.locator(".channel-active").click()
+    expect(card.get_by_text("Desativado")).to_be_visible()
+    expect(card.locator(".channel-test")).to_be_disabled()
+
+    card.locator(".channel-delete").click()
+    page.locator("#delete-confirm").click()
+    expect(page.locator("[data-sonner-toast]", has_text="Canal excluído")).to_be_visible()
+    expect(page.get_by_role("heading", name="Nenhum canal conectado")).to_be_visible()

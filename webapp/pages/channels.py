@@ -589,7 +589,11 @@ def content() -> list[rx.Component]:
                 rx.vstack(
                     rx.flex(
                         rx.text(
-                            ChannelsState.channels.length().to_string() + " canal(is) conectado(s)",
+                            rx.cond(
+                                ChannelsState.channels.length() == 1,
+                                "1 canal conectado",
+                                ChannelsState.channels.length().to_string() + " canais conectados",
+                            ),
                             size="2",
                             color_scheme="gray",
                         ),
