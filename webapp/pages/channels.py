@@ -1,15 +1,634 @@
-"""Canais (stub until built)."""
+"""Canais: connect WhatsApp numbers (one form per provider), copy the webhook URL and verify token,
+send a test message, and see each channel's status (last event, last error)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import reflex as rx
 
+from runtime.panel.channels import PROVIDER_FORMS
+
 from ..components import empty_state
+from ..states.channels import ChannelRow, ChannelsState, CredentialRow
 from .panel import PanelPage
+
+SETUP_HINTS = {
+    "cloud_api": (
+        "No app da Meta (WhatsApp > Configuração > Webhook), cole o endereço e o token de verificação e "
+        "assine o campo messages."
+    ),
+    "evolution": "No Evolution, configure o webhook da instância com este endereço e ative o evento MESSAGES_UPSERT.",
+    "zapi": "Na Z-API, em Webhooks, cole este endereço em “Ao receber” e em “Status da mensagem”.",
+    "twilio": (
+        "Na Twilio, no remetente do WhatsApp, cole este endereço em “When a message comes in” e em Status callback."
+    ),
+}
+SELECT_STYLE = {
+    "width": "100%",
+    "height": "40px",
+    "padding": "0 10px",
+    "border_radius": "var(--radius-2)",
+    "border": "1px solid var(--gray-a7)",
+    "background": "var(--color-surface)",
+    "color": "var(--gray-12)",
+    "font_size": "var(--font-size-2)",
+}
+
+
+# --- small widgets ---------------------------------------------------------------------------
+
+
+def form_field(
+    label: str, name: str, *, help_text: str = "", type_: str = "text", required: bool = False, **props
+) -> rx.Component:
+    return rx.el.label(
+        rx.hstack(
+            rx.text(label, size="2", weight="medium"),
+            rx.text("*", size="2", color="var(--red-10)") if required else rx.fragment(),
+            spacing="1",
+        ),
+        rx.input(name=name, type=type_, size="2", width="100%", required=required, **props),
+        rx.text(help_text, size="1", color_scheme="gray") if help_text else rx.fragment(),
+        display="flex",
+        flex_direction="column",
+        gap="6px",
+        width="100%",
+    )
+
+
+def agent_select(default: Any = None) -> rx.Component:
+    first = rx.cond(ChannelsState.agents.length() > 0, ChannelsState.agents[0].id, "none")
+    return rx.el.label(
+        rx.text("Agente que atende este número", size="2", weight="medium"),
+        rx.el.select(
+            rx.el.option("Nenhum (o canal só recebe mensagens)", value="none"),
+            rx.foreach(ChannelsState.agents, lambda a: rx.el.option(a.name, value=a.id)),
+            name="agent_id",
+            default_value=default if default is not None else first,
+            style=SELECT_STYLE,
+        ),
+        display="flex",
+        flex_direction="column",
+        gap="6px",
+        width="100%",
+    )
+
+
+def copy_field(label: str, value: rx.Var[str], what: str, kind: str) -> rx.Component:
+    return rx.vstack(
+        rx.text(label, size="1", weight="medium", color_scheme="gray"),
+        rx.hstack(
+            rx.code(
+                value,
+                size="2",
+                variant="soft",
+                color_scheme="gray",
+                word_break="break_all",
+                padding="8px 10px",
+                flex="1",
+                min_width="0",
+                data_copy=kind,
+            ),
+            rx.tooltip(
+                rx.icon_button(
+                    rx.icon("copy", size=16),
+                    on_click=[rx.set_clipboard(value), rx.toast.success(f"{what} copiado.", duration=2000)],
+                    variant="soft",
+                    size="2",
+                    aria_label=f"Copiar {what.lower()}",
+                    data_copy_button=kind,
+                ),
+                content="Copiar",
+            ),
+            align="center",
+            spacing="2",
+            width="100%",
+        ),
+        spacing="1",
+        width="100%",
+    )
+
+
+def status_badge(status: rx.Var[str], color: rx.Var[str]) -> rx.Component:
+    def badge(scheme: str, icon: str) -> rx.Component:
+        return rx.badge(rx.icon(icon, size=12), status, color_scheme=scheme, variant="soft", size="2", radius="full")
+
+    return rx.match(
+        color,
+        ("green", badge("green", "circle_check")),
+        ("red", badge("red", "circle_alert")),
+        ("amber", badge("amber", "clock")),
+        badge("gray", "circle_pause"),
+    )
+
+
+# --- connect dialog ----------------------------------------------------------------------------
+
+
+def provider_form(form: dict[str, Any]) -> rx.Component:
+    provider = form["provider"]
+    fields: list[rx.Component] = [
+        form_field("Nome do canal", "name", required=True, placeholder="Ex.: WhatsApp da loja", max_length=120),
+    ]
+    if form["asks_phone"]:
+        fields.append(
+            form_field(
+                "Número do WhatsApp",
+                "phone_number",
+                type_="tel",
+                placeholder="+55 11 99999-8888",
+                help_text="Opcional: só para você reconhecer o canal na lista.",
+            )
+        )
+    for f in form["fields"]:
+        fields.append(
+            form_field(
+                f["label"],
+                f["key"],
+                type_="password" if f["secret"] else "text",
+                required=f["required"],
+                help_text=f["help"],
+                auto_complete="off",
+            )
+        )
+    if form["api_base_url_required"]:
+        fields.append(
+            form_field(
+                "Endereço do servidor Evolution",
+                "api_base_url",
+                type_="url",
+                required=True,
+                placeholder="https://evolution.suaempresa.com.br",
+            )
+        )
+    else:
+        fields.append(
+            form_field(
+                "Endereço da API (avançado)",
+                "api_base_url",
+                type_="url",
+                placeholder=form["default_api_base_url"],
+                help_text="Deixe em branco para usar o endereço oficial do provedor.",
+            )
+        )
+    fields.append(agent_select())
+    return rx.el.form(
+        rx.el.input(type="hidden", name="provider", value=provider),
+        rx.vstack(
+            rx.callout.root(
+                rx.callout.icon(rx.icon("info", size=16)),
+                rx.callout.text(form["description"]),
+                size="1",
+                color_scheme="teal",
+                variant="surface",
+                width="100%",
+            ),
+            *fields,
+            rx.hstack(
+                rx.dialog.close(rx.button("Cancelar", type="button", variant="soft", color_scheme="gray")),
+                rx.button(
+                    rx.icon("plug", size=16),
+                    "Conectar",
+                    type="submit",
+                    loading=ChannelsState.saving,
+                    id=f"connect-submit-{provider}",
+                ),
+                justify="end",
+                spacing="3",
+                width="100%",
+            ),
+            spacing="4",
+            width="100%",
+        ),
+        on_submit=ChannelsState.connect,
+        id=f"connect-form-{provider}",
+        width="100%",
+    )
+
+
+def connect_dialog() -> rx.Component:
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title("Conectar um número de WhatsApp"),
+            rx.dialog.description(
+                "Escolha o provedor que você usa e preencha os dados de acesso. Eles ficam guardados "
+                "criptografados e nunca são mostrados de volta.",
+                size="2",
+                color_scheme="gray",
+                margin_bottom="12px",
+            ),
+            rx.tabs.root(
+                rx.tabs.list(
+                    *[
+                        rx.tabs.trigger(f["short"], value=f["provider"], id=f"provider-tab-{f['provider']}")
+                        for f in PROVIDER_FORMS
+                    ],
+                    overflow_x="auto",
+                ),
+                *[rx.tabs.content(provider_form(f), value=f["provider"], padding_top="16px") for f in PROVIDER_FORMS],
+                value=ChannelsState.connect_provider,
+                on_change=ChannelsState.set_connect_provider,
+                width="100%",
+            ),
+            max_width="560px",
+            id="connect-dialog",
+        ),
+        open=ChannelsState.connect_open,
+        on_open_change=ChannelsState.set_connect_open,
+    )
+
+
+# --- edit, test, delete dialogs ------------------------------------------------------------------
+
+
+def _edit_credentials(form: dict[str, Any]) -> rx.Component:
+    return rx.vstack(
+        *[
+            form_field(
+                f["label"],
+                f["key"],
+                type_="password" if f["secret"] else "text",
+                placeholder="configurado — deixe em branco para manter",
+                auto_complete="off",
+            )
+            for f in form["fields"]
+        ],
+        spacing="4",
+        width="100%",
+    )
+
+
+def edit_dialog() -> rx.Component:
+    e = ChannelsState.editing
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title("Editar canal"),
+            rx.dialog.description(
+                "Campos de acesso em branco mantêm o valor guardado.",
+                size="2",
+                color_scheme="gray",
+                margin_bottom="12px",
+            ),
+            rx.el.form(
+                rx.vstack(
+                    form_field("Nome do canal", "name", required=True, default_value=e.name, max_length=120),
+                    rx.cond(
+                        e.provider != "twilio",
+                        form_field("Número do WhatsApp", "phone_number", type_="tel", default_value=e.phone),
+                    ),
+                    rx.match(
+                        e.provider,
+                        *[(f["provider"], _edit_credentials(f)) for f in PROVIDER_FORMS],
+                        rx.fragment(),
+                    ),
+                    form_field(
+                        "Endereço da API",
+                        "api_base_url",
+                        type_="url",
+                        default_value=e.custom_api_base_url,
+                        placeholder=e.api_base_url,
+                        help_text="Em branco: o endereço oficial do provedor.",
+                    ),
+                    agent_select(rx.cond(e.agent_id != "", e.agent_id, "none")),
+                    rx.hstack(
+                        rx.dialog.close(rx.button("Cancelar", type="button", variant="soft", color_scheme="gray")),
+                        rx.button("Salvar", type="submit", loading=ChannelsState.saving, id="edit-submit"),
+                        justify="end",
+                        spacing="3",
+                        width="100%",
+                    ),
+                    spacing="4",
+                    width="100%",
+                ),
+                on_submit=ChannelsState.save_edit,
+                id="edit-form",
+                key=e.id,
+            ),
+            max_width="520px",
+        ),
+        open=ChannelsState.edit_open,
+        on_open_change=ChannelsState.set_edit_open,
+    )
+
+
+def test_dialog() -> rx.Component:
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title("Enviar mensagem de teste"),
+            rx.dialog.description(
+                rx.text.span("Pelo canal "),
+                rx.text.strong(ChannelsState.test_channel_name),
+                rx.text.span(". Use um número seu para conferir se chegou."),
+                size="2",
+                color_scheme="gray",
+                margin_bottom="12px",
+            ),
+            rx.el.form(
+                rx.vstack(
+                    form_field(
+                        "Enviar para",
+                        "to",
+                        type_="tel",
+                        required=True,
+                        placeholder="+55 11 99999-8888",
+                        auto_focus=True,
+                    ),
+                    rx.el.label(
+                        rx.text("Mensagem", size="2", weight="medium"),
+                        rx.text_area(
+                            name="text",
+                            placeholder="Mensagem de teste do PilotoDeVendas: seu canal está funcionando. ✅",
+                            rows="3",
+                            max_length=1000,
+                            width="100%",
+                        ),
+                        display="flex",
+                        flex_direction="column",
+                        gap="6px",
+                        width="100%",
+                    ),
+                    rx.cond(
+                        ChannelsState.test_window_note,
+                        rx.callout.root(
+                            rx.callout.icon(rx.icon("info", size=16)),
+                            rx.callout.text(
+                                "Na API oficial, texto livre só é entregue a quem falou com a empresa nas "
+                                "últimas 24 horas. Mande um “oi” do seu celular antes."
+                            ),
+                            size="1",
+                            color_scheme="amber",
+                            width="100%",
+                        ),
+                    ),
+                    rx.hstack(
+                        rx.dialog.close(rx.button("Cancelar", type="button", variant="soft", color_scheme="gray")),
+                        rx.button(
+                            rx.icon("send", size=16),
+                            "Enviar teste",
+                            type="submit",
+                            loading=ChannelsState.sending,
+                            id="test-send",
+                        ),
+                        justify="end",
+                        spacing="3",
+                        width="100%",
+                    ),
+                    spacing="4",
+                    width="100%",
+                ),
+                on_submit=ChannelsState.send_test,
+                id="test-form",
+            ),
+            max_width="480px",
+        ),
+        open=ChannelsState.test_open,
+        on_open_change=ChannelsState.set_test_open,
+    )
+
+
+def delete_dialog() -> rx.Component:
+    return rx.alert_dialog.root(
+        rx.alert_dialog.content(
+            rx.alert_dialog.title("Excluir canal?"),
+            rx.alert_dialog.description(
+                rx.text.span("O canal "),
+                rx.text.strong(ChannelsState.delete_channel_name),
+                rx.text.span(
+                    " deixa de receber e enviar mensagens. As conversas continuam no Inbox. Isso não pode ser desfeito."
+                ),
+                size="2",
+            ),
+            rx.hstack(
+                rx.alert_dialog.cancel(rx.button("Cancelar", variant="soft", color_scheme="gray")),
+                rx.button("Excluir", color_scheme="red", on_click=ChannelsState.confirm_delete, id="delete-confirm"),
+                justify="end",
+                spacing="3",
+                margin_top="16px",
+            ),
+            max_width="440px",
+        ),
+        open=ChannelsState.delete_open,
+        on_open_change=ChannelsState.set_delete_open,
+    )
+
+
+# --- the list ------------------------------------------------------------------------------------
+
+
+def credential_chip(c: CredentialRow) -> rx.Component:
+    return rx.hstack(
+        rx.text(c.label, size="1", color_scheme="gray"),
+        rx.text(c.value, size="1", weight="medium"),
+        spacing="1",
+        padding="4px 8px",
+        border_radius="6px",
+        background="var(--gray-a3)",
+        data_credential=c.key,
+    )
+
+
+def channel_card(c: ChannelRow) -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.flex(
+                rx.hstack(
+                    rx.center(
+                        rx.icon("message_circle", size=20, color="var(--teal-11)"),
+                        width="40px",
+                        height="40px",
+                        border_radius="12px",
+                        background="var(--teal-a3)",
+                        flex_shrink="0",
+                    ),
+                    rx.box(
+                        rx.text(c.name, size="4", weight="bold", class_name="channel-name"),
+                        rx.hstack(
+                            rx.badge(c.provider_label, variant="outline", color_scheme="gray"),
+                            rx.cond(c.phone != "", rx.text(c.phone, size="2", color_scheme="gray")),
+                            spacing="2",
+                            align="center",
+                            wrap="wrap",
+                        ),
+                        min_width="0",
+                    ),
+                    spacing="3",
+                    align="center",
+                ),
+                rx.spacer(),
+                rx.hstack(
+                    status_badge(c.status, c.status_color),
+                    rx.tooltip(
+                        rx.switch(
+                            checked=c.is_active,
+                            on_change=lambda value: ChannelsState.toggle_active(c.id, value),
+                            aria_label="Canal ativo",
+                            class_name="channel-active",
+                        ),
+                        content=rx.cond(c.is_active, "Desativar canal", "Ativar canal"),
+                    ),
+                    spacing="3",
+                    align="center",
+                ),
+                direction=rx.breakpoints(initial="column", sm="row"),
+                align=rx.breakpoints(initial="start", sm="center"),
+                spacing="3",
+                width="100%",
+            ),
+            rx.flex(
+                rx.hstack(
+                    rx.icon("activity", size=14, color="var(--gray-10)"),
+                    rx.text("Último evento recebido: ", size="2", color_scheme="gray"),
+                    rx.text(c.last_event_ago, size="2", weight="medium", class_name="channel-last-event"),
+                    spacing="1",
+                    align="center",
+                ),
+                rx.hstack(
+                    rx.icon("bot", size=14, color="var(--gray-10)"),
+                    rx.text("Agente: ", size="2", color_scheme="gray"),
+                    rx.text(rx.cond(c.agent_name != "", c.agent_name, "nenhum"), size="2", weight="medium"),
+                    spacing="1",
+                    align="center",
+                ),
+                spacing="5",
+                wrap="wrap",
+                row_gap="8px",
+            ),
+            rx.cond(
+                c.last_error != "",
+                rx.callout.root(
+                    rx.callout.icon(rx.icon("triangle_alert", size=16)),
+                    rx.callout.text(rx.text.strong("Último erro: "), c.last_error),
+                    color_scheme="red",
+                    size="1",
+                    width="100%",
+                    class_name="channel-last-error",
+                ),
+            ),
+            rx.box(
+                rx.vstack(
+                    copy_field("Endereço do webhook", c.webhook_url, "Endereço do webhook", "webhook"),
+                    rx.cond(
+                        c.verify_token != "",
+                        copy_field("Token de verificação", c.verify_token, "Token de verificação", "verify-token"),
+                    ),
+                    rx.text(
+                        rx.match(c.provider, *SETUP_HINTS.items(), ""),
+                        size="1",
+                        color_scheme="gray",
+                    ),
+                    spacing="3",
+                    width="100%",
+                ),
+                padding="12px",
+                border="1px dashed var(--gray-a6)",
+                border_radius="10px",
+                width="100%",
+            ),
+            rx.flex(rx.foreach(c.credentials, credential_chip), spacing="2", wrap="wrap"),
+            rx.separator(size="4"),
+            rx.flex(
+                rx.button(
+                    rx.icon("send", size=16),
+                    "Enviar mensagem de teste",
+                    on_click=ChannelsState.open_test(c.id),
+                    disabled=~c.is_active,
+                    class_name="channel-test",
+                ),
+                rx.button(
+                    rx.icon("pencil", size=16),
+                    "Editar",
+                    variant="soft",
+                    color_scheme="gray",
+                    on_click=ChannelsState.open_edit(c.id),
+                    class_name="channel-edit",
+                ),
+                rx.spacer(),
+                rx.button(
+                    rx.icon("trash_2", size=16),
+                    "Excluir",
+                    variant="ghost",
+                    color_scheme="red",
+                    on_click=ChannelsState.open_delete(c.id),
+                    class_name="channel-delete",
+                ),
+                spacing="3",
+                wrap="wrap",
+                width="100%",
+                align="center",
+            ),
+            spacing="4",
+            width="100%",
+        ),
+        size="3",
+        width="100%",
+        class_name="channel-card",
+        data_channel_id=c.id,
+        border=rx.cond(c.id == ChannelsState.just_connected, "1px solid var(--teal-8)", "none"),
+    )
+
+
+def connect_button(id_: str = "connect-open") -> rx.Component:
+    return rx.button(rx.icon("plus", size=16), "Conectar canal", on_click=ChannelsState.open_connect, id=id_, size="3")
+
+
+def loading() -> rx.Component:
+    return rx.vstack(
+        *[rx.skeleton(rx.box(height="220px", width="100%"), loading=True, width="100%") for _ in range(2)],
+        spacing="4",
+        width="100%",
+    )
 
 
 def content() -> list[rx.Component]:
-    return [empty_state("radio_tower", "Canais", "Em construção.")]
+    return [
+        rx.cond(
+            ChannelsState.loaded,
+            rx.cond(
+                ChannelsState.channels.length() > 0,
+                rx.vstack(
+                    rx.flex(
+                        rx.text(
+                            rx.cond(
+                                ChannelsState.channels.length() == 1,
+                                "1 canal conectado",
+                                ChannelsState.channels.length().to_string() + " canais conectados",
+                            ),
+                            size="2",
+                            color_scheme="gray",
+                        ),
+                        rx.spacer(),
+                        connect_button(),
+                        align="center",
+                        width="100%",
+                        spacing="3",
+                    ),
+                    rx.foreach(ChannelsState.channels, channel_card),
+                    spacing="4",
+                    width="100%",
+                    id="channel-list",
+                ),
+                empty_state(
+                    "radio_tower",
+                    "Nenhum canal conectado",
+                    "Conecte o número de WhatsApp da empresa pela API oficial da Meta, Evolution, Z-API ou "
+                    "Twilio para o seu vendedor de IA começar a atender.",
+                    connect_button("connect-open-empty"),
+                ),
+            ),
+            loading(),
+        ),
+        connect_dialog(),
+        edit_dialog(),
+        test_dialog(),
+        delete_dialog(),
+    ]
 
 
-PAGE = PanelPage("/canais", "Canais", "Por onde os clientes falam com a sua empresa.", content)
+PAGE = PanelPage(
+    "/canais",
+    "Canais",
+    "Por onde os clientes falam com a sua empresa.",
+    content,
+    on_load=(ChannelsState.load,),
+)

@@ -1,17 +1,351 @@
-"""Status (stub until built)."""
+"""Status: the health of the database, this workspace's job queue, its channels and its AI model,
+with a refresh button (the "monitor backend status" panel owners asked for)."""
 
 from __future__ import annotations
 
 import reflex as rx
 
-from ..components import empty_state
+from ..states.status import AgentModel, ChannelHealth, JobFailure, StatusState
 from .panel import PanelPage
+
+LEVELS = {
+    "ok": ("green", "circle_check", "OK"),
+    "warn": ("amber", "triangle_alert", "Atenção"),
+    "error": ("red", "circle_x", "Problema"),
+}
+
+
+def level_badge(level: rx.Var[str], id_: str | None = None) -> rx.Component:
+    def badge(scheme: str, icon: str, text: str) -> rx.Component:
+        return rx.badge(rx.icon(icon, size=12), text, color_scheme=scheme, variant="soft", size="2", radius="full")
+
+    return rx.box(
+        rx.match(level, *[(k, badge(*v)) for k, v in LEVELS.items()], badge("gray", "circle_help", "—")),
+        id=id_,
+        data_level=level,
+    )
+
+
+def stat(label: str, value: rx.Var, id_: str) -> rx.Component:
+    return rx.vstack(
+        rx.text(label, size="1", color_scheme="gray"),
+        rx.text(value, size="5", weight="bold", id=id_),
+        spacing="1",
+        padding="10px 12px",
+        border_radius="10px",
+        background="var(--gray-a2)",
+        border="1px solid var(--gray-a4)",
+        min_width="0",
+    )
+
+
+def section(icon: str, title: str, level: rx.Var[str], id_: str, *children: rx.Component) -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.hstack(
+                rx.center(
+                    rx.icon(icon, size=18, color="var(--teal-11)"),
+                    width="36px",
+                    height="36px",
+                    border_radius="10px",
+                    background="var(--teal-a3)",
+                    flex_shrink="0",
+                ),
+                rx.heading(title, size="4", weight="medium", as_="h2"),
+                rx.spacer(),
+                level_badge(level, f"{id_}-level"),
+                align="center",
+                spacing="3",
+                width="100%",
+            ),
+            *children,
+            spacing="4",
+            width="100%",
+        ),
+        size="3",
+        width="100%",
+        id=id_,
+    )
+
+
+def overall_card() -> rx.Component:
+    return rx.card(
+        rx.flex(
+            rx.hstack(
+                rx.match(
+                    StatusState.overall,
+                    ("ok", rx.icon("circle_check", size=28, color="var(--green-10)")),
+                    ("warn", rx.icon("triangle_alert", size=28, color="var(--amber-10)")),
+                    rx.icon("circle_x", size=28, color="var(--red-10)"),
+                ),
+                rx.box(
+                    rx.text(StatusState.overall_label, size="5", weight="bold", id="status-overall"),
+                    rx.text(
+                        "Verificado às ", StatusState.checked_time, size="2", color_scheme="gray", id="status-checked"
+                    ),
+                ),
+                spacing="3",
+                align="center",
+            ),
+            rx.spacer(),
+            rx.button(
+                rx.icon("refresh_cw", size=16),
+                "Atualizar",
+                on_click=StatusState.refresh,
+                loading=StatusState.refreshing,
+                variant="soft",
+                id="status-refresh",
+            ),
+            direction=rx.breakpoints(initial="column", sm="row"),
+            align=rx.breakpoints(initial="start", sm="center"),
+            spacing="3",
+            width="100%",
+        ),
+        size="3",
+        width="100%",
+    )
+
+
+def database_card() -> rx.Component:
+    return section(
+        "database",
+        "Banco de dados",
+        StatusState.db_level,
+        "status-database",
+        rx.cond(
+            StatusState.db_ok,
+            rx.grid(
+                stat("Tempo de resposta", StatusState.db_latency_ms.to_string() + " ms", "db-latency"),
+                stat("Versão", StatusState.db_version, "db-version"),
+                columns="2",
+                spacing="3",
+                width="100%",
+            ),
+            rx.callout.root(
+                rx.callout.icon(rx.icon("circle_x", size=16)),
+                rx.callout.text("O banco de dados não respondeu: ", StatusState.db_error),
+                color_scheme="red",
+                width="100%",
+            ),
+        ),
+    )
+
+
+def failure_row(f: JobFailure) -> rx.Component:
+    return rx.hstack(
+        rx.icon("circle_x", size=14, color="var(--red-10)", flex_shrink="0", margin_top="3px"),
+        rx.box(
+            rx.text(f.job, " · ", f.when, size="2", weight="medium"),
+            rx.text(f.error, size="1", color_scheme="gray", word_break="break_word"),
+            min_width="0",
+        ),
+        align="start",
+        spacing="2",
+        width="100%",
+        class_name="job-failure",
+    )
+
+
+def jobs_card() -> rx.Component:
+    return section(
+        "list_checks",
+        "Fila de tarefas",
+        StatusState.jobs_level,
+        "status-jobs",
+        rx.grid(
+            stat("Na fila", StatusState.jobs_pending, "jobs-pending"),
+            stat("Em execução", StatusState.jobs_running, "jobs-running"),
+            stat("Agendadas", StatusState.jobs_scheduled, "jobs-scheduled"),
+            stat("Com falha", StatusState.jobs_failed, "jobs-failed"),
+            columns=rx.breakpoints(initial="2", sm="4"),
+            spacing="3",
+            width="100%",
+        ),
+        rx.vstack(
+            rx.hstack(
+                rx.text("Mais antiga esperando:", size="2", color_scheme="gray"),
+                rx.text(StatusState.jobs_oldest, size="2", weight="medium", id="jobs-oldest"),
+                spacing="1",
+            ),
+            rx.hstack(
+                rx.text("Processador de tarefas:", size="2", color_scheme="gray"),
+                rx.cond(
+                    StatusState.jobs_workers > 0,
+                    rx.text("conectado", size="2", weight="medium", color="var(--green-11)"),
+                    rx.text("nenhum conectado", size="2", weight="medium", color="var(--amber-11)"),
+                ),
+                spacing="1",
+                id="jobs-workers",
+            ),
+            spacing="1",
+        ),
+        rx.cond(
+            StatusState.job_failures.length() > 0,
+            rx.vstack(
+                rx.text("Falhas recentes", size="2", weight="bold"),
+                rx.foreach(StatusState.job_failures, failure_row),
+                spacing="2",
+                width="100%",
+                id="job-failures",
+            ),
+        ),
+    )
+
+
+def channel_row(c: ChannelHealth) -> rx.Component:
+    return rx.vstack(
+        rx.hstack(
+            rx.text(c.name, size="2", weight="bold"),
+            rx.badge(c.provider_label, variant="outline", color_scheme="gray"),
+            rx.spacer(),
+            rx.match(
+                c.status_color,
+                ("green", rx.badge(c.status, color_scheme="green", radius="full")),
+                ("red", rx.badge(c.status, color_scheme="red", radius="full")),
+                ("amber", rx.badge(c.status, color_scheme="amber", radius="full")),
+                rx.badge(c.status, color_scheme="gray", radius="full"),
+            ),
+            align="center",
+            spacing="2",
+            width="100%",
+            wrap="wrap",
+        ),
+        rx.text("Último evento: ", c.last_event_ago, size="1", color_scheme="gray"),
+        rx.cond(
+            c.last_error != "",
+            rx.text("Último erro: ", c.last_error, size="1", color="var(--red-11)", class_name="status-channel-error"),
+        ),
+        spacing="1",
+        width="100%",
+        padding_y="8px",
+        border_bottom="1px solid var(--gray-a4)",
+        class_name="status-channel",
+    )
+
+
+def channels_card() -> rx.Component:
+    return section(
+        "radio_tower",
+        "Canais",
+        StatusState.channels_level,
+        "status-channels",
+        rx.cond(
+            StatusState.channels.length() > 0,
+            rx.vstack(rx.foreach(StatusState.channels, channel_row), spacing="0", width="100%"),
+            rx.hstack(
+                rx.text("Nenhum canal ativo.", size="2", color_scheme="gray"),
+                rx.link("Conectar um canal", href="/canais", size="2"),
+                spacing="2",
+            ),
+        ),
+    )
+
+
+def agent_row(a: AgentModel) -> rx.Component:
+    return rx.vstack(
+        rx.hstack(
+            rx.text(a.name, size="2", weight="bold"),
+            rx.spacer(),
+            rx.match(
+                a.level,
+                ("ok", rx.badge(a.state, color_scheme="green", radius="full")),
+                ("warn", rx.badge(a.state, color_scheme="amber", radius="full")),
+                rx.badge(a.state, color_scheme="red", radius="full"),
+            ),
+            align="center",
+            spacing="2",
+            width="100%",
+            wrap="wrap",
+        ),
+        rx.text(a.provider, " · ", a.model, " · chave ", a.key, size="1", color_scheme="gray"),
+        rx.cond(a.problem != "", rx.text(a.problem, size="1", color="var(--red-11)")),
+        spacing="1",
+        width="100%",
+        padding_y="8px",
+        border_bottom="1px solid var(--gray-a4)",
+        class_name="status-agent",
+    )
+
+
+def llm_card() -> rx.Component:
+    return section(
+        "sparkles",
+        "Inteligência artificial",
+        StatusState.llm_level,
+        "status-llm",
+        rx.cond(
+            StatusState.llm_agents.length() > 0,
+            rx.vstack(rx.foreach(StatusState.llm_agents, agent_row), spacing="0", width="100%"),
+            rx.hstack(
+                rx.text("Nenhum agente criado.", size="2", color_scheme="gray"),
+                rx.link("Criar um agente", href="/agentes", size="2"),
+                spacing="2",
+            ),
+        ),
+        rx.hstack(
+            rx.text("Última resposta do modelo:", size="2", color_scheme="gray"),
+            rx.text(StatusState.llm_last_reply, size="2", weight="medium", id="llm-last-reply"),
+            spacing="1",
+        ),
+        rx.cond(
+            StatusState.llm_last_error != "",
+            rx.callout.root(
+                rx.callout.icon(rx.icon("triangle_alert", size=16)),
+                rx.callout.text(
+                    rx.text.strong("Modelo indisponível ", StatusState.llm_last_error_ago, ": "),
+                    StatusState.llm_last_error,
+                ),
+                color_scheme="amber",
+                size="1",
+                width="100%",
+                id="llm-last-error",
+            ),
+        ),
+        rx.text(
+            "A conexão com o provedor não é testada a cada visita (cada chamada tem custo): o status mostra a "
+            "configuração e o último erro registrado nas conversas.",
+            size="1",
+            color_scheme="gray",
+        ),
+    )
+
+
+def loading() -> rx.Component:
+    return rx.grid(
+        *[rx.skeleton(rx.box(height="200px"), loading=True) for _ in range(4)],
+        columns=rx.breakpoints(initial="1", md="2"),
+        spacing="4",
+        width="100%",
+    )
 
 
 def content() -> list[rx.Component]:
-    return [empty_state("activity", "Status", "Em construção.")]
+    return [
+        rx.cond(
+            StatusState.loaded,
+            rx.vstack(
+                overall_card(),
+                rx.grid(
+                    database_card(),
+                    jobs_card(),
+                    channels_card(),
+                    llm_card(),
+                    columns=rx.breakpoints(initial="1", md="2"),
+                    spacing="4",
+                    width="100%",
+                ),
+                spacing="4",
+                width="100%",
+            ),
+            loading(),
+        )
+    ]
 
 
 PAGE = PanelPage(
-    "/status", "Status", "A saúde do sistema: banco de dados, fila de tarefas, canais e o provedor de IA.", content
+    "/status",
+    "Status",
+    "A saúde do sistema: banco de dados, fila de tarefas, canais e o provedor de IA.",
+    content,
+    on_load=(StatusState.load,),
 )

@@ -1,0 +1,217 @@
+"""Canais page state: the list, the connect / edit / test-message / delete dialogs. Thin: every
+rule is runtime.panel.channels'."""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+from typing import Any
+
+import reflex as rx
+
+from runtime.panel import channels as svc
+
+from ..state import PanelState
+
+
+@dataclass
+class CredentialRow:
+    key: str = ""
+    label: str = ""
+    value: str = ""  # "configurado" / a shortened identifier; never a secret
+
+
+@dataclass
+class ChannelRow:
+    id: str = ""
+    provider: str = ""
+    provider_label: str = ""
+    name: str = ""
+    phone: str = ""
+    is_active: bool = True
+    status: str = ""
+    status_color: str = "gray"
+    last_event_ago: str = ""
+    last_error: str = ""
+    webhook_url: str = ""
+    verify_token: str = ""
+    api_base_url: str = ""
+    custom_api_base_url: str = ""
+    agent_id: str = ""
+    agent_name: str = ""
+    has_service_window: bool = False
+    credentials: list[CredentialRow] = field(default_factory=list)
+
+
+@dataclass
+class AgentChoice:
+    id: str = ""
+    name: str = ""
+
+
+def _row(view: dict[str, Any]) -> ChannelRow:
+    fields = {k: v for k, v in view.items() if k in ChannelRow.__dataclass_fields__ and k != "credentials"}
+    return ChannelRow(**fields, credentials=[CredentialRow(**c) for c in view["credentials"]])
+
+
+class ChannelsState(PanelState):
+    channels: list[ChannelRow] = rx.field(default_factory=list)
+    agents: list[AgentChoice] = rx.field(default_factory=list)
+    loaded: bool = False
+
+    connect_open: bool = False
+    connect_provider: str = "cloud_api"
+    saving: bool = False
+
+    editing: ChannelRow = ChannelRow()
+    edit_open: bool = False
+
+    test_open: bool = False
+    test_channel_id: str = ""
+    test_channel_name: str = ""
+    test_window_note: bool = False
+    sending: bool = False
+
+    delete_open: bool = False
+    delete_channel_id: str = ""
+    delete_channel_name: str = ""
+
+    just_connected: str = ""  # id of the channel created in this visit: its card is highlighted
+
+    async def _reload(self) -> None:
+        views = await self._run(svc.list_channels)
+        self.channels = [_row(v) for v in views]
+        self.agents = [AgentChoice(**a) for a in await self._run(svc.agent_choices)]
+        self.loaded = True
+
+    @rx.event
+    async def load(self):
+        try:
+            await self._reload()
+        except Exception as exc:
+            return self._fail(exc)
+        return None
+
+    # -- connect -----------------------------------------------------------------------------
+
+    @rx.event
+    def open_connect(self):
+        self.connect_open = True
+
+    @rx.event
+    def set_connect_open(self, value: bool):
+        self.connect_open = value
+
+    @rx.event
+    def set_connect_provider(self, value: str):
+        self.connect_provider = value
+
+    @rx.event
+    async def connect(self, form: dict[str, Any]):
+        provider = str(form.pop("provider", ""))
+        self.saving = True
+        yield
+        try:
+            view = await self._run(svc.connect_channel, provider, form)
+            await self._reload()
+        except Exception as exc:
+            self.saving = False
+            yield self._fail(exc)
+            return
+        self.saving = False
+        self.connect_open = False
+        self.just_connected = view["id"]
+        yield rx.toast.success("Canal conectado. Agora cole o endereço do webhook no provedor.", close_button=True)
+
+    # -- edit ----------------------------------------------------------------------------------
+
+    @rx.event
+    def open_edit(self, channel_id: str):
+        row = next((c for c in self.channels if c.id == channel_id), None)
+        if row is not None:
+            self.editing = row
+            self.edit_open = True
+
+    @rx.event
+    def set_edit_open(self, value: bool):
+        self.edit_open = value
+
+    @rx.event
+    async def save_edit(self, form: dict[str, Any]):
+        self.saving = True
+        yield
+        try:
+            await self._run(svc.update_channel, self.editing.id, form)
+            await self._reload()
+        except Exception as exc:
+            self.saving = False
+            yield self._fail(exc)
+            return
+        self.saving = False
+        self.edit_open = False
+        yield rx.toast.success("Canal atualizado.", close_button=True)
+
+    @rx.event
+    async def toggle_active(self, channel_id: str, active: bool):
+        try:
+            await self._run(svc.set_channel_active, channel_id, active)
+            await self._reload()
+        except Exception as exc:
+            return self._fail(exc)
+        return rx.toast.success("Canal ativado." if active else "Canal desativado.", close_button=True)
+
+    # -- test message -------------------------------------------------------------------------
+
+    @rx.event
+    def open_test(self, channel_id: str):
+        row = next((c for c in self.channels if c.id == channel_id), None)
+        if row is not None:
+            self.test_channel_id, self.test_channel_name = row.id, row.name
+            self.test_window_note = row.has_service_window
+            self.test_open = True
+
+    @rx.event
+    def set_test_open(self, value: bool):
+        self.test_open = value
+
+    @rx.event
+    async def send_test(self, form: dict[str, Any]):
+        self.sending = True
+        yield
+        try:
+            result = await self._run(
+                svc.send_test_message, self.test_channel_id, str(form.get("to", "")), str(form.get("text", ""))
+            )
+            await self._reload()
+        except Exception as exc:
+            self.sending = False
+            with contextlib.suppress(Exception):  # a refusal is now the channel's last error
+                await self._reload()
+            yield self._fail(exc)
+            return
+        self.sending = False
+        self.test_open = False
+        yield rx.toast.success(f"Mensagem de teste enviada para {result['to']}.", close_button=True)
+
+    # -- delete --------------------------------------------------------------------------------
+
+    @rx.event
+    def open_delete(self, channel_id: str):
+        row = next((c for c in self.channels if c.id == channel_id), None)
+        if row is not None:
+            self.delete_channel_id, self.delete_channel_name = row.id, row.name
+            self.delete_open = True
+
+    @rx.event
+    def set_delete_open(self, value: bool):
+        self.delete_open = value
+
+    @rx.event
+    async def confirm_delete(self):
+        try:
+            await self._run(svc.delete_channel, self.delete_channel_id)
+            await self._reload()
+        except Exception as exc:
+            return self._fail(exc)
+        self.delete_open = False
+        return rx.toast.success("Canal excluído.", close_button=True)
