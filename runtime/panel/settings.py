@@ -16,7 +16,7 @@ from sqlmodel import select
 from db.models import Agent, User, Workspace
 from db.tenancy import global_session
 from runtime import audit
-from runtime.access import Principal, UserError, require_manager
+from runtime.access import NotSignedIn, Principal, UserError, require_manager
 from runtime.auth import accounts, api_keys, sessions
 from runtime.config import get_settings
 
@@ -192,6 +192,8 @@ def integrations(principal: Principal) -> list[dict[str, Any]]:
 def my_account(principal: Principal) -> dict[str, Any]:
     with global_session() as s:
         user = s.get(User, principal.user_id)
+        if user is None:
+            raise NotSignedIn()
         return {
             "name": user.name,
             "email": user.email,

@@ -39,6 +39,13 @@ def _date_br(dt) -> str:
     return dt.strftime("%d/%m/%Y") if dt else ""
 
 
+def _initials(source: str) -> str:
+    words = [w for w in source.replace("@", " ").replace(".", " ").split() if w]
+    if not words:
+        return "?"
+    return (words[0][:2] if len(words) == 1 else words[0][0] + words[1][0]).upper()
+
+
 def _invitation_link(token: str) -> str:
     return get_settings().public_url.rstrip("/") + "/convite?token=" + token
 
@@ -55,6 +62,7 @@ def _members(principal: Principal) -> list[dict[str, Any]]:
         {
             "user_id": str(u.id),
             "name": u.name or u.email.split("@", 1)[0],
+            "initials": _initials(u.name or u.email),
             "email": u.email,
             "role": m.role.value,
             "role_label": ROLE_LABELS[m.role.value],

@@ -243,7 +243,7 @@ def _member_row(m: rx.Var) -> rx.Component:
     return rx.flex(
         rx.hstack(
             rx.avatar(
-                fallback=m["name"].to(str)[:2].upper(),
+                fallback=m["initials"].to(str),
                 size="3",
                 radius="full",
                 color_scheme="teal",
