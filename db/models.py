@@ -445,6 +445,24 @@ class DriveConnection(SQLModel, table=True):
     created_at: datetime = _ts()
 
 
+class Invitation(SQLModel, table=True):
+    """An invitation to join a workspace's team. The link's token is stored only as its hash;
+    it is looked up before the invitee has a session through app_invitation_lookup (SECURITY
+    DEFINER, one row by hash), then read and updated under RLS for its workspace."""
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    workspace_id: uuid.UUID = _workspace_fk()
+    email: str = Field(max_length=320)  # stored lower-case
+    role: Role = _enum(Role, Role.seller)
+    token_hash: str = Field(max_length=64, unique=True)
+    invited_by_user_id: uuid.UUID | None = Field(default=None, foreign_key="app_user.id", ondelete="SET NULL")
+    created_at: datetime = _ts()
+    expires_at: datetime = Field(sa_type=DateTime(timezone=True), nullable=False)
+    accepted_at: datetime | None = _ts(nullable=True)
+    accepted_user_id: uuid.UUID | None = Field(default=None, foreign_key="app_user.id", ondelete="SET NULL")
+    revoked_at: datetime | None = _ts(nullable=True)
+
+
 # --- seller inbox ---------------------------------------------------------------------------
 
 

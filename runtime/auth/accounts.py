@@ -23,6 +23,10 @@ ACCOUNT_ERRORS = {
     "senha_fraca": f"A senha precisa ter pelo menos {security.MIN_PASSWORD_LENGTH} caracteres.",
     "conta_desativada": "Conta desativada.",
     "sem_empresa": "Esta conta não pertence a nenhuma empresa ativa.",
+    "senha_incorreta": "A senha atual está incorreta.",
+    "nome_longo": "O nome pode ter no máximo 120 caracteres.",
+    "google_em_uso": "Esta conta Google já está vinculada a outro usuário.",
+    "google_sem_senha": "Defina uma senha antes de desvincular o Google, senão você não conseguirá entrar.",
 }
 
 
@@ -159,3 +163,67 @@ def google_sign_in(google_sub: str, email: str, name: str = "") -> Authenticated
     if found is None:
         raise AccountError("sem_empresa")
     return found
+
+
+# --- the signed-in user's own account (Configurações) ---------------------------------------
+
+
+def set_user_name(user_id: uuid.UUID, name: str) -> None:
+    name = (name or "").strip()
+    if len(name) > 120:
+        raise AccountError("nome_longo")
+    with global_session() as s:
+        user = s.get(User, user_id)
+        if user is not None:
+            user.name = name
+            s.add(user)
+            s.commit()
+
+
+def change_password(user_id: uuid.UUID, current: str | None, new: str | None) -> None:
+    """Check the current password (a Google-only account sets its first one without it) and store the
+    new one. Signing out the other sessions is the caller's job (runtime.auth.sessions)."""
+    if not new:
+        raise AccountError("senha_ausente")
+    try:
+        new_hash = security.hash_password(new)
+    except security.WeakPasswordError as exc:
+        raise AccountError("senha_fraca") from exc
+    with global_session() as s:
+        user = s.get(User, user_id)
+        if user is None or not user.is_active:
+            raise AccountError("conta_desativada")
+        if user.password_hash is not None and not security.verify_password(user.password_hash, current or ""):
+            raise AccountError("senha_incorreta")
+        user.password_hash = new_hash
+        s.add(user)
+        s.commit()
+
+
+def link_google(user_id: uuid.UUID, google_sub: str) -> None:
+    """Link a Google account (verified by the OIDC callback) to a signed-in user."""
+    with global_session() as s:
+        other = s.exec(select(User.id).where(User.google_sub == google_sub)).first()
+        if other is not None and other != user_id:
+            raise AccountError("google_em_uso")
+        user = s.get(User, user_id)
+        if user is None or not user.is_active:
+            raise AccountError("conta_desativada")
+        user.google_sub = google_sub
+        s.add(user)
+        try:
+            s.commit()
+        except IntegrityError as exc:
+            raise AccountError("google_em_uso") from exc
+
+
+def unlink_google(user_id: uuid.UUID) -> None:
+    with global_session() as s:
+        user = s.get(User, user_id)
+        if user is None:
+            return
+        if user.password_hash is None:
+            raise AccountError("google_sem_senha")
+        user.google_sub = None
+        s.add(user)
+        s.commit()

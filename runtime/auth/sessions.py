@@ -97,3 +97,18 @@ def purge_expired(now: datetime | None = None) -> int:
         result = s.exec(delete(UserSession).where(UserSession.expires_at <= (now or utcnow())))
         s.commit()
         return result.rowcount or 0
+
+
+def revoke_user_sessions(
+    user_id: uuid.UUID, workspace_id: uuid.UUID | None = None, keep_token: str | None = None
+) -> int:
+    """Sign a user out everywhere (or only in one workspace), except the session `keep_token` is."""
+    with global_session() as s:
+        q = delete(UserSession).where(UserSession.user_id == user_id)
+        if workspace_id is not None:
+            q = q.where(UserSession.workspace_id == workspace_id)
+        if keep_token:
+            q = q.where(UserSession.token_hash != security.token_hash(keep_token))
+        result = s.exec(q)
+        s.commit()
+        return result.rowcount or 0

@@ -233,4 +233,8 @@ def home_page() -> rx.Component:
 
 # Other public (signed-out) pages, e.g. accepting an invitation: (route, component, title, on_load).
 EXTRA_PAGES: list[tuple[str, object, str, object]] = []
+
+from . import invite  # noqa: E402 (its page uses this module's layout)
+
+EXTRA_PAGES.append(invite.PAGE)
 EXTRA_ROUTES = tuple(route for route, *_ in EXTRA_PAGES)

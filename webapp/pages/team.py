@@ -1,17 +1,372 @@
-"""Equipe (stub until built)."""
+"""Equipe: invite people by link, change roles, deactivate (owners and admins)."""
 
 from __future__ import annotations
 
 import reflex as rx
 
-from ..components import empty_state
+from ..states.team import TeamState
 from .panel import PanelPage
 
 
+def _section_title(icon: str, title: str, text: str) -> rx.Component:
+    return rx.hstack(
+        rx.center(
+            rx.icon(icon, size=18, color="var(--teal-11)"),
+            width="36px",
+            height="36px",
+            border_radius="10px",
+            background="var(--teal-a3)",
+            flex_shrink="0",
+        ),
+        rx.box(
+            rx.heading(title, size="4", weight="medium", as_="h2"),
+            rx.text(text, size="2", color_scheme="gray"),
+        ),
+        spacing="3",
+        align="center",
+    )
+
+
+def invite_card() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            _section_title(
+                "user_plus",
+                "Convidar pessoa",
+                "Vendedores veem só o Inbox e as conversas deles; administradores gerenciam tudo.",
+            ),
+            rx.el.form(
+                rx.flex(
+                    rx.box(
+                        rx.text("E-mail", size="2", weight="medium", as_="div", margin_bottom="6px"),
+                        rx.input(
+                            name="email",
+                            type="email",
+                            placeholder="pessoa@empresa.com.br",
+                            required=True,
+                            size="3",
+                            width="100%",
+                            id="invite-email",
+                        ),
+                        flex="1",
+                        width="100%",
+                    ),
+                    rx.box(
+                        rx.text("Papel", size="2", weight="medium", as_="div", margin_bottom="6px"),
+                        rx.select.root(
+                            rx.select.trigger(width="100%", id="invite-role"),
+                            rx.select.content(
+                                rx.select.item("Vendedor", value="seller"),
+                                rx.select.item("Administrador", value="admin"),
+                            ),
+                            name="role",
+                            default_value="seller",
+                            size="3",
+                        ),
+                        width=rx.breakpoints(initial="100%", sm="200px"),
+                    ),
+                    rx.button(
+                        rx.icon("send", size=16),
+                        "Gerar convite",
+                        type="submit",
+                        size="3",
+                        loading=TeamState.inviting,
+                        id="invite-submit",
+                    ),
+                    direction=rx.breakpoints(initial="column", sm="row"),
+                    align=rx.breakpoints(initial="stretch", sm="end"),
+                    spacing="3",
+                    width="100%",
+                ),
+                on_submit=TeamState.invite,
+                reset_on_submit=True,
+                width="100%",
+                id="invite-form",
+            ),
+            rx.cond(TeamState.invite_link != "", link_callout()),
+            spacing="4",
+            width="100%",
+        ),
+        size="3",
+        width="100%",
+    )
+
+
+def link_callout() -> rx.Component:
+    return rx.box(
+        rx.vstack(
+            rx.hstack(
+                rx.icon("link", size=16, color="var(--teal-11)"),
+                rx.text(
+                    "Convite para ",
+                    rx.text.strong(TeamState.invite_email),
+                    " (",
+                    TeamState.invite_role,
+                    ")",
+                    size="2",
+                ),
+                rx.spacer(),
+                rx.icon_button(
+                    rx.icon("x", size=14),
+                    variant="ghost",
+                    color_scheme="gray",
+                    size="1",
+                    on_click=TeamState.close_link,
+                    aria_label="Fechar",
+                ),
+                align="center",
+                width="100%",
+            ),
+            rx.text(
+                "Não enviamos e-mails: envie este link para a pessoa (WhatsApp, e-mail...). "
+                "Ela cria a senha e entra na equipe. Vale até ",
+                TeamState.invite_expires,
+                " e só pode ser usado uma vez.",
+                size="2",
+                color_scheme="gray",
+            ),
+            rx.flex(
+                rx.input(value=TeamState.invite_link, read_only=True, size="3", width="100%", id="invite-link"),
+                rx.button(
+                    rx.icon("copy", size=16),
+                    "Copiar link",
+                    size="3",
+                    variant="soft",
+                    on_click=TeamState.copy_link,
+                    id="invite-copy",
+                ),
+                direction=rx.breakpoints(initial="column", sm="row"),
+                spacing="2",
+                width="100%",
+            ),
+            spacing="3",
+            width="100%",
+        ),
+        padding="16px",
+        border_radius="12px",
+        border="1px solid var(--teal-a6)",
+        background="var(--teal-a2)",
+        width="100%",
+        id="invite-result",
+    )
+
+
+def _role_badge(role: rx.Var, label: rx.Var) -> rx.Component:
+    return rx.badge(
+        label,
+        color_scheme=rx.match(role, ("owner", "teal"), ("admin", "indigo"), "gray"),
+        variant="soft",
+        size="2",
+    )
+
+
+def _member_actions(m: rx.Var) -> rx.Component:
+    """Role select and (de)activate; an admin only sees an owner's badge."""
+    editable = (m["role"] != "owner") | TeamState.can_manage_owners
+    return rx.cond(
+        editable & ~m["is_me"].to(bool),
+        rx.hstack(
+            rx.cond(
+                m["is_active"],
+                rx.select.root(
+                    rx.select.trigger(width="150px", aria_label="Papel"),
+                    rx.select.content(
+                        rx.select.item("Vendedor", value="seller"),
+                        rx.select.item("Administrador", value="admin"),
+                        rx.cond(
+                            TeamState.can_manage_owners,
+                            rx.select.item("Proprietário", value="owner"),
+                        ),
+                    ),
+                    value=m["role"].to(str),
+                    on_change=lambda v: TeamState.set_role(m["user_id"].to(str), v),
+                    disabled=TeamState.busy_id == m["user_id"],
+                    size="2",
+                ),
+                _role_badge(m["role"], m["role_label"]),
+            ),
+            rx.cond(
+                m["is_active"],
+                rx.alert_dialog.root(
+                    rx.alert_dialog.trigger(
+                        rx.button(
+                            "Desativar",
+                            variant="soft",
+                            color_scheme="red",
+                            size="2",
+                            loading=TeamState.busy_id == m["user_id"],
+                            class_name="member-deactivate",
+                        ),
+                    ),
+                    rx.alert_dialog.content(
+                        rx.alert_dialog.title("Desativar acesso?"),
+                        rx.alert_dialog.description(
+                            "A pessoa sai do painel agora e não entra mais até ser reativada. "
+                            "As conversas e o histórico continuam.",
+                            size="2",
+                        ),
+                        rx.hstack(
+                            rx.alert_dialog.cancel(rx.button("Cancelar", variant="soft", color_scheme="gray")),
+                            rx.alert_dialog.action(
+                                rx.button(
+                                    "Desativar",
+                                    color_scheme="red",
+                                    on_click=TeamState.deactivate(m["user_id"].to(str)),
+                                    class_name="member-deactivate-confirm",
+                                )
+                            ),
+                            spacing="3",
+                            justify="end",
+                            margin_top="16px",
+                        ),
+                        max_width="420px",
+                    ),
+                ),
+                rx.button(
+                    "Reativar",
+                    variant="soft",
+                    size="2",
+                    loading=TeamState.busy_id == m["user_id"],
+                    on_click=TeamState.reactivate(m["user_id"].to(str)),
+                    class_name="member-reactivate",
+                ),
+            ),
+            spacing="2",
+            align="center",
+            wrap="wrap",
+        ),
+        _role_badge(m["role"], m["role_label"]),
+    )
+
+
+def _member_row(m: rx.Var) -> rx.Component:
+    return rx.flex(
+        rx.hstack(
+            rx.avatar(
+                fallback=m["initials"].to(str),
+                size="3",
+                radius="full",
+                color_scheme="teal",
+                variant="soft",
+            ),
+            rx.box(
+                rx.hstack(
+                    rx.text(m["name"], weight="medium", size="2"),
+                    rx.cond(m["is_me"], rx.badge("Você", size="1", variant="outline")),
+                    rx.cond(~m["is_active"].to(bool), rx.badge("Desativado", size="1", color_scheme="red")),
+                    spacing="2",
+                    align="center",
+                    wrap="wrap",
+                ),
+                rx.text(m["email"], size="1", color_scheme="gray", word_break="break-all"),
+                min_width="0",
+            ),
+            spacing="3",
+            align="center",
+            min_width="0",
+            flex="1",
+        ),
+        _member_actions(m),
+        direction=rx.breakpoints(initial="column", sm="row"),
+        align=rx.breakpoints(initial="start", sm="center"),
+        justify="between",
+        spacing="3",
+        padding_y="12px",
+        border_bottom="1px solid var(--gray-a4)",
+        width="100%",
+        class_name="member-row",
+        data_email=m["email"],
+        opacity=rx.cond(m["is_active"], "1", "0.7"),
+    )
+
+
+def members_card() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            _section_title("users", "Pessoas", "Quem entra no painel desta empresa."),
+            rx.cond(
+                TeamState.loaded,
+                rx.box(rx.foreach(TeamState.members, _member_row), width="100%", id="members"),
+                rx.vstack(*[rx.skeleton(height="48px", width="100%") for _ in range(3)], width="100%"),
+            ),
+            spacing="4",
+            width="100%",
+        ),
+        size="3",
+        width="100%",
+    )
+
+
+def _invitation_row(inv: rx.Var) -> rx.Component:
+    return rx.flex(
+        rx.box(
+            rx.text(inv["email"], weight="medium", size="2", word_break="break-all"),
+            rx.hstack(
+                _role_badge(inv["role"], inv["role_label"]),
+                rx.cond(
+                    inv["status"] == "expired",
+                    rx.badge("Expirado", color_scheme="orange", size="1"),
+                    rx.text("Vale até ", inv["expires"], size="1", color_scheme="gray"),
+                ),
+                spacing="2",
+                align="center",
+                margin_top="4px",
+            ),
+            min_width="0",
+        ),
+        rx.button(
+            "Cancelar convite",
+            variant="soft",
+            color_scheme="gray",
+            size="2",
+            loading=TeamState.busy_id == inv["id"],
+            on_click=TeamState.revoke(inv["id"].to(str)),
+            class_name="invitation-revoke",
+        ),
+        direction=rx.breakpoints(initial="column", sm="row"),
+        align=rx.breakpoints(initial="start", sm="center"),
+        justify="between",
+        spacing="3",
+        padding_y="12px",
+        border_bottom="1px solid var(--gray-a4)",
+        width="100%",
+        class_name="invitation-row",
+    )
+
+
+def invitations_card() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            _section_title(
+                "mail",
+                "Convites pendentes",
+                "Links gerados que ainda não foram usados. Para reenviar, convide de novo.",
+            ),
+            rx.cond(
+                TeamState.invitations.length() > 0,
+                rx.box(rx.foreach(TeamState.invitations, _invitation_row), width="100%", id="invitations"),
+                rx.text("Nenhum convite pendente.", size="2", color_scheme="gray", id="no-invitations"),
+            ),
+            spacing="4",
+            width="100%",
+        ),
+        size="3",
+        width="100%",
+    )
+
+
 def content() -> list[rx.Component]:
-    return [empty_state("users", "Equipe", "Em construção.")]
+    return [
+        invite_card(),
+        members_card(),
+        rx.cond(TeamState.loaded, invitations_card()),
+    ]
 
 
 PAGE = PanelPage(
-    "/equipe", "Equipe", "Quem da sua empresa usa o painel e recebe as conversas que o agente encaminha.", content
+    "/equipe",
+    "Equipe",
+    "Quem da sua empresa usa o painel e recebe as conversas que o agente encaminha.",
+    content,
+    on_load=(TeamState.load,),
 )

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
 
 from runtime import audit
-from runtime.auth import accounts, ratelimit, sessions
+from runtime.auth import accounts, invitations, ratelimit, sessions
 from runtime.config import get_settings
 
 from ..deps import OAUTH_NETWORK_ERRORS, client_ip, same_origin
@@ -19,6 +19,8 @@ log = logging.getLogger(__name__)
 router = APIRouter(prefix="/auth", tags=["auth"], dependencies=[Depends(same_origin)])
 
 HOME = "/painel"
+SELLER_HOME = "/inbox"
+SETTINGS = "/configuracoes"
 
 
 def safe_next(target: str | None) -> str:
@@ -100,6 +102,50 @@ def logout(request: Request) -> RedirectResponse:
     return resp
 
 
+# --- accepting a team invitation (runtime.auth.invitations) ----------------------------------
+
+
+def _invite_error(token: str, code: str) -> RedirectResponse:
+    return RedirectResponse(f"/convite?{urlencode({'token': token, 'erro': code})}", status_code=303)
+
+
+@router.post("/invite/accept")
+def invite_accept(
+    request: Request,
+    token: Annotated[str, Form(max_length=200)],
+    password: Annotated[str, Form(max_length=1024)] = "",
+    name: Annotated[str, Form(max_length=200)] = "",
+) -> RedirectResponse:
+    """Join the invitation's workspace (new account, or an existing one proving its password) and
+    sign in there: sellers land on the inbox, managers on the panel."""
+    ip = client_ip(request)
+    try:
+        email = invitations.describe(token).email
+    except invitations.InvitationError as exc:
+        return _invite_error(token, exc.code)
+    if not ratelimit.login_allowed(ip, email):
+        return _invite_error(token, "bloqueado")
+    current = sessions.resolve_session(request.cookies.get(get_settings().session_cookie_name))
+    try:
+        done = invitations.accept(token, name, password, signed_in_user_id=current.user_id if current else None)
+    except invitations.InvitationError as exc:
+        if exc.code == "senha_incorreta":
+            ratelimit.record_attempt(ip, email, success=False)
+        return _invite_error(token, exc.code)
+    ratelimit.record_attempt(ip, email, success=True)
+    session_token = sessions.create_session(done.user_id, done.workspace_id, ip, request.headers.get("user-agent"))
+    audit.record(
+        done.workspace_id,
+        "team.invite_accept",
+        user_id=done.user_id,
+        ip=ip,
+        data={"role": done.role.value, "new_account": done.created_user},
+    )
+    if current is not None:
+        sessions.revoke_session(request.cookies.get(get_settings().session_cookie_name))
+    return _signed_in(SELLER_HOME if done.role.value == "seller" else HOME, session_token)
+
+
 # --- Google (OpenID Connect, authorization code + PKCE, state checked by authlib) -----
 
 
@@ -110,6 +156,7 @@ def _google_client(request: Request):
 
 @router.get("/google/login")
 async def google_login(request: Request) -> RedirectResponse:
+    request.session.pop(LINK_KEY, None)  # a link started and abandoned earlier is not this sign-in
     if not get_settings().google_enabled:
         return _login_error("google", None)
     redirect_uri = get_settings().public_url.rstrip("/") + "/auth/google/callback"
@@ -120,23 +167,66 @@ async def google_login(request: Request) -> RedirectResponse:
         return _login_error("google", None)
 
 
+LINK_KEY = "pv_google_link"  # in the signed OAuth-state cookie: this round trip links, not signs in
+
+
+def _link_result(code: str) -> RedirectResponse:
+    return RedirectResponse(f"{SETTINGS}?{urlencode({'google': code})}", status_code=303)
+
+
+@router.post("/google/link")
+async def google_link(request: Request) -> RedirectResponse:
+    """Configurações > "Vincular conta Google": the signed-in user goes through Google's consent and
+    the callback links that Google account to them (same redirect URI as the sign-in)."""
+    current = sessions.resolve_session(request.cookies.get(get_settings().session_cookie_name))
+    if current is None:
+        return _login_error("sessao", SETTINGS)
+    if not get_settings().google_enabled:
+        return _link_result("indisponivel")
+    request.session[LINK_KEY] = str(current.user_id)
+    redirect_uri = get_settings().public_url.rstrip("/") + "/auth/google/callback"
+    try:
+        return await _google_client(request).authorize_redirect(request, redirect_uri)
+    except OAUTH_NETWORK_ERRORS as exc:
+        log.warning("google link unavailable: %s", type(exc).__name__)
+        request.session.pop(LINK_KEY, None)
+        return _link_result("erro")
+
+
+def _finish_link(request: Request, link_user: str, info: dict | None) -> RedirectResponse:
+    current = sessions.resolve_session(request.cookies.get(get_settings().session_cookie_name))
+    if current is None or str(current.user_id) != link_user:
+        return _login_error("sessao", SETTINGS)
+    if info is None:
+        return _link_result("erro")
+    try:
+        accounts.link_google(current.user_id, info["sub"])
+    except accounts.AccountError as exc:
+        return _link_result("em_uso" if exc.code == "google_em_uso" else "erro")
+    audit.record(current.workspace_id, "auth.google_link", user_id=current.user_id, ip=client_ip(request))
+    return _link_result("vinculado")
+
+
 @router.get("/google/callback")
 async def google_callback(request: Request) -> RedirectResponse:
     from authlib.integrations.base_client.errors import OAuthError
 
+    link_user = request.session.pop(LINK_KEY, None)
     if not get_settings().google_enabled:
         return _login_error("google", None)
     try:
         token = await _google_client(request).authorize_access_token(request)
     except OAuthError as exc:
         log.warning("google sign-in failed: %s", exc.error)
-        return _login_error("google", None)
+        return _finish_link(request, link_user, None) if link_user else _login_error("google", None)
     except OAUTH_NETWORK_ERRORS as exc:
         log.warning("google sign-in unavailable: %s", type(exc).__name__)
-        return _login_error("google", None)
+        return _finish_link(request, link_user, None) if link_user else _login_error("google", None)
     info = token.get("userinfo") or {}
     if not info.get("sub") or not info.get("email") or not info.get("email_verified"):
-        return _login_error("google", None)
+        return _finish_link(request, link_user, None) if link_user else _login_error("google", None)
+    if link_user:
+        return _finish_link(request, link_user, info)
     ip = client_ip(request)
     try:
         auth = accounts.google_sign_in(info["sub"], info["email"], info.get("name", ""))

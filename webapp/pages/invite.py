@@ -1,0 +1,148 @@
+"""/convite?token=...: accept a team invitation. A plain form posting to /auth/invite/accept, which
+creates the account (or checks the existing one's password), joins the team and sets the cookie."""
+
+from __future__ import annotations
+
+import asyncio
+
+import reflex as rx
+
+from runtime.auth import invitations
+
+from ..components import error_callout, field, native_form
+from ..state import LOGIN_ERRORS, ROLE_LABELS, AuthState
+
+INVITE_ERRORS = {**invitations.INVITATION_ERRORS, "bloqueado": LOGIN_ERRORS["bloqueado"]}
+
+
+class InviteState(AuthState):
+    invite_ok: bool = False
+    invite_token: str = ""
+    invite_email: str = ""
+    invite_workspace: str = ""
+    invite_role: str = ""
+    invite_existing: bool = False
+    invite_error: str = ""
+    invite_checked: bool = False
+
+    @rx.event
+    async def load_invite(self):
+        params = self.router.url.query_parameters
+        token = params.get("token", "")
+        self.invite_token = token
+        code = params.get("erro", "")
+        try:
+            info = await asyncio.to_thread(invitations.describe, token)
+        except invitations.InvitationError as exc:
+            self.invite_ok = False
+            self.invite_error = str(exc)
+        else:
+            self.invite_ok = True
+            self.invite_email, self.invite_workspace = info.email, info.workspace_name
+            self.invite_role = ROLE_LABELS[info.role.value]
+            self.invite_existing = info.account_exists
+            self.invite_error = INVITE_ERRORS.get(code, "Não foi possível aceitar o convite.") if code else ""
+        self.invite_checked = True
+
+
+def invite_page() -> rx.Component:
+    from .auth import _auth_page
+
+    return _auth_page(
+        rx.cond(
+            InviteState.invite_checked,
+            rx.cond(
+                InviteState.invite_ok,
+                rx.vstack(
+                    rx.vstack(
+                        rx.heading("Entrar na equipe", size="7", weight="bold", letter_spacing="-0.02em", as_="h1"),
+                        rx.text(
+                            "Você foi convidado para a equipe da ",
+                            rx.text.strong(InviteState.invite_workspace, id="invite-workspace"),
+                            " como ",
+                            rx.text.strong(InviteState.invite_role),
+                            ".",
+                            size="3",
+                            color_scheme="gray",
+                        ),
+                        spacing="1",
+                    ),
+                    error_callout(InviteState.invite_error),
+                    native_form(
+                        rx.vstack(
+                            rx.el.label(
+                                rx.text("E-mail", size="2", weight="medium", as_="div", margin_bottom="6px"),
+                                rx.input(value=InviteState.invite_email, read_only=True, disabled=True, size="3"),
+                                display="block",
+                                width="100%",
+                            ),
+                            rx.el.input(type="hidden", name="token", value=InviteState.invite_token, read_only=True),
+                            rx.cond(
+                                InviteState.invite_existing,
+                                rx.box(
+                                    field(
+                                        "Senha da sua conta",
+                                        "password",
+                                        "password",
+                                        auto_complete="current-password",
+                                        required=True,
+                                    ),
+                                    rx.text(
+                                        "Você já tem uma conta com este e-mail: use a senha dela.",
+                                        size="1",
+                                        color_scheme="gray",
+                                        margin_top="6px",
+                                    ),
+                                    width="100%",
+                                ),
+                                rx.vstack(
+                                    field(
+                                        "Seu nome",
+                                        "name",
+                                        placeholder="Como a equipe vai te ver",
+                                        auto_complete="name",
+                                        max_length=120,
+                                    ),
+                                    rx.box(
+                                        field(
+                                            "Crie uma senha",
+                                            "password",
+                                            "password",
+                                            auto_complete="new-password",
+                                            required=True,
+                                            min_length=8,
+                                        ),
+                                        rx.text(
+                                            "Pelo menos 8 caracteres.", size="1", color_scheme="gray", margin_top="6px"
+                                        ),
+                                        width="100%",
+                                    ),
+                                    spacing="4",
+                                    width="100%",
+                                ),
+                            ),
+                            rx.button("Entrar na equipe", type="submit", size="3", width="100%", id="invite-accept"),
+                            spacing="4",
+                            width="100%",
+                        ),
+                        action="/auth/invite/accept",
+                        width="100%",
+                        id="invite-accept-form",
+                    ),
+                    spacing="5",
+                    width="100%",
+                ),
+                rx.vstack(
+                    rx.heading("Convite indisponível", size="7", weight="bold", as_="h1"),
+                    error_callout(InviteState.invite_error),
+                    rx.link("Ir para o login", href="/login", weight="medium", color_scheme="teal"),
+                    spacing="4",
+                    width="100%",
+                ),
+            ),
+            rx.center(rx.spinner(size="3"), width="100%", padding_y="48px"),
+        ),
+    )
+
+
+PAGE = ("/convite", invite_page, "Convite", InviteState.load_invite)
