@@ -42,6 +42,17 @@ _ROUTES = {
     "handoff": "Passou para humano",
     "media_error": "Arquivo ilegível",
 }
+_INTENTS = {
+    "knowledge": "Pergunta respondida com o conhecimento",
+    "conversation": "Conversa",
+    "handoff": "Precisa de uma pessoa",
+    "learned_answer": "Resposta aprendida",
+    "greeting": "Saudação",
+    "opt_out": "Não quer mais mensagens",
+    "human": "Pediu para falar com uma pessoa",
+    "business_hours": "Horário de atendimento",
+    "price_list": "Tabela de preços",
+}
 _LEAD_TYPES = {"lead": "Lead", "customer": "Cliente", "supplier": "Fornecedor", "other": "Outro"}
 
 
@@ -107,6 +118,7 @@ def _trace(turn_details: dict[str, Any], mode: str, handoff: Any, documents: lis
         "route": route,
         "route_label": _ROUTES.get(route, route or "—"),
         "intent": d.get("intent") or "",
+        "intent_label": _INTENTS.get(d.get("intent") or "", d.get("intent") or ""),  # else the owner's rule name
         "action": d.get("action") or "",
         "lead_type": lead_type,
         "lead_type_label": _LEAD_TYPES.get(lead_type, lead_type),

@@ -77,7 +77,7 @@ def test_chat_with_an_agent_and_see_why_it_answered(page: Page, app_url, llm):
     expect(reply).to_contain_text("Park Center", timeout=30_000)
     expect(reply).to_contain_text("[1]")
     expect(page.locator("#trace-sources .trace-source").first).to_contain_text("[1] sobre-nos.md")
-    expect(page.locator("#trace-intent")).to_have_text("knowledge")
+    expect(page.locator("#trace-intent")).to_have_text("Pergunta respondida com o conhecimento")
     expect(page.locator("#trace-route")).to_have_text("Modelo de linguagem")
     expect(page.locator("#trace-lead-type")).to_have_text("Cliente")
     expect(page.locator("#trace-tools")).to_contain_text("update_lead")

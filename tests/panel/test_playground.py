@@ -87,6 +87,7 @@ def test_a_cited_answer_from_the_knowledge_with_its_trace(shop, chat):
     assert reply["role"] == "agent" and reply["text"].endswith("[1].") and reply["suggestion"] is False
     trace = reply["trace"]
     assert trace["route"] == "llm" and trace["intent"] == "knowledge" and trace["mode"] == "pilot"
+    assert trace["route_label"] == "Modelo de linguagem" and trace["intent_label"].startswith("Pergunta")
     assert trace["sources"][0]["filename"] == "sobre-nos.md" and trace["sources"][0]["label"].startswith("[1] ")
     assert trace["lead_type"] == "customer" and trace["lead_type_label"] == "Cliente"
     assert [c["name"] for c in trace["tool_calls"]] == ["update_lead"] and "limpeza" in trace["tool_calls"][0]["args"]

@@ -12,6 +12,10 @@ from runtime.panel import playground as service
 
 from ..state import PanelState
 
+SCROLL_DOWN = rx.call_script(
+    "setTimeout(() => { const el = document.getElementById('playground-messages');"
+    " if (el) el.scrollTo({top: el.scrollHeight, behavior: 'smooth'}); }, 50)"
+)
 SESSION = "principal"  # one playground conversation per user and agent (kept across reloads)
 
 
@@ -28,7 +32,7 @@ def _bubble(raw: dict[str, Any], index: int) -> dict[str, str]:
         "attachment_text": raw.get("attachment_text", ""),
         "suggestion": "1" if raw.get("suggestion") else "",
         "route": t.get("route_label", ""),
-        "intent": t.get("intent", ""),
+        "intent": t.get("intent_label") or t.get("intent", ""),
         "lead_type": t.get("lead_type_label", ""),
         "sources": str(len(t.get("sources") or [])),
         "tokens": str(tokens) if tokens else "",
@@ -100,7 +104,7 @@ class PlaygroundState(PanelState):
         self.selected = index if t else -1
         t = t or {}
         self.sel_route = t.get("route_label", "")
-        self.sel_intent = t.get("intent", "")
+        self.sel_intent = t.get("intent_label") or t.get("intent", "")
         self.sel_action = t.get("action", "")
         self.sel_lead_type = t.get("lead_type_label", "")
         confidence = t.get("confidence")
@@ -134,6 +138,7 @@ class PlaygroundState(PanelState):
             return self._fail(exc)
         finally:
             self.loaded = True
+        return SCROLL_DOWN
 
     @rx.event
     async def choose_agent(self, agent_id: str):
@@ -143,6 +148,7 @@ class PlaygroundState(PanelState):
             self._show(history)
         except Exception as exc:
             return self._fail(exc)
+        return SCROLL_DOWN
 
     @rx.event
     async def choose_mode(self, mode: str | list[str]):
@@ -216,7 +222,7 @@ class PlaygroundState(PanelState):
             ),
         ]
         self._clear_attachment()
-        yield
+        yield SCROLL_DOWN
         try:
             out = await self._run(service.send_message, self.agent_id, SESSION, text, attachment, self.mode)
         except Exception as exc:
@@ -231,3 +237,4 @@ class PlaygroundState(PanelState):
             self._traces = {**self._traces, base + 1: out["reply"]["trace"]}
             self._select(base + 1)
         self.sending = False
+        yield SCROLL_DOWN
