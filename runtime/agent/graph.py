@@ -118,6 +118,7 @@ class TurnDeps:
     lead_fields: dict
     now: datetime
     model: Any  # a LangChain chat model, or None for provider "none"
+    model_error: str | None = None  # why the agent's model could not be built (e.g. no API key)
     effects: TurnEffects = field(default_factory=TurnEffects)
     hits: list[SearchHit] = field(default_factory=list)
     known_files: set[str] = field(default_factory=set)
@@ -206,6 +207,8 @@ def respond_node(state: TurnState, config: RunnableConfig) -> TurnState:
 
     d = _deps(config)
     question = state["question"]
+    if d.model_error:
+        return _handoff(d, f"modelo de linguagem indisponível: {d.model_error}"[:500], question)
     if d.model is None:
         found = extractive_answer(question, d.hits)
         if found is None:
@@ -329,11 +332,16 @@ def checkpointer(workspace_id: uuid.UUID):
         yield PostgresSaver(conn)
 
 
+def thread_id(workspace_id: uuid.UUID, conversation_id: uuid.UUID) -> str:
+    """The checkpoint thread of a conversation (row-level security reads the workspace from it)."""
+    return f"{workspace_id}:{conversation_id}"
+
+
 def run_graph(deps: TurnDeps, conversation_id: uuid.UUID, question: str, reply_id: str | None) -> TurnState:
     with checkpointer(deps.workspace_id) as saver:
         graph = build_graph().compile(checkpointer=saver)
         config = {
-            "configurable": {"thread_id": f"{deps.workspace_id}:{conversation_id}", "deps": deps},
+            "configurable": {"thread_id": thread_id(deps.workspace_id, conversation_id), "deps": deps},
         }
         # Per-turn fields start empty; the history channel accumulates across turns.
         fresh: TurnState = {
@@ -349,3 +357,32 @@ def run_graph(deps: TurnDeps, conversation_id: uuid.UUID, question: str, reply_i
             "sources": [],
         }
         return graph.invoke(fresh, config)
+
+
+def thread_messages(workspace_id: uuid.UUID, conversation_id: uuid.UUID) -> list[AnyMessage]:
+    """The conversation's remembered exchange (lead and agent messages, oldest first)."""
+    with checkpointer(workspace_id) as saver:
+        graph = build_graph().compile(checkpointer=saver)
+        snapshot = graph.get_state({"configurable": {"thread_id": thread_id(workspace_id, conversation_id)}})
+        return list((snapshot.values or {}).get("history", []))
+
+
+def annotate_last_reply(workspace_id: uuid.UUID, conversation_id: uuid.UUID, metadata: dict[str, Any]) -> bool:
+    """Keep ``metadata`` on the conversation's last agent message (its ``response_metadata``, which
+    is never sent to a model). False when the last message is not the agent's."""
+    with checkpointer(workspace_id) as saver:
+        graph = build_graph().compile(checkpointer=saver)
+        config = {"configurable": {"thread_id": thread_id(workspace_id, conversation_id)}}
+        history = list((graph.get_state(config).values or {}).get("history", []))
+        if not history or not isinstance(history[-1], AIMessage):
+            return False
+        last = history[-1]
+        annotated = last.model_copy(update={"response_metadata": {**last.response_metadata, **metadata}})
+        graph.update_state(config, {"history": [annotated]}, as_node="guard")
+        return True
+
+
+def forget_thread(workspace_id: uuid.UUID, conversation_id: uuid.UUID) -> None:
+    """Drop the conversation's memory (every checkpoint of its thread)."""
+    with checkpointer(workspace_id) as saver:
+        saver.delete_thread(thread_id(workspace_id, conversation_id))

@@ -4,7 +4,9 @@ qualification, opt-out, handoff, documents to send) in the turn's transaction.""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,10 +17,11 @@ from db.models import Agent, Author, Contact, Conversation, KnowledgeBlob, Knowl
 from db.tenancy import tenant_session
 from runtime import crypto
 from runtime.channels.base import MessageKind, OutboundMedia
-from runtime.pipeline.responder import Reply, TurnContext, TurnResult
+from runtime.pipeline.responder import LeadMessage, Reply, TurnContext, TurnResult
 
 from .graph import TurnDeps, run_graph
 from .settings import AgentSettings
+from .tools import TurnEffects
 
 log = logging.getLogger(__name__)
 
@@ -44,11 +47,11 @@ def chat_model_for(agent: Agent, settings: AgentSettings) -> Any:
 _PLACEHOLDERS = {"audio": "áudio", "image": "imagem", "video": "vídeo", "document": "documento", "sticker": "figurinha"}
 
 
-def burst_text(ctx: TurnContext) -> str:
+def burst_text(messages: Sequence[LeadMessage]) -> str:
     """The burst as the agent reads it: typed text, transcripts, image and document contents, and
     what could not be read (so the agent says so instead of guessing)."""
     parts = []
-    for m in ctx.messages:
+    for m in messages:
         label = _PLACEHOLDERS.get(m.kind)
         understood = m.details.get("understood")
         if label and understood:
@@ -69,56 +72,118 @@ _UNREADABLE = {
 }
 
 
-def unreadable_reply(ctx: TurnContext) -> str | None:
+def unreadable_reply(messages: Sequence[LeadMessage]) -> str | None:
     """Only unreadable media and no text: say what could not be read instead of guessing."""
-    if not ctx.messages or any(m.text or m.details.get("media_status") != "failed" for m in ctx.messages):
+    if not messages or any(m.text or m.details.get("media_status") != "failed" for m in messages):
         return None
-    return _UNREADABLE.get(ctx.messages[-1].kind, _UNREADABLE["document"])
+    return _UNREADABLE.get(messages[-1].kind, _UNREADABLE["document"])
+
+
+def build_model(agent: Agent, settings: AgentSettings) -> tuple[Any, str | None]:
+    """(chat model, None), or (None, why) when the agent's model can't be built (no API key, unknown
+    provider): the turn then hands off with that reason instead of failing."""
+    from .llm import LLMUnavailable
+
+    try:
+        return chat_model_for(agent, settings), None
+    except LLMUnavailable as exc:
+        return None, str(exc)
+
+
+@dataclass
+class AgentTurn:
+    """What the agent decided for one burst, before anything is applied: the reply, the graph's
+    state, the tools' effects and the details stored on the turn (route, intent, lead type,
+    confidence, sources, tokens, tool calls, next step)."""
+
+    reply: str
+    route: str | None
+    details: dict[str, Any]
+    settings: AgentSettings
+    effects: TurnEffects = field(default_factory=TurnEffects)
+    action: str = ""
+
+
+def run_agent_turn(
+    workspace_id: uuid.UUID,
+    agent_id: uuid.UUID,
+    conversation_id: uuid.UUID,
+    messages: Sequence[LeadMessage],
+    *,
+    contact_name: str = "",
+    lead_fields: dict | None = None,
+) -> AgentTurn:
+    """One turn of the agent (the turn graph) for a burst of lead messages. Pure decision: nothing
+    is written except the graph's checkpoint (the conversation's memory) and a learned answer's use
+    count. The pipeline applies the effects; the terminal chat and the panel's playground show them."""
+    with tenant_session(workspace_id) as s:
+        agent = s.get(Agent, agent_id)
+        settings = AgentSettings.model_validate(agent.config or {})
+        agent_name = agent.name
+        model, model_error = build_model(agent, settings)
+    cannot = unreadable_reply(messages)
+    if cannot is not None:
+        errors = [m.details.get("media_error") for m in messages]
+        return AgentTurn(
+            reply=cannot, route="media_error", details={"route": "media_error", "errors": errors}, settings=settings
+        )
+    lead_fields = dict(lead_fields or {})
+    question = burst_text(messages)
+    reply_id = next((m.details.get("reply_id") for m in reversed(messages) if m.details.get("reply_id")), None)
+    deps = TurnDeps(
+        workspace_id=workspace_id,
+        agent_id=agent_id,
+        agent_name=agent_name,
+        settings=settings,
+        contact_name=contact_name,
+        lead_fields=lead_fields,
+        now=datetime.now(UTC),
+        model=model,
+        model_error=model_error,
+    )
+    state = run_graph(deps, conversation_id, question, reply_id)
+    effects = deps.effects
+    action = state.get("action") or ""
+    details = {
+        "route": state.get("route"),
+        "intent": state.get("intent"),
+        "action": action or None,
+        "lead_type": effects.lead_type or "lead",
+        "confidence": state.get("confidence"),
+        "sources": state.get("sources", []),
+        "tokens": state.get("tokens", {}),
+        "tool_calls": effects.calls,
+        "learned_id": state.get("learned_id"),
+        "question": question,
+        "next_step": _next_step(settings, lead_fields, effects, state),
+    }
+    return AgentTurn(
+        reply=state.get("reply", ""),
+        route=state.get("route"),
+        details=details,
+        settings=settings,
+        effects=effects,
+        action=action,
+    )
 
 
 class AgentResponder:
     def decide(self, ctx: TurnContext) -> TurnResult:
-        cannot = unreadable_reply(ctx)
-        if cannot is not None:
-            errors = [m.details.get("media_error") for m in ctx.messages]
-            return TurnResult(
-                replies=[Reply(text=cannot)], route="media_error", details={"route": "media_error", "errors": errors}
-            )
         with tenant_session(ctx.workspace_id) as s:
-            agent = s.get(Agent, ctx.agent_id)
             contact = s.get(Contact, ctx.contact_id)
-            settings = AgentSettings.model_validate(agent.config or {})
             lead_fields = dict(contact.fields or {})
-            agent_name, agent_id = agent.name, agent.id
-            model = chat_model_for(agent, settings)
-        question = burst_text(ctx)
-        reply_id = next((m.details.get("reply_id") for m in reversed(ctx.messages) if m.details.get("reply_id")), None)
-        deps = TurnDeps(
-            workspace_id=ctx.workspace_id,
-            agent_id=agent_id,
-            agent_name=agent_name,
-            settings=settings,
+        turn = run_agent_turn(
+            ctx.workspace_id,
+            ctx.agent_id,
+            ctx.conversation_id,
+            ctx.messages,
             contact_name=ctx.contact_name,
             lead_fields=lead_fields,
-            now=datetime.now(UTC),
-            model=model,
         )
-        state = run_graph(deps, ctx.conversation_id, question, reply_id)
-        effects = deps.effects
-        action = state.get("action") or ""
-        details = {
-            "route": state.get("route"),
-            "intent": state.get("intent"),
-            "action": action or None,
-            "lead_type": effects.lead_type or "lead",
-            "confidence": state.get("confidence"),
-            "sources": state.get("sources", []),
-            "tokens": state.get("tokens", {}),
-            "tool_calls": effects.calls,
-            "learned_id": state.get("learned_id"),
-            "question": question,
-        }
-        replies = [Reply(text=state.get("reply", ""))] if state.get("reply") else []
+        if turn.route == "media_error":
+            return TurnResult(replies=[Reply(text=turn.reply)], route=turn.route, details=turn.details)
+        settings, effects, action, details = turn.settings, turn.effects, turn.action, turn.details
+        replies = [Reply(text=turn.reply)] if turn.reply else []
         if replies and _speaks(settings, ctx):
             if _channel_provider(ctx) == "twilio":
                 # Twilio fetches media from a public URL; bytes can't be sent: keep the text.
@@ -128,7 +193,6 @@ class AgentResponder:
         documents = list(effects.documents)
         if action == "price_list":
             documents.append("*price-list*")
-        details["next_step"] = _next_step(settings, lead_fields, effects, state)
 
         def apply(session: Session, conversation: Conversation) -> str | None:
             contact = session.get(Contact, ctx.contact_id)
@@ -161,7 +225,7 @@ class AgentResponder:
                     replies[0] = Reply(text="Vou pedir para alguém da equipe te enviar nossa tabela de preços. 🙂")
             return None  # the turn sends (pilot) or suggests (copilot) the replies
 
-        return TurnResult(replies=replies, route=state.get("route"), details=details, apply=apply)
+        return TurnResult(replies=replies, route=turn.route, details=details, apply=apply)
 
 
 def notify_seller(session: Session, conversation: Conversation, phone: str, lead_name: str, question: str) -> str:

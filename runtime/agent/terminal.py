@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import sys
 import uuid
-from datetime import UTC, datetime
 from typing import TextIO
 
 from sqlalchemy import text
@@ -15,9 +14,9 @@ from db.engine import admin_engine
 from db.models import Agent
 from db.tenancy import tenant_session
 
-from .graph import TurnDeps, run_graph
-from .responder import chat_model_for
+from .graph import forget_thread
 from .settings import AgentSettings
+from .simulate import SimulatedTurn, simulate_turn
 
 
 class ChatError(Exception):
@@ -43,7 +42,6 @@ def chat(agent_ref: str, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout)
     with tenant_session(workspace_id) as s:
         agent = s.get(Agent, agent_id)
         settings = AgentSettings.model_validate(agent.config or {})
-        model = chat_model_for(agent, settings)
         name = agent.name
     thread = uuid.uuid4()
     fields: dict = {}
@@ -55,33 +53,30 @@ def chat(agent_ref: str, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout)
         if question in ("/sair", "/quit"):
             break
         if question in ("/reiniciar", "/reset"):
+            forget_thread(workspace_id, thread)
             thread, fields = uuid.uuid4(), {}
             print("(nova conversa)", file=stdout)
             continue
-        deps = TurnDeps(
-            workspace_id=workspace_id,
-            agent_id=agent_id,
-            agent_name=name,
-            settings=settings,
-            contact_name="",
-            lead_fields=dict(fields),
-            now=datetime.now(UTC),
-            model=model,
-        )
-        state = run_graph(deps, thread, question, None)
-        fields.update(deps.effects.lead_fields)
-        print(f"{name}: {state.get('reply', '')}", file=stdout)
-        sources = ", ".join(
-            f"{s_['filename']}{' p.' + str(s_['page']) if s_.get('page') else ''}"
-            for s_ in state.get("sources", [])[:3]
-        )
-        info = [f"rota={state.get('route')}", f"intenção={state.get('intent')}", f"confiança={state.get('confidence')}"]
-        if sources:
-            info.append(f"fontes: {sources}")
-        if deps.effects.calls:
-            info.append("ferramentas: " + ", ".join(c["name"] for c in deps.effects.calls))
-        if state.get("tokens"):
-            info.append(f"tokens={state['tokens']}")
-        if deps.effects.handoff:
-            info.append(f"handoff: {deps.effects.handoff[0]}")
-        print("   [" + " · ".join(info) + "]", file=stdout, flush=True)
+        turn = simulate_turn(workspace_id, agent_id, thread, question, lead_fields=fields)
+        fields.update(turn.lead_fields)
+        print(f"{name}: {turn.reply}", file=stdout)
+        print("   [" + " · ".join(describe(turn)) + "]", file=stdout, flush=True)
+    forget_thread(workspace_id, thread)
+
+
+def describe(turn: SimulatedTurn) -> list[str]:
+    """The turn's trace in one line's parts: route, intent, confidence, sources, tools, tokens, handoff."""
+    d = turn.details
+    sources = ", ".join(
+        f"{s_['filename']}{' p.' + str(s_['page']) if s_.get('page') else ''}" for s_ in d.get("sources", [])[:3]
+    )
+    info = [f"rota={d.get('route')}", f"intenção={d.get('intent')}", f"confiança={d.get('confidence')}"]
+    if sources:
+        info.append(f"fontes: {sources}")
+    if d.get("tool_calls"):
+        info.append("ferramentas: " + ", ".join(c["name"] for c in d["tool_calls"]))
+    if d.get("tokens"):
+        info.append(f"tokens={d['tokens']}")
+    if turn.handoff:
+        info.append(f"handoff: {turn.handoff[0]}")
+    return info

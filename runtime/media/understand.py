@@ -52,7 +52,34 @@ async def _download(message: Message, channel: Channel) -> tuple[bytes, str]:
     return got.data, got.mime_type or media.get("mime_type") or "application/octet-stream"
 
 
-def _interpret(kind: str, data: bytes, mime: str, filename: str | None, language: str | None = None) -> Understood:
+def media_kind(mime_type: str | None, filename: str | None = None) -> str:
+    """How a file is understood, as WhatsApp labels messages: audio, image, video or document."""
+    import mimetypes
+
+    mime = (mime_type or "").split(";")[0].strip().lower()
+    if not mime or mime == "application/octet-stream":
+        mime = (mimetypes.guess_type(filename or "")[0] or "").lower()
+    for kind in ("audio", "image", "video"):
+        if mime.startswith(kind + "/"):
+            return kind
+    return "document"
+
+
+def understand_bytes(
+    kind: str, data: bytes, mime: str, filename: str | None = None, language: str | None = None
+) -> Understood:
+    """A file's bytes as text the agent can read (size limits first): the same reading whether the
+    file came from a lead on WhatsApp or from the panel's playground."""
+    settings = get_settings()
+    if not data:
+        return Understood("failed", error="Arquivo vazio.")
+    if len(data) > settings.media_max_bytes:
+        return Understood("failed", error=f"Arquivo maior que o limite de {settings.media_max_bytes // 1_000_000} MB.")
+    return interpret(kind, data, mime, filename, language)
+
+
+def interpret(kind: str, data: bytes, mime: str, filename: str | None, language: str | None = None) -> Understood:
+    """Transcribe (audio), describe and read (image), or extract text (document) from a file."""
     settings = get_settings()
     if kind in ("audio",):
         from .stt import TranscriptionError, get_transcriber
@@ -101,14 +128,11 @@ def understand_message(workspace_id: uuid.UUID, message_id: uuid.UUID, language:
         kind, filename = message.kind, (message.media or {}).get("filename")
     try:
         data, mime = asyncio.run(_download(message, channel))
-        if not data:
-            result, key = Understood("failed", error="Arquivo vazio."), None
-        elif len(data) > settings.media_max_bytes:
-            limit = settings.media_max_bytes // 1_000_000
-            result, key = Understood("failed", error=f"Arquivo maior que o limite de {limit} MB."), None
+        if not data or len(data) > settings.media_max_bytes:
+            result, key = understand_bytes(kind, data, mime, filename, language), None
         else:
             key = get_storage().put(workspace_id, data, mime, filename)
-            result = _interpret(kind, data, mime, filename, language)
+            result = interpret(kind, data, mime, filename, language)
     except MediaError as exc:
         result, key, mime = Understood("failed", error=str(exc)), None, None
     with tenant_session(workspace_id) as s:

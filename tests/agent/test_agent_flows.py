@@ -249,6 +249,18 @@ def test_when_the_model_times_out_the_lead_gets_a_handoff_not_silence(shop, grap
     assert conv and "indisponível" in conv[0]["handoff_reason"]
 
 
+def test_without_an_api_key_the_lead_gets_a_handoff_not_silence(shop, graph):
+    """The agent's provider needs a key it does not have: the model can't be built, the turn hands
+    off with the reason instead of failing."""
+    phone = lead()
+    say(shop, phone, "Vocês fazem implante?")
+    wait_until(lambda: sent_to(graph, phone), timeout=20)
+    assert "equipe" in sent_to(graph, phone)[0]
+    assert turns(shop)[-1].route == "handoff"
+    conv = [c for c in shop.get("/api/v1/conversations").json() if c["handoff_requested_at"]]
+    assert conv and "chave de API" in conv[0]["handoff_reason"]
+
+
 def test_without_a_model_the_agent_answers_extractively_or_hands_off(shop, graph):
     use_chat_model(lambda agent, settings: None)  # provider "none"
     try:
