@@ -259,6 +259,9 @@ class Message(SQLModel, table=True):
         UniqueConstraint("channel_id", "provider_message_id"),
         Index("ix_message_conversation_created", "conversation_id", "created_at"),
         Index("ix_message_ws_created", "workspace_id", "created_at"),
+        # Row-level security adds workspace_id = ... to every query: with it leading, a thread's
+        # newest message or unread count is one index range, not a scan of the workspace.
+        Index("ix_message_ws_conversation_created", "workspace_id", "conversation_id", "created_at"),
     )
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     workspace_id: uuid.UUID = _workspace_fk()

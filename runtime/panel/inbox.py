@@ -92,8 +92,19 @@ _VIEW_SQL = {
     "encerradas": " AND c.status = 'closed'",
 }
 
+# The newest conversations are picked first (cheap: one index), then only those get their last
+# message, unread count and names: computing those for every conversation before sorting made the
+# list take ~700 ms at 2,000 conversations.
 _LIST_SQL = """
-SELECT c.id, c.status, c.mode_override, c.assigned_user_id, c.last_message_at, c.last_inbound_at,
+WITH picked AS MATERIALIZED (
+  SELECT c.id, c.contact_id, c.channel_id, c.status, c.mode_override, c.assigned_user_id, c.last_message_at,
+         c.handoff_requested_at, c.agent_id
+  FROM conversation c {pick_joins}
+  WHERE true {visible}{view}{search}
+  ORDER BY (c.status = 'open' AND c.handoff_requested_at IS NOT NULL) DESC, c.last_message_at DESC NULLS LAST
+  LIMIT :limit
+)
+SELECT c.id, c.status, c.mode_override, c.assigned_user_id, c.last_message_at,
        c.handoff_requested_at, ct.name AS contact_name, ct.phone, ch.provider, ch.name AS channel_name,
        COALESCE(c.mode_override, a.mode, 'pilot') AS mode,
        COALESCE(NULLIF(u.name, ''), u.email) AS assigned_name,
@@ -101,7 +112,7 @@ SELECT c.id, c.status, c.mode_override, c.assigned_user_id, c.last_message_at, c
        (SELECT count(*) FROM message m
          WHERE m.conversation_id = c.id AND m.direction = 'inbound'
            AND m.created_at > COALESCE(r.last_read_at, '-infinity'::timestamptz)) AS unread
-FROM conversation c
+FROM picked c
 JOIN contact ct ON ct.id = c.contact_id
 LEFT JOIN channel ch ON ch.id = c.channel_id
 LEFT JOIN agent a ON a.id = COALESCE(c.agent_id, ch.agent_id)
@@ -111,10 +122,12 @@ LEFT JOIN LATERAL (
   SELECT m.text, m.kind, m.author, m.status FROM message m
   WHERE m.conversation_id = c.id ORDER BY m.created_at DESC LIMIT 1
 ) lm ON true
-WHERE true {visible}{view}{search}
 ORDER BY (c.status = 'open' AND c.handoff_requested_at IS NOT NULL) DESC, c.last_message_at DESC NULLS LAST
-LIMIT :limit
 """
+_CONTACT_JOIN = " JOIN contact ct ON ct.id = c.contact_id"
+_AGENT_JOINS = (
+    " LEFT JOIN channel ch ON ch.id = c.channel_id LEFT JOIN agent a ON a.id = COALESCE(c.agent_id, ch.agent_id)"
+)
 
 KIND_PREVIEW = {
     "audio": "🎤 Mensagem de voz",
@@ -149,7 +162,8 @@ def conversations(principal: Principal, view: str = "todas", search: str = "", l
             params["digits"] = f"%{digits}%"
             search_sql += " OR ct.phone LIKE :digits"
         search_sql += ")"
-    sql = _LIST_SQL.format(visible=_visible_sql(principal), view=_VIEW_SQL[view], search=search_sql)
+    joins = (_CONTACT_JOIN if search_sql else "") + (_AGENT_JOINS if view == "robo" else "")
+    sql = _LIST_SQL.format(pick_joins=joins, visible=_visible_sql(principal), view=_VIEW_SQL[view], search=search_sql)
     with principal.session() as s:
         rows = s.execute(text(sql), params).mappings().all()
     return [

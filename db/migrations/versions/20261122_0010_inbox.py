@@ -87,6 +87,9 @@ def upgrade() -> None:
         ),
     )
     op.add_column("contact", sa.Column("crm_url", sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=True))
+    op.create_index(
+        "ix_message_ws_conversation_created", "message", ["workspace_id", "conversation_id", "created_at"], unique=False
+    )
     for table in ("conversation_read", "quick_reply"):
         op.execute(rls_sql(table))
     op.execute(NOTIFY_SQL)
@@ -104,6 +107,7 @@ def downgrade() -> None:
     op.execute("DROP FUNCTION IF EXISTS app_inbox_notify()")
     for table in ("conversation_read", "quick_reply"):
         op.execute(drop_rls_sql(table))
+    op.drop_index("ix_message_ws_conversation_created", table_name="message")
     op.drop_column("contact", "crm_url")
     op.drop_column("contact", "tags")
     op.drop_column("contact", "notes")
