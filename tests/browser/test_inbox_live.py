@@ -45,7 +45,7 @@ def _new_page(browser, app_url, errors: list[str]):
 
 
 def test_two_sellers_work_live_conversations(browser, app_url, graph, worker):
-    ws, _, _ = new_owner("Loja Live")
+    ws, owner_email, _ = new_owner("Loja Live")
     bruno = add_member(ws.workspace_id, Role.seller, "Bruno Vendas")
     carla = add_member(ws.workspace_id, Role.seller, "Carla Vendas")
     key = create_api_key(ws.workspace_id, "tests").key
@@ -157,6 +157,30 @@ def test_two_sellers_work_live_conversations(browser, app_url, graph, worker):
         wait_until(lambda: len(sent()) == 4)
         assert sent()[-1]["text"]["body"] == AUTO_REPLY
         expect(a.locator(".message[data-author=agent]", has_text=AUTO_REPLY).last).to_be_visible()
+
+        # 5. The owner sees who answered what, and adds a quick reply the sellers then use.
+        ctx_o, o = _new_page(browser, app_url, errors)
+        try:
+            login(o, owner_email)
+            o.goto("/inbox")
+            o.locator("#open-activity").click()
+            bruno_row = o.locator(".activity-row", has_text="Bruno Vendas")
+            expect(bruno_row).to_be_visible()
+            expect(bruno_row).to_contain_text("1")
+            shot(o, "inbox_activity")
+            o.keyboard.press("Escape")
+            o.locator("#open-quick").click()
+            o.locator("#quick-shortcut").fill("/pix")
+            o.locator("#quick-text").fill("Nossa chave pix é o CNPJ 12.345.678/0001-90.")
+            o.locator("#quick-save").click()
+            expect(o.locator("[data-sonner-toast]", has_text="Resposta rápida salva")).to_be_visible()
+        finally:
+            ctx_o.close()
+        a.reload()
+        a.locator(".conversation-row", has_text="Marina Lead").click()
+        a.locator("#composer").fill("/pi")
+        a.get_by_role("button", name="/pix").click()
+        expect(a.locator("#composer")).to_have_value("Nossa chave pix é o CNPJ 12.345.678/0001-90.")
 
         a.set_viewport_size({"width": 390, "height": 844})
         shot(a, "inbox_phone")

@@ -160,6 +160,11 @@ class InboxState(PanelState):
     live: bool = False
     _live_gen: int = 0
 
+    activity_open: bool = False
+    activity_sellers: list[dict[str, str]] = []
+    activity_recent: list[dict[str, str]] = []
+    quick_open: bool = False
+
     # --- loading ------------------------------------------------------------------------------
 
     @rx.var
@@ -435,3 +440,64 @@ class InboxState(PanelState):
         except Exception as exc:
             return self._fail(exc)
         return rx.toast.success("Dados do lead salvos.")
+
+    # --- the managers' extras: seller activity and quick replies ----------------------------------
+
+    @rx.event
+    async def open_activity(self):
+        try:
+            report = await self._run(svc.activity)
+        except Exception as exc:
+            return self._fail(exc)
+        self.activity_sellers = [
+            {
+                "name": r["name"],
+                "messages": str(r["messages"]),
+                "conversations": str(r["conversations"]),
+                "median": _duration(r["median_response_s"]),
+                "last": _day(r["last_at"]) + " " + _hhmm(r["last_at"]),
+            }
+            for r in report["sellers"]
+        ]
+        self.activity_recent = [
+            {"at": _day(r["at"]) + " " + _hhmm(r["at"]), "seller": r["seller"], "lead": r["lead"], "text": r["text"]}
+            for r in report["recent"]
+        ]
+        self.activity_open = True
+        return None
+
+    @rx.event
+    def set_activity_open(self, value: bool):
+        self.activity_open = value
+
+    @rx.event
+    def set_quick_open(self, value: bool):
+        self.quick_open = value
+
+    @rx.event
+    async def save_quick(self, form: dict):
+        try:
+            await self._run(svc.save_quick_reply, form.get("shortcut", ""), form.get("text", ""))
+            self.quick = [Quick(**q) for q in await self._run(svc.quick_replies)]
+        except Exception as exc:
+            return self._fail(exc)
+        return rx.toast.success("Resposta rápida salva.")
+
+    @rx.event
+    async def delete_quick(self, quick_id: str):
+        try:
+            await self._run(svc.delete_quick_reply, quick_id)
+            self.quick = [Quick(**q) for q in await self._run(svc.quick_replies)]
+        except Exception as exc:
+            return self._fail(exc)
+        return None
+
+
+def _duration(seconds: int | None) -> str:
+    if seconds is None:
+        return "—"
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min"
+    return f"{seconds // 3600} h {seconds % 3600 // 60} min"
