@@ -147,6 +147,22 @@ def test_two_sellers_work_live_conversations(browser, app_url, graph, worker):
         expect(a.locator(".message[data-author=seller]", has_text="5% no pix")).to_be_visible()
         shot(a, "inbox_takeover")
 
+        # The lead's details are edited from the conversation.
+        a.locator("#open-lead").click()
+        lead_form = a.locator("#lead-form-dialog")
+        expect(lead_form.locator("input[name=name]")).to_have_value("Marina Lead")
+        expect(lead_form.get_by_role("combobox").first).to_contain_text("Novo")
+        lead_form.locator("input[name=tags]").fill("pix, entrega")
+        lead_form.locator("textarea[name=notes]").fill("Quer pagar no pix e receber no sábado.")
+        lead_form.locator(".lead-save").click()
+        expect(a.locator("[data-sonner-toast]", has_text="Dados do lead salvos")).to_be_visible()
+        a.keyboard.press("Escape")
+        with tenant_session(ws.workspace_id) as s:
+            saved = s.execute(
+                text("SELECT ct.tags, ct.notes FROM contact ct WHERE ct.phone = :p"), {"p": "+" + phone}
+            ).one()
+        assert saved == (["entrega", "pix"], "Quer pagar no pix e receber no sábado.")
+
         # Carla no longer sees Bruno's conversation (a seller sees theirs and the unassigned ones).
         expect(row_b).to_have_count(0, timeout=10_000)
 

@@ -300,6 +300,7 @@ def thread_header() -> rx.Component:
             flex="1",
             min_width="0",
         ),
+        lead_dialog_button(),
         rx.cond(
             InboxState.taken_over,
             rx.button(
@@ -508,7 +509,8 @@ def thread_panel() -> rx.Component:
         InboxState.has_current,
         rx.vstack(
             thread_header(),
-            rx.scroll_area(
+            # column-reverse keeps the view pinned to the newest message, like WhatsApp.
+            rx.box(
                 rx.vstack(
                     handoff_callout(),
                     rx.foreach(InboxState.messages, day_separator),
@@ -517,9 +519,11 @@ def thread_panel() -> rx.Component:
                     width="100%",
                     id="thread-messages",
                 ),
-                type="auto",
-                scrollbars="vertical",
+                display="flex",
+                flex_direction="column-reverse",
+                overflow_y="auto",
                 flex="1",
+                width="100%",
                 background="var(--gray-a2)",
             ),
             rx.box(suggestion_card(), padding_x="14px", width="100%"),
@@ -563,72 +567,71 @@ def labeled(label: str, control: rx.Component) -> rx.Component:
     return rx.el.label(rx.text(label, size="1", weight="medium", as_="div", margin_bottom="4px"), control, width="100%")
 
 
+def lead_form(form_id: str) -> rx.Component:
+    return rx.el.form(
+        rx.vstack(
+            rx.heading("Lead", size="3"),
+            labeled("Nome", rx.input(name="name", default_value=InboxState.lead["name"], size="1")),
+            labeled("E-mail", rx.input(name="email", default_value=InboxState.lead["email"], size="1")),
+            labeled(
+                "Etapa",
+                rx.select.root(
+                    rx.select.trigger(width="100%"),
+                    rx.select.content(*[rx.select.item(label, value=v) for v, label in STAGES]),
+                    name="stage",
+                    default_value=InboxState.lead["stage"],
+                    size="1",
+                ),
+            ),
+            labeled(
+                "Tipo",
+                rx.select.root(
+                    rx.select.trigger(width="100%"),
+                    rx.select.content(*[rx.select.item(label, value=v) for v, label in LEAD_TYPES]),
+                    name="lead_type",
+                    default_value=InboxState.lead["lead_type"],
+                    size="1",
+                ),
+            ),
+            labeled("Pontuação (0–100)", rx.input(name="score", default_value=InboxState.lead["score"], size="1")),
+            labeled(
+                "Etiquetas",
+                rx.input(name="tags", default_value=InboxState.lead_tags, placeholder="vip, atacado", size="1"),
+            ),
+            labeled("Link no CRM", rx.input(name="crm_url", default_value=InboxState.lead["crm_url"], size="1")),
+            rx.cond(
+                InboxState.lead["crm_url"] != "",
+                rx.link("Abrir no CRM", href=InboxState.lead["crm_url"], is_external=True, size="1"),
+            ),
+            labeled("Notas", rx.text_area(name="notes", default_value=InboxState.lead["notes"], rows="4", size="1")),
+            rx.cond(
+                InboxState.lead_fields.length() > 0,
+                rx.vstack(
+                    rx.text("Qualificação", size="1", weight="bold"),
+                    rx.foreach(
+                        InboxState.lead_fields,
+                        lambda f: rx.hstack(
+                            rx.text(f[0], size="1", color_scheme="gray"), rx.text(f[1], size="1"), spacing="2"
+                        ),
+                    ),
+                    spacing="1",
+                ),
+            ),
+            rx.button("Salvar lead", type="submit", size="2", width="100%", class_name="lead-save"),
+            spacing="3",
+        ),
+        on_submit=InboxState.save_lead,
+        key=InboxState.lead["id"],
+        id=form_id,
+    )
+
+
 def lead_panel() -> rx.Component:
+    """Beside the thread on wide screens (>= 1640 px); behind the header's "Lead" button otherwise."""
     return rx.cond(
         InboxState.has_current,
         rx.box(
-            rx.el.form(
-                rx.vstack(
-                    rx.heading("Lead", size="3"),
-                    labeled("Nome", rx.input(name="name", default_value=InboxState.lead["name"], size="1")),
-                    labeled("E-mail", rx.input(name="email", default_value=InboxState.lead["email"], size="1")),
-                    labeled(
-                        "Etapa",
-                        rx.select.root(
-                            rx.select.trigger(width="100%"),
-                            rx.select.content(*[rx.select.item(label, value=v) for v, label in STAGES]),
-                            name="stage",
-                            default_value=InboxState.lead["stage"],
-                            size="1",
-                        ),
-                    ),
-                    labeled(
-                        "Tipo",
-                        rx.select.root(
-                            rx.select.trigger(width="100%"),
-                            rx.select.content(*[rx.select.item(label, value=v) for v, label in LEAD_TYPES]),
-                            name="lead_type",
-                            default_value=InboxState.lead["lead_type"],
-                            size="1",
-                        ),
-                    ),
-                    labeled(
-                        "Pontuação (0–100)", rx.input(name="score", default_value=InboxState.lead["score"], size="1")
-                    ),
-                    labeled(
-                        "Etiquetas",
-                        rx.input(name="tags", default_value=InboxState.lead_tags, placeholder="vip, atacado", size="1"),
-                    ),
-                    labeled(
-                        "Link no CRM", rx.input(name="crm_url", default_value=InboxState.lead["crm_url"], size="1")
-                    ),
-                    rx.cond(
-                        InboxState.lead["crm_url"] != "",
-                        rx.link("Abrir no CRM", href=InboxState.lead["crm_url"], is_external=True, size="1"),
-                    ),
-                    labeled(
-                        "Notas", rx.text_area(name="notes", default_value=InboxState.lead["notes"], rows="4", size="1")
-                    ),
-                    rx.cond(
-                        InboxState.lead_fields.length() > 0,
-                        rx.vstack(
-                            rx.text("Qualificação", size="1", weight="bold"),
-                            rx.foreach(
-                                InboxState.lead_fields,
-                                lambda f: rx.hstack(
-                                    rx.text(f[0], size="1", color_scheme="gray"), rx.text(f[1], size="1"), spacing="2"
-                                ),
-                            ),
-                            spacing="1",
-                        ),
-                    ),
-                    rx.button("Salvar lead", type="submit", size="2", width="100%", id="lead-save"),
-                    spacing="3",
-                ),
-                on_submit=InboxState.save_lead,
-                key=InboxState.current_id,
-                id="lead-form",
-            ),
+            lead_form("lead-form"),
             width="290px",
             flex_shrink="0",
             padding="14px",
@@ -636,8 +639,27 @@ def lead_panel() -> rx.Component:
             height=PANEL_HEIGHT,
             min_height="480px",
             overflow_y="auto",
-            display=["none", "none", "none", "block"],
+            display=["none", "none", "none", "none", "none", "block"],
         ),
+    )
+
+
+def lead_dialog_button() -> rx.Component:
+    return rx.box(
+        rx.dialog.root(
+            rx.dialog.trigger(
+                rx.button(
+                    rx.icon("user_round", size=14),
+                    "Lead",
+                    size="2",
+                    variant="soft",
+                    color_scheme="gray",
+                    id="open-lead",
+                )
+            ),
+            rx.dialog.content(lead_form("lead-form-dialog"), max_width="420px"),
+        ),
+        display=["block", "block", "block", "block", "block", "none"],
     )
 
 

@@ -89,6 +89,13 @@ def _hhmm(iso: str) -> str:
         return ""
 
 
+def _when(iso: str) -> str:
+    try:
+        return datetime.fromisoformat(iso).astimezone().strftime("%d/%m %H:%M")
+    except ValueError:
+        return ""
+
+
 def _day(iso: str) -> str:
     try:
         return datetime.fromisoformat(iso).astimezone().strftime("%d/%m/%Y")
@@ -197,7 +204,7 @@ class InboxState(PanelState):
         self.assigned_user_id, self.assigned_name = t["assigned_user_id"], t["assigned_name"]
         w = t["window"]
         self.window_has, self.window_open = w["has_window"], w["open"]
-        self.window_closes = _hhmm(w["closes_at"]) if w["closes_at"] else ""
+        self.window_closes = _when(w["closes_at"]) if w["closes_at"] else ""
         h = t["handoff"]
         self.handoff_waiting, self.handoff_question = h["waiting"], h["question"]
         s = t["suggestion"] or {}
