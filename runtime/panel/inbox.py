@@ -11,6 +11,7 @@ import mimetypes
 import uuid
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import text
 from sqlmodel import Session, select
@@ -166,6 +167,7 @@ def conversations(principal: Principal, view: str = "todas", search: str = "", l
     sql = _LIST_SQL.format(pick_joins=joins, visible=_visible_sql(principal), view=_VIEW_SQL[view], search=search_sql)
     with principal.session() as s:
         rows = s.execute(text(sql), params).mappings().all()
+        tz = _timezone(s, principal)
     return [
         {
             "id": str(r["id"]),
@@ -179,6 +181,7 @@ def conversations(principal: Principal, view: str = "todas", search: str = "", l
             "assigned_to_me": r["assigned_user_id"] == principal.user_id,
             "assigned_name": r["assigned_name"] or "",
             "last_message_at": r["last_message_at"].isoformat() if r["last_message_at"] else "",
+            "time_label": _short(r["last_message_at"], tz),
             "preview": _preview(r["last_kind"], r["last_text"]),
             "preview_author": r["last_author"] or "",
             "unread": int(r["unread"] or 0),
@@ -205,7 +208,24 @@ def view_counts(principal: Principal) -> dict[str, int]:
 # --- one conversation -----------------------------------------------------------------------------
 
 
-def _message_view(m: Message, authors: dict[uuid.UUID, str]) -> dict:
+def _timezone(s: Session, principal: Principal) -> ZoneInfo:
+    """Times are shown in the company's time zone, not the server's."""
+    name = s.execute(text("SELECT timezone FROM workspace WHERE id = :w"), {"w": principal.workspace_id}).scalar()
+    try:
+        return ZoneInfo(name or "America/Sao_Paulo")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("America/Sao_Paulo")
+
+
+def _short(at: datetime | None, tz: ZoneInfo) -> str:
+    """'14:05' today, '01/12' before."""
+    if at is None:
+        return ""
+    local = at.astimezone(tz)
+    return local.strftime("%H:%M") if local.date() == utcnow().astimezone(tz).date() else local.strftime("%d/%m")
+
+
+def _message_view(m: Message, authors: dict[uuid.UUID, str], tz: ZoneInfo) -> dict:
     media = m.media or {}
     has_file = bool(media.get("storage_key") or media.get("data_b64"))
     who = {
@@ -228,17 +248,24 @@ def _message_view(m: Message, authors: dict[uuid.UUID, str]) -> dict:
         "status": m.status.value,
         "error": m.error or "",
         "created_at": m.created_at.isoformat(),
+        "time": m.created_at.astimezone(tz).strftime("%H:%M"),
+        "day": m.created_at.astimezone(tz).strftime("%d/%m/%Y"),
         "template": ((m.details or {}).get("template") or {}).get("name", ""),
     }
 
 
-def _window(conv: Conversation, channel: Channel | None) -> dict:
+def _window(conv: Conversation, channel: Channel | None, tz: ZoneInfo) -> dict:
     has_window = bool(channel and adapter_class(channel.provider).has_service_window)
     if not has_window:
-        return {"has_window": False, "open": True, "closes_at": ""}
+        return {"has_window": False, "open": True, "closes_at": "", "closes_label": ""}
     is_open = window_open(conv)
     closes = conv.last_inbound_at + SERVICE_WINDOW if conv.last_inbound_at else None
-    return {"has_window": True, "open": is_open, "closes_at": closes.isoformat() if closes and is_open else ""}
+    return {
+        "has_window": True,
+        "open": is_open,
+        "closes_at": closes.isoformat() if closes and is_open else "",
+        "closes_label": closes.astimezone(tz).strftime("%d/%m %H:%M") if closes and is_open else "",
+    }
 
 
 def _lead_view(contact: Contact) -> dict:
@@ -296,6 +323,7 @@ def thread(principal: Principal, conversation_id: Any, limit: int = 300) -> dict
             .limit(1)
         ).first()
         mode = effective_mode(conv, agent)
+        tz = _timezone(s, principal)
         view = {
             "id": str(conv.id),
             "status": conv.status.value,
@@ -307,7 +335,7 @@ def thread(principal: Principal, conversation_id: Any, limit: int = 300) -> dict
             "provider": channel.provider.value if channel else "",
             "channel_name": channel.name if channel else "",
             "channel_active": bool(channel and channel.is_active),
-            "window": _window(conv, channel),
+            "window": _window(conv, channel, tz),
             "handoff": {
                 "waiting": conv.handoff_requested_at is not None,
                 "question": conv.handoff_question or "",
@@ -325,7 +353,7 @@ def thread(principal: Principal, conversation_id: Any, limit: int = 300) -> dict
                 if suggestion
                 else None
             ),
-            "messages": [_message_view(m, authors) for m in messages],
+            "messages": [_message_view(m, authors, tz) for m in messages],
             "lead": _lead_view(contact),
         }
         _mark_read(s, principal, conv)
@@ -735,6 +763,7 @@ def activity(principal: Principal, since: datetime | None = None) -> dict:
             {"since": since},
         ).mappings()
         recent = [dict(r) for r in recent]
+        tz = _timezone(s, principal)
     return {
         "sellers": [
             {
@@ -743,6 +772,7 @@ def activity(principal: Principal, since: datetime | None = None) -> dict:
                 "messages": int(r["messages"]),
                 "conversations": int(r["conversations"]),
                 "last_at": r["last_at"].isoformat(),
+                "last_label": r["last_at"].astimezone(tz).strftime("%d/%m %H:%M"),
                 "median_response_s": None if r["median_response_s"] is None else round(float(r["median_response_s"])),
             }
             for r in sellers
@@ -750,6 +780,7 @@ def activity(principal: Principal, since: datetime | None = None) -> dict:
         "recent": [
             {
                 "at": r["created_at"].isoformat(),
+                "at_label": r["created_at"].astimezone(tz).strftime("%d/%m %H:%M"),
                 "seller": r["seller"],
                 "lead": r["name"] or r["phone"],
                 "text": _preview(r["kind"], r["text"]),

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import text
 
 from runtime.access import Principal, UserError, require_manager
-from runtime.panel.inbox import STAGES
+from runtime.panel.inbox import STAGES, _timezone
 
 _LIST_SQL = """
 SELECT ct.id, ct.name, ct.phone, ct.email, ct.stage, ct.score, ct.lead_type, ct.tags, ct.opted_out_at,
@@ -44,6 +44,7 @@ def _query(principal: Principal, search: str, stage: str, limit: int) -> list[di
         filters += ")"
     with principal.session() as s:
         rows = s.execute(text(_LIST_SQL.format(filters=filters)), params).mappings().all()
+        tz = _timezone(s, principal)
     return [
         {
             "id": str(r["id"]),
@@ -57,6 +58,9 @@ def _query(principal: Principal, search: str, stage: str, limit: int) -> list[di
             "opted_out": r["opted_out_at"] is not None,
             "conversation_id": str(r["conversation_id"]) if r["conversation_id"] else "",
             "last_message_at": r["last_message_at"].isoformat() if r["last_message_at"] else "",
+            "last_label": r["last_message_at"].astimezone(tz).strftime("%d/%m/%Y %H:%M")
+            if r["last_message_at"]
+            else "",
         }
         for r in rows
     ]

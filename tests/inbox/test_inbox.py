@@ -51,8 +51,15 @@ def test_a_lead_message_shows_in_the_queue_with_unread_count_and_preview(shop, w
         ("lead", "Oi, vocês fazem entrega no sábado?"),
         ("agent", AUTO_REPLY),
     ]
-    assert view["window"] == {"has_window": True, "open": True, "closes_at": view["window"]["closes_at"]}
-    assert view["window"]["closes_at"]
+    window = view["window"]
+    assert window["has_window"] and window["open"] and window["closes_at"]
+    # Shown in the company's time zone (São Paulo, UTC-3), 24 hours after the lead wrote.
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    closes = datetime.fromisoformat(window["closes_at"])
+    assert abs(closes - datetime.now(closes.tzinfo) - timedelta(hours=24)) < timedelta(minutes=1)
+    assert window["closes_label"] == closes.astimezone(ZoneInfo("America/Sao_Paulo")).strftime("%d/%m %H:%M")
     # Read by this seller only: the other seller still sees it unread.
     assert {c["id"]: c["unread"] for c in inbox.conversations(shop.seller)}[cid] == 0
     assert {c["id"]: c["unread"] for c in inbox.conversations(shop.seller2)}[cid] == 1

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from datetime import datetime
 from typing import Any
 
 import reflex as rx
@@ -80,29 +79,6 @@ class Quick:
     text: str = ""
 
 
-def _hhmm(iso: str) -> str:
-    if not iso:
-        return ""
-    try:
-        return datetime.fromisoformat(iso).astimezone().strftime("%H:%M")
-    except ValueError:
-        return ""
-
-
-def _when(iso: str) -> str:
-    try:
-        return datetime.fromisoformat(iso).astimezone().strftime("%d/%m %H:%M")
-    except ValueError:
-        return ""
-
-
-def _day(iso: str) -> str:
-    try:
-        return datetime.fromisoformat(iso).astimezone().strftime("%d/%m/%Y")
-    except ValueError:
-        return ""
-
-
 def _row(c: dict) -> Row:
     return Row(
         id=c["id"],
@@ -110,7 +86,7 @@ def _row(c: dict) -> Row:
         phone=c["phone"],
         provider=c["provider"],
         preview=c["preview"],
-        time=_hhmm(c["last_message_at"]),
+        time=c["time_label"],
         unread=c["unread"],
         waiting_human=c["waiting_human"],
         mode=c["mode"],
@@ -123,7 +99,7 @@ def _row(c: dict) -> Row:
 def _msg(m: dict) -> Msg:
     icon = "circle_alert" if m["status"] == "failed" else STATUS_ICONS.get(m["status"], "")
     fields = {k: m[k] for k in Msg.__dataclass_fields__ if k in m}
-    return Msg(**fields, status_icon=icon, time=_hhmm(m["created_at"]), day=_day(m["created_at"]))
+    return Msg(**fields, status_icon=icon)
 
 
 class InboxState(PanelState):
@@ -204,7 +180,7 @@ class InboxState(PanelState):
         self.assigned_user_id, self.assigned_name = t["assigned_user_id"], t["assigned_name"]
         w = t["window"]
         self.window_has, self.window_open = w["has_window"], w["open"]
-        self.window_closes = _when(w["closes_at"]) if w["closes_at"] else ""
+        self.window_closes = w["closes_label"]
         h = t["handoff"]
         self.handoff_waiting, self.handoff_question = h["waiting"], h["question"]
         s = t["suggestion"] or {}
@@ -462,13 +438,12 @@ class InboxState(PanelState):
                 "messages": str(r["messages"]),
                 "conversations": str(r["conversations"]),
                 "median": _duration(r["median_response_s"]),
-                "last": _day(r["last_at"]) + " " + _hhmm(r["last_at"]),
+                "last": r["last_label"],
             }
             for r in report["sellers"]
         ]
         self.activity_recent = [
-            {"at": _day(r["at"]) + " " + _hhmm(r["at"]), "seller": r["seller"], "lead": r["lead"], "text": r["text"]}
-            for r in report["recent"]
+            {"at": r["at_label"], "seller": r["seller"], "lead": r["lead"], "text": r["text"]} for r in report["recent"]
         ]
         self.activity_open = True
         return None

@@ -9,7 +9,6 @@ import reflex as rx
 from runtime.panel import leads as svc
 
 from ..state import PanelState
-from .inbox import _day
 
 STAGE_LABELS = {
     "new": "Novo",
@@ -59,7 +58,7 @@ class LeadsState(PanelState):
                 score=r["score"],
                 type_label=TYPE_LABELS.get(r["lead_type"], r["lead_type"]),
                 tags=", ".join(r["tags"]),
-                last=_day(r["last_message_at"]) if r["last_message_at"] else "—",
+                last=r["last_label"] or "—",
                 conversation_id=r["conversation_id"],
                 opted_out=r["opted_out"],
             )
