@@ -155,7 +155,7 @@ def _apply(workspace_id: uuid.UUID, turn_id: uuid.UUID, ctx: TurnContext, result
 
 
 def _turn_summary(result: TurnResult) -> dict:
-    keep = ("route", "intent", "lead_type", "confidence", "sources", "tokens")
+    keep = ("route", "intent", "lead_type", "confidence", "sources", "tokens", "model")
     return {k: result.details[k] for k in keep if k in result.details}
 
 

@@ -145,6 +145,7 @@ def test_a_grounded_cited_qualified_reply_over_two_turns(shop, graph, model):
     assert (outcome, route) == ("replied", "llm")
     assert details["sources"] and details["sources"][0]["filename"] == "sobre-nos.md"
     assert details["tokens"]["input"] > 0 and details["tool_calls"][0]["name"] == "update_lead"
+    assert details["model"] == "openai:scripted"  # prices the tokens on the dashboard
     assert contact(shop, phone).fields == {"need": "clareamento"}
 
     model.add(
@@ -301,6 +302,7 @@ def test_the_real_openai_provider_from_webhook_to_outbound_send(shop, graph):
     assert contact(shop, phone).fields == {"need": "limpeza"}
     details = turns(shop)[-1].details
     assert details["tokens"]["input"] > 0 and details["route"] == "llm"
+    assert details["model"] == "openai:gpt-4o-mini"
 
 
 def test_handoff_notifies_the_seller_on_whatsapp_inside_the_window(shop, graph, model):
