@@ -63,6 +63,11 @@ def _parser() -> argparse.ArgumentParser:
     kb.add_argument("--chunks-per-workspace", type=int, default=2000)
     kb.add_argument("--queries", type=int, default=300)
     kb.add_argument("--skip-search", action="store_true", help="only the ingestion part")
+    dash = bench_sub.add_parser("dashboard", help="the Painel's query time over a seeded 1M-message workspace")
+    dash.add_argument("-n", "--messages", type=int, default=1_000_000)
+    dash.add_argument("--days", type=int, default=30, help="period the messages are spread over (default 30)")
+    dash.add_argument("--runs", type=int, default=7, help="timed calls per case after the first (default 7)")
+    dash.add_argument("--keep", action="store_true", help="keep the seeded workspace")
 
     know = sub.add_parser("knowledge", help="the knowledge base from the command line")
     know_sub = know.add_subparsers(dest="knowledge_command", required=True, metavar="ACTION")
@@ -142,6 +147,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
     if args.bench_command == "knowledge":
         return _bench_knowledge(args)
+    if args.bench_command == "dashboard":
+        return _bench_dashboard(args)
     from runtime.bench import bench_ingest
 
     if args.messages < 1 or not 0 <= args.duplicates < 1 or args.concurrency < 1 or args.workers < 1:
@@ -259,6 +266,15 @@ def _bench_knowledge(args: argparse.Namespace) -> int:
     if not args.skip_search:
         result["search"] = bench.bench_search(args.workspaces, args.chunks_per_workspace, args.queries)
     print(json.dumps(result, indent=2, ensure_ascii=False))
+    return 0
+
+
+def _bench_dashboard(args: argparse.Namespace) -> int:
+    from runtime.panel.dashboard_bench import bench_dashboard, format_table
+
+    if min(args.messages, args.days, args.runs) < 1:
+        raise CliError("messages, days and runs must be positive")
+    print(format_table(bench_dashboard(args.messages, args.days, args.runs, args.keep)))
     return 0
 
 
