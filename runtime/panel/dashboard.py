@@ -10,8 +10,8 @@ Definitions (shown in the panel's tooltips):
 - taxa de transbordo (handoff): share of the conversations the agent decided on in the period
   (turns with a route) where it handed over to a person at least once.
 - respostas por regras / respostas aprendidas / LLM: the route of each turn in the period.
-- tempo da primeira resposta (mediana): for conversations started in the period by the lead,
-  from the lead's first message to the first outbound message (agent or seller).
+- tempo da primeira resposta (mediana): for conversations started in the period, from the lead's
+  first message to the first outbound message (agent or seller) after it.
 - mensagens por canal: messages stored in the period, per channel.
 - tokens e custo estimado: tokens the turns recorded, priced per model (runtime.panel.llm_prices).
 - recuperações por follow-up: not measured until the follow-up cadence exists (None, never 0).
@@ -106,6 +106,75 @@ def _rate(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
+def _statements(by_agent: bool) -> dict[str, str]:
+    """The dashboard's SQL (parameters :ws, :tz, :s, :e, :agent, :qualified). Every query reads a
+    covering index of (workspace_id, created_at) (db.models); messages and turns carry no agent, so
+    the agent filter is a semi-join on the agent's conversations."""
+    conv_agent = "AND c.agent_id = :agent" if by_agent else ""
+    in_agent = (
+        "AND {col} IN (SELECT c.id FROM conversation c WHERE c.workspace_id = :ws AND c.agent_id = :agent)"
+        if by_agent
+        else ""
+    )
+    lead_agent = (
+        "AND EXISTS (SELECT 1 FROM conversation c WHERE c.contact_id = ct.id AND c.agent_id = :agent)"
+        if by_agent
+        else ""
+    )
+    return {
+        "conversations": f"""
+            SELECT (c.created_at AT TIME ZONE :tz)::date AS day, count(*)
+            FROM conversation c
+            WHERE c.workspace_id = :ws AND c.created_at >= :s AND c.created_at < :e {conv_agent}
+            GROUP BY 1""",
+        "leads": f"""
+            SELECT (ct.created_at AT TIME ZONE :tz)::date AS day, count(*),
+                   count(*) FILTER (WHERE lower(ct.stage) = ANY(:qualified) OR ct.lead_type = 'customer')
+            FROM contact ct
+            WHERE ct.workspace_id = :ws AND ct.created_at >= :s AND ct.created_at < :e
+              AND ct.lead_type IN ('lead', 'customer') {lead_agent}
+            GROUP BY 1""",
+        # One pass over the turns: routes and tokens per model, and per conversation whether the
+        # agent decided anything and whether it handed over; the conversations are counted in SQL.
+        "turns": f"""
+            WITH g AS (
+                SELECT t.route, t.details->>'model' AS model, count(*) AS turns,
+                       coalesce(sum((t.details->'tokens'->>'input')::bigint), 0) AS tin,
+                       coalesce(sum((t.details->'tokens'->>'output')::bigint), 0) AS tout,
+                       bool_or(t.route IS NOT NULL) AS decided, bool_or(t.route = 'handoff') AS handed_over,
+                       GROUPING(t.conversation_id) = 0 AS per_conversation
+                FROM conversation_turn t
+                WHERE t.workspace_id = :ws AND t.created_at >= :s AND t.created_at < :e
+                  {in_agent.format(col="t.conversation_id")}
+                GROUP BY GROUPING SETS ((t.route, t.details->>'model'), (t.conversation_id))
+            )
+            SELECT false, route, model, turns, tin, tout FROM g WHERE NOT per_conversation
+            UNION ALL
+            SELECT true, NULL, NULL, count(*) FILTER (WHERE decided), count(*) FILTER (WHERE handed_over), 0
+            FROM g WHERE per_conversation""",
+        "messages": f"""
+            SELECT (m.created_at AT TIME ZONE :tz)::date AS day, m.channel_id, count(*),
+                   count(*) FILTER (WHERE m.direction = 'inbound')
+            FROM message m
+            WHERE m.workspace_id = :ws AND m.created_at >= :s AND m.created_at < :e
+              {in_agent.format(col="m.conversation_id")}
+            GROUP BY 1, 2""",
+        # Per conversation begun in the period: the lead's first message, then the first outbound
+        # message after it (two index probes on message (conversation_id, direction, created_at)).
+        "first_response": f"""
+            SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM o.at - i.at)), count(o.at)
+            FROM conversation c
+            CROSS JOIN LATERAL (
+                SELECT min(m.created_at) AS at FROM message m
+                WHERE m.conversation_id = c.id AND m.direction = 'inbound') i
+            CROSS JOIN LATERAL (
+                SELECT min(m.created_at) AS at FROM message m
+                WHERE m.conversation_id = c.id AND m.direction = 'outbound' AND m.created_at > i.at) o
+            WHERE c.workspace_id = :ws AND c.created_at >= :s AND c.created_at < :e {conv_agent}
+              AND o.at IS NOT NULL""",
+    }
+
+
 def dashboard(principal: Principal, start: Any, end: Any, agent_id: Any = None) -> dict[str, Any]:
     """KPIs and daily series for the days start..end (inclusive, workspace time zone)."""
     require_manager(principal)
@@ -131,89 +200,12 @@ def dashboard(principal: Principal, start: Any, end: Any, agent_id: Any = None) 
             "e": datetime.combine(last + timedelta(days=1), time.min, zone),
             "agent": agent,
         }
-        conv_agent = "AND c.agent_id = :agent" if agent else ""
-        # Messages and turns carry no agent: a semi-join on the agent's conversations.
-        by_agent = (
-            "AND {col} IN (SELECT c.id FROM conversation c WHERE c.workspace_id = :ws AND c.agent_id = :agent)"
-            if agent
-            else ""
-        )
-
-        conversations = s.execute(
-            text(f"""
-                SELECT (c.created_at AT TIME ZONE :tz)::date AS day, count(*)
-                FROM conversation c
-                WHERE c.workspace_id = :ws AND c.created_at >= :s AND c.created_at < :e {conv_agent}
-                GROUP BY 1"""),
-            p,
-        ).all()
-
-        lead_agent = (
-            "AND EXISTS (SELECT 1 FROM conversation c WHERE c.contact_id = ct.id AND c.agent_id = :agent)"
-            if agent
-            else ""
-        )
-        leads = s.execute(
-            text(f"""
-                SELECT (ct.created_at AT TIME ZONE :tz)::date AS day, count(*),
-                       count(*) FILTER (WHERE lower(ct.stage) = ANY(:qualified) OR ct.lead_type = 'customer')
-                FROM contact ct
-                WHERE ct.workspace_id = :ws AND ct.created_at >= :s AND ct.created_at < :e
-                  AND ct.lead_type IN ('lead', 'customer') {lead_agent}
-                GROUP BY 1"""),
-            {**p, "qualified": list(QUALIFIED_STAGES)},
-        ).all()
-
-        turns = s.execute(
-            text(f"""
-                SELECT t.route, t.details->>'model' AS model, count(*),
-                       coalesce(sum((t.details->'tokens'->>'input')::bigint), 0),
-                       coalesce(sum((t.details->'tokens'->>'output')::bigint), 0)
-                FROM conversation_turn t
-                WHERE t.workspace_id = :ws AND t.created_at >= :s AND t.created_at < :e
-                  {by_agent.format(col="t.conversation_id")}
-                GROUP BY 1, 2"""),
-            p,
-        ).all()
-        decided = s.execute(
-            text(f"""
-                SELECT count(DISTINCT t.conversation_id),
-                       count(DISTINCT t.conversation_id) FILTER (WHERE t.route = 'handoff')
-                FROM conversation_turn t
-                WHERE t.workspace_id = :ws AND t.created_at >= :s AND t.created_at < :e AND t.route IS NOT NULL
-                  {by_agent.format(col="t.conversation_id")}"""),
-            p,
-        ).one()
-
-        messages = s.execute(
-            text(f"""
-                SELECT (m.created_at AT TIME ZONE :tz)::date AS day, m.channel_id, count(*),
-                       count(*) FILTER (WHERE m.direction = 'inbound')
-                FROM message m
-                WHERE m.workspace_id = :ws AND m.created_at >= :s AND m.created_at < :e
-                  {by_agent.format(col="m.conversation_id")}
-                GROUP BY 1, 2"""),
-            p,
-        ).all()
-
-        first_response = s.execute(
-            text(f"""
-                SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM first_out - first_in)),
-                       count(*)
-                FROM (
-                    SELECT m.conversation_id,
-                           min(m.created_at) FILTER (WHERE m.direction = 'inbound') AS first_in,
-                           min(m.created_at) FILTER (WHERE m.direction = 'outbound') AS first_out
-                    FROM message m
-                    JOIN conversation c ON c.id = m.conversation_id
-                    WHERE m.workspace_id = :ws AND m.created_at >= :s
-                      AND c.workspace_id = :ws AND c.created_at >= :s AND c.created_at < :e {conv_agent}
-                    GROUP BY m.conversation_id
-                ) x
-                WHERE first_out > first_in"""),
-            p,
-        ).one()
-
+        q = _statements(agent is not None)
+        conversations = s.execute(text(q["conversations"]), p).all()
+        leads = s.execute(text(q["leads"]), {**p, "qualified": list(QUALIFIED_STAGES)}).all()
+        turns = s.execute(text(q["turns"]), p).all()
+        messages = s.execute(text(q["messages"]), p).all()
+        first_response = s.execute(text(q["first_response"]), p).one()
         channels = {
             row[0]: (row[1], row[2])
             for row in s.execute(text("SELECT id, name, provider FROM channel WHERE workspace_id = :ws"), p)
@@ -237,7 +229,11 @@ def dashboard(principal: Principal, start: Any, end: Any, agent_id: Any = None) 
     routes = dict.fromkeys(ROUTE_LABELS, 0)
     by_model: dict[str, dict[str, Any]] = {}
     turns_total = 0
-    for route, model, count, tin, tout in turns:
+    conversations_decided = handoff_conversations = 0
+    for conversations_row, route, model, count, tin, tout in turns:
+        if conversations_row:
+            conversations_decided, handoff_conversations = int(count), int(tin)
+            continue
         turns_total += int(count)
         if route is not None:
             routes[ROUTE_GROUPS.get(route, "other")] += int(count)
@@ -275,7 +271,6 @@ def dashboard(principal: Principal, start: Any, end: Any, agent_id: Any = None) 
             entry["series"][index[day]] += int(count)
         inbound += int(count_in)
     message_total = sum(e["total"] for e in per_channel.values())
-    conversations_decided, handoff_conversations = int(decided[0]), int(decided[1])
     median_seconds = float(first_response[0]) if first_response[0] is not None else None
 
     return {
