@@ -271,8 +271,15 @@ class Message(SQLModel, table=True):
             "created_at",
             postgresql_include=["channel_id", "direction", "conversation_id"],
         ),
-        # Painel: a conversation's first lead message and first reply after it (two probes).
-        Index("ix_message_conversation_direction_created", "conversation_id", "direction", "created_at"),
+        # Painel: a conversation's first lead message and first reply after it (two index-only
+        # probes: workspace_id is included for the row-level security filter).
+        Index(
+            "ix_message_conversation_direction_created",
+            "conversation_id",
+            "direction",
+            "created_at",
+            postgresql_include=["workspace_id"],
+        ),
     )
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     workspace_id: uuid.UUID = _workspace_fk()
@@ -466,3 +473,26 @@ class DriveConnection(SQLModel, table=True):
     files_synced: int = Field(default=0, sa_column_kwargs={"server_default": sa_text("0")})
     sync_state: dict[str, Any] = _json()  # e.g. Drive files whose content duplicates another document
     created_at: datetime = _ts()
+
+
+class LlmUsage(SQLModel, table=True):
+    """The tokens one turn's language model used (one row per turn that called a model), written
+    with the turn's outcome. The Painel sums these narrow rows through a covering index instead of
+    reading every turn's JSON details."""
+
+    __tablename__ = "llm_usage"
+    __table_args__ = (
+        Index(
+            "ix_llm_usage_ws_created",
+            "workspace_id",
+            "created_at",
+            postgresql_include=["conversation_id", "model", "input_tokens", "output_tokens"],
+        ),
+    )
+    turn_id: uuid.UUID = Field(foreign_key="conversation_turn.id", primary_key=True, ondelete="CASCADE")
+    workspace_id: uuid.UUID = _workspace_fk()
+    conversation_id: uuid.UUID = Field(foreign_key="conversation.id", ondelete="CASCADE")
+    model: str = Field(default="", max_length=160)  # "provider:model", e.g. "gemini:gemini-2.5-flash"
+    input_tokens: int = 0
+    output_tokens: int = 0
+    created_at: datetime = _ts()  # the turn's

@@ -134,30 +134,40 @@ def _statements(by_agent: bool) -> dict[str, str]:
             WHERE ct.workspace_id = :ws AND ct.created_at >= :s AND ct.created_at < :e
               AND ct.lead_type IN ('lead', 'customer') {lead_agent}
             GROUP BY 1""",
-        # One pass over the turns: routes and tokens per model, and per conversation whether the
-        # agent decided anything and whether it handed over; the conversations are counted in SQL.
+        # One pass over the turns (index-only): routes, and per conversation whether the agent
+        # decided anything and whether it handed over; the conversations are counted in SQL.
         "turns": f"""
             WITH g AS (
-                SELECT t.route, t.details->>'model' AS model, count(*) AS turns,
-                       coalesce(sum((t.details->'tokens'->>'input')::bigint), 0) AS tin,
-                       coalesce(sum((t.details->'tokens'->>'output')::bigint), 0) AS tout,
+                SELECT t.route, count(*) AS turns,
                        bool_or(t.route IS NOT NULL) AS decided, bool_or(t.route = 'handoff') AS handed_over,
                        GROUPING(t.conversation_id) = 0 AS per_conversation
                 FROM conversation_turn t
                 WHERE t.workspace_id = :ws AND t.created_at >= :s AND t.created_at < :e
                   {in_agent.format(col="t.conversation_id")}
-                GROUP BY GROUPING SETS ((t.route, t.details->>'model'), (t.conversation_id))
+                GROUP BY GROUPING SETS ((t.route), (t.conversation_id))
             )
-            SELECT false, route, model, turns, tin, tout FROM g WHERE NOT per_conversation
+            SELECT false, route, turns FROM g WHERE NOT per_conversation
             UNION ALL
-            SELECT true, NULL, NULL, count(*) FILTER (WHERE decided), count(*) FILTER (WHERE handed_over), 0
-            FROM g WHERE per_conversation""",
+            SELECT true, 'handoff', count(*) FILTER (WHERE handed_over) FROM g WHERE per_conversation
+            UNION ALL
+            SELECT true, NULL, count(*) FILTER (WHERE decided) FROM g WHERE per_conversation""",
+        "usage": f"""
+            SELECT u.model, sum(u.input_tokens), sum(u.output_tokens)
+            FROM llm_usage u
+            WHERE u.workspace_id = :ws AND u.created_at >= :s AND u.created_at < :e
+              {in_agent.format(col="u.conversation_id")}
+            GROUP BY 1""",
+        # Counted in 15-minute bins first (cheap), then the bins are put in local days.
         "messages": f"""
-            SELECT (m.created_at AT TIME ZONE :tz)::date AS day, m.channel_id, count(*),
-                   count(*) FILTER (WHERE m.direction = 'inbound')
-            FROM message m
-            WHERE m.workspace_id = :ws AND m.created_at >= :s AND m.created_at < :e
-              {in_agent.format(col="m.conversation_id")}
+            SELECT (b.bin AT TIME ZONE :tz)::date AS day, b.channel_id, sum(b.n), sum(b.n_in)
+            FROM (
+                SELECT date_bin('15 minutes', m.created_at, :s) AS bin, m.channel_id, count(*) AS n,
+                       count(*) FILTER (WHERE m.direction = 'inbound') AS n_in
+                FROM message m
+                WHERE m.workspace_id = :ws AND m.created_at >= :s AND m.created_at < :e
+                  {in_agent.format(col="m.conversation_id")}
+                GROUP BY 1, 2
+            ) b
             GROUP BY 1, 2""",
         # Per conversation begun in the period: the lead's first message, then the first outbound
         # message after it (two index probes on message (conversation_id, direction, created_at)).
@@ -204,6 +214,7 @@ def dashboard(principal: Principal, start: Any, end: Any, agent_id: Any = None) 
         conversations = s.execute(text(q["conversations"]), p).all()
         leads = s.execute(text(q["leads"]), {**p, "qualified": list(QUALIFIED_STAGES)}).all()
         turns = s.execute(text(q["turns"]), p).all()
+        usage = s.execute(text(q["usage"]), p).all()
         messages = s.execute(text(q["messages"]), p).all()
         first_response = s.execute(text(q["first_response"]), p).one()
         channels = {
@@ -230,17 +241,20 @@ def dashboard(principal: Principal, start: Any, end: Any, agent_id: Any = None) 
     by_model: dict[str, dict[str, Any]] = {}
     turns_total = 0
     conversations_decided = handoff_conversations = 0
-    for conversations_row, route, model, count, tin, tout in turns:
+    for conversations_row, route, count in turns:
         if conversations_row:
-            conversations_decided, handoff_conversations = int(count), int(tin)
+            if route == "handoff":
+                handoff_conversations = int(count)
+            else:
+                conversations_decided = int(count)
             continue
         turns_total += int(count)
         if route is not None:
             routes[ROUTE_GROUPS.get(route, "other")] += int(count)
-        if tin or tout:
-            entry = by_model.setdefault(model or "", {"model": model or "", "input": 0, "output": 0})
-            entry["input"] += int(tin)
-            entry["output"] += int(tout)
+    for model, tin, tout in usage:
+        entry = by_model.setdefault(model or "", {"model": model or "", "input": 0, "output": 0})
+        entry["input"] += int(tin)
+        entry["output"] += int(tout)
     routed = sum(routes.values())
     cost = 0.0
     unpriced = 0

@@ -119,9 +119,19 @@ def _seed(workspace_id: uuid.UUID, messages: int, days: int) -> dict:
                 """,
                 params,
             )
+            c.execute(
+                """
+                INSERT INTO llm_usage (turn_id, workspace_id, conversation_id, model, input_tokens, output_tokens,
+                                       created_at)
+                SELECT id, workspace_id, conversation_id, details->>'model', (details->'tokens'->>'input')::int,
+                       (details->'tokens'->>'output')::int, created_at
+                FROM conversation_turn WHERE workspace_id = %(ws)s AND details ? 'tokens'
+                """,
+                params,
+            )
         load_s = time.perf_counter() - t0
         t1 = time.perf_counter()
-        for table in ("message", "conversation_turn", "conversation", "contact"):
+        for table in ("message", "conversation_turn", "llm_usage", "conversation", "contact"):
             c.execute(f"VACUUM ANALYZE {table}")
         vacuum_s = time.perf_counter() - t1
         turns = c.execute("SELECT count(*) FROM conversation_turn WHERE workspace_id = %s", (workspace_id,)).fetchone()[

@@ -26,6 +26,7 @@ from db.tenancy import tenant_session
 from runtime.access import Forbidden, Principal, UserError
 from runtime.panel.dashboard import dashboard, dashboard_context
 from runtime.panel.llm_prices import estimated_cost_usd, price_for
+from runtime.pipeline.turns import record_usage
 
 SP = ZoneInfo("America/Sao_Paulo")
 START, END = date(2026, 11, 10), date(2026, 11, 12)
@@ -104,17 +105,18 @@ def seed_sample(workspace_id: uuid.UUID) -> dict[str, uuid.UUID]:
         msg(c5, x, False, at(12, 12, 10))  # 600 s
 
         def turn(c: Conversation, trigger: Message, route: str | None, when: datetime, **details) -> None:
-            s.add(
-                ConversationTurn(
-                    workspace_id=workspace_id,
-                    conversation_id=c.id,
-                    trigger_message_id=trigger.id,
-                    outcome="replied" if route else "skipped: channel inactive",
-                    route=route,
-                    details=details,
-                    created_at=when,
-                )
+            t = ConversationTurn(
+                workspace_id=workspace_id,
+                conversation_id=c.id,
+                trigger_message_id=trigger.id,
+                outcome="replied" if route else "skipped: channel inactive",
+                route=route,
+                details=details,
+                created_at=when,
             )
+            s.add(t)
+            s.flush()
+            record_usage(s, t.id, details)  # as the pipeline does when it finishes a turn
 
         turn(c1, m1, "rules", at(10, 10))
         turn(c1, m1b, "llm", at(10, 10, 5), tokens={"input": 1000, "output": 200}, model="gemini:gemini-2.5-flash")
