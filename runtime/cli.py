@@ -274,7 +274,13 @@ def _bench_dashboard(args: argparse.Namespace) -> int:
 
     if min(args.messages, args.days, args.runs) < 1:
         raise CliError("messages, days and runs must be positive")
-    print(format_table(bench_dashboard(args.messages, args.days, args.runs, args.keep)))
+
+    def show(report: dict) -> None:
+        print(format_table(report), flush=True)
+        if not args.keep:
+            print("\n(removing the seeded workspace...)", flush=True)
+
+    bench_dashboard(args.messages, args.days, args.runs, args.keep, on_result=show)
     return 0
 
 
