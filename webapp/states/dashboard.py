@@ -48,16 +48,16 @@ def _short_day(iso: str) -> str:
 
 
 def _layout(fig: go.Figure, **kw) -> go.Figure:
-    fig.update_layout(
-        margin={"l": 36, "r": 12, "t": 12, "b": 36},
-        height=300,
-        paper_bgcolor="rgba(0,0,0,0)",
-        plot_bgcolor="rgba(0,0,0,0)",
-        font={"family": "Inter, system-ui, sans-serif", "size": 12, "color": "#475569"},
-        legend={"orientation": "h", "y": -0.18, "x": 0},
-        hovermode="x unified",
-        **kw,
-    )
+    layout = {
+        "margin": {"l": 36, "r": 12, "t": 12, "b": 36},
+        "height": 300,
+        "paper_bgcolor": "rgba(0,0,0,0)",
+        "plot_bgcolor": "rgba(0,0,0,0)",
+        "font": {"family": "Inter, system-ui, sans-serif", "size": 12, "color": "#475569"},
+        "legend": {"orientation": "h", "y": -0.18, "x": 0},
+        "hovermode": "x unified",
+    }
+    fig.update_layout(**{**layout, **kw})
     fig.update_xaxes(showgrid=False)
     fig.update_yaxes(gridcolor="rgba(148,163,184,0.25)", rangemode="tozero")
     return fig
