@@ -68,6 +68,7 @@ def _parser() -> argparse.ArgumentParser:
     dash.add_argument("--days", type=int, default=30, help="period the messages are spread over (default 30)")
     dash.add_argument("--runs", type=int, default=7, help="timed calls per case after the first (default 7)")
     dash.add_argument("--keep", action="store_true", help="keep the seeded workspace")
+    dash.add_argument("--workspace", default=None, help="time a kept workspace instead of seeding one")
 
     know = sub.add_parser("knowledge", help="the knowledge base from the command line")
     know_sub = know.add_subparsers(dest="knowledge_command", required=True, metavar="ACTION")
@@ -277,10 +278,11 @@ def _bench_dashboard(args: argparse.Namespace) -> int:
 
     def show(report: dict) -> None:
         print(format_table(report), flush=True)
-        if not args.keep:
+        if not report.get("workspace_id"):
             print("\n(removing the seeded workspace...)", flush=True)
 
-    bench_dashboard(args.messages, args.days, args.runs, args.keep, on_result=show)
+    workspace = _workspace_id(args.workspace) if args.workspace else None
+    bench_dashboard(args.messages, args.days, args.runs, args.keep, on_result=show, workspace=workspace)
     return 0
 
 

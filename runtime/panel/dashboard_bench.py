@@ -150,6 +150,26 @@ def _seed(workspace_id: uuid.UUID, messages: int, days: int) -> dict:
     }
 
 
+def _describe(workspace_id: uuid.UUID) -> dict:
+    with tenant_session(workspace_id) as s:
+        row = s.execute(
+            text(
+                "SELECT (SELECT count(*) FROM message), (SELECT count(*) FROM conversation), "
+                "(SELECT count(*) FROM conversation_turn), "
+                "(SELECT extract(day FROM max(created_at) - min(created_at)) + 1 FROM message)"
+            )
+        ).one()
+    return {
+        "messages": row[0],
+        "conversations": row[1],
+        "contacts": None,
+        "turns": row[2],
+        "days": int(row[3] or 0),
+        "load_s": "-",
+        "vacuum_analyze_s": "-",
+    }
+
+
 def _percentile(samples: list[float], q: float) -> float:
     ordered = sorted(samples)
     return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
@@ -171,13 +191,24 @@ def bench_dashboard(
     runs: int = 7,
     keep: bool = False,
     on_result: Callable[[dict], None] | None = None,
+    workspace: uuid.UUID | None = None,
 ) -> dict:
     """Seed, time, and (unless keep) remove the workspace; `on_result` sees the figures before the
-    removal (which takes a while at 1M messages)."""
-    ws = scratch_workspace("bench-dashboard")
+    removal (which takes a while at 1M messages). With `workspace`, time that workspace's data as
+    it is (a kept earlier run): nothing is seeded or removed."""
+    if workspace is not None:
+        keep = True
+    ws = workspace or scratch_workspace("bench-dashboard")
     try:
-        seeded = _seed(ws, messages, days)
-        agents = seeded.pop("agents")
+        if workspace is None:
+            seeded = _seed(ws, messages, days)
+            agents = seeded.pop("agents")
+        else:
+            seeded = _describe(ws)
+            with tenant_session(ws) as s:
+                agents = [row[0] for row in s.execute(text("SELECT id FROM agent ORDER BY name"))]
+            if not agents:
+                raise ValueError("the workspace has no agent to filter by")
         with tenant_session(ws) as s:
             owner = s.execute(text("SELECT user_id FROM membership WHERE role = 'owner' LIMIT 1")).scalar()
         principal = Principal(owner, ws, Role.owner)

@@ -17,7 +17,7 @@ def kpi(page: Page, name: str):
 
 
 def custom_range(page: Page, start: str, end: str) -> None:
-    page.locator("#period-presets").get_by_text("Personalizado").click()
+    page.locator("#period-presets").get_by_role("radio", name="Personalizado").click()
     page.locator("#custom-start").fill(start)
     page.locator("#custom-end").fill(end)
     page.locator("#custom-apply").click()
