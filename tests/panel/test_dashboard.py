@@ -8,6 +8,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import text
 
 from db.models import (
     Agent,
@@ -312,3 +313,23 @@ def test_model_label():
     assert model_label(AgentSettings()) == "gemini:gemini-2.5-flash"
     cfg = AgentSettings.model_validate({"llm": {"provider": "openai", "model": "gpt-4.1-mini"}})
     assert model_label(cfg) == "openai:gpt-4.1-mini"
+
+
+def test_bench_seeds_times_and_removes_its_workspace(pg):
+    """`python -m runtime bench dashboard` at a small size (the README figure is the 1M run)."""
+    from runtime.panel.dashboard_bench import bench_dashboard, format_table
+
+    seen: list[dict] = []
+    report = bench_dashboard(messages=2000, days=30, runs=2, on_result=seen.append)
+    assert seen == [report]
+    assert report["seeded"]["messages"] == 2000
+    assert report["seeded"]["turns"] == 1000  # one per lead message
+    cases = {r["case"]: r for r in report["results"]}
+    assert set(cases) == {"7 dias", "30 dias", "90 dias", "30 dias, 1 agente"}
+    assert cases["90 dias"]["messages_in_range"] == 2000  # all of it, spread over the last 30 days
+    assert 0 < cases["30 dias, 1 agente"]["messages_in_range"] < cases["30 dias"]["messages_in_range"]
+    assert all(r["p50_ms"] > 0 and r["p95_ms"] >= r["p50_ms"] for r in report["results"])
+    assert "30 dias" in format_table(report)
+    with tenant_session(None) as s:
+        names = s.execute(text("SELECT count(*) FROM workspace WHERE name LIKE 'bench-dashboard-%'")).scalar()
+    assert names == 0
