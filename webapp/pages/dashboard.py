@@ -15,15 +15,20 @@ CHART_CONFIG = {"displayModeBar": False, "responsive": True, "locale": "pt-BR"}
 def filters() -> rx.Component:
     return rx.card(
         rx.flex(
-            rx.segmented_control.root(
-                rx.segmented_control.item("7 dias", value="7"),
-                rx.segmented_control.item("30 dias", value="30"),
-                rx.segmented_control.item("90 dias", value="90"),
-                rx.segmented_control.item("Personalizado", value="custom"),
-                value=S.preset,
-                on_change=S.set_preset,
-                id="period-presets",
-                size="2",
+            rx.box(
+                rx.segmented_control.root(
+                    rx.segmented_control.item("7 dias", value="7"),
+                    rx.segmented_control.item("30 dias", value="30"),
+                    rx.segmented_control.item("90 dias", value="90"),
+                    rx.segmented_control.item("Personalizado", value="custom"),
+                    value=S.preset,
+                    on_change=S.set_preset,
+                    id="period-presets",
+                    size="2",
+                ),
+                max_width="100%",
+                overflow_x="auto",
+                flex_shrink="0",
             ),
             rx.select.root(
                 rx.select.trigger(placeholder="Todos os agentes", id="agent-filter", min_width="200px"),
