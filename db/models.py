@@ -202,7 +202,11 @@ class Channel(SQLModel, table=True):
 class Contact(SQLModel, table=True):
     """A lead (or customer, supplier...) as seen on a channel."""
 
-    __table_args__ = (UniqueConstraint("workspace_id", "phone"),)
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "phone"),
+        # Painel: new leads per day (covering: no heap access).
+        Index("ix_contact_ws_created", "workspace_id", "created_at", postgresql_include=["lead_type", "stage"]),
+    )
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     workspace_id: uuid.UUID = _workspace_fk()
     phone: str = Field(max_length=32)
@@ -224,6 +228,13 @@ class Contact(SQLModel, table=True):
 class Conversation(SQLModel, table=True):
     __table_args__ = (
         Index("ix_conversation_ws_last", "workspace_id", "last_message_at"),
+        # Painel: conversations per day, per agent.
+        Index(
+            "ix_conversation_ws_created",
+            "workspace_id",
+            "created_at",
+            postgresql_include=["agent_id", "contact_id"],
+        ),
         # One open conversation per lead and channel: the webhook upserts on it.
         Index(
             "uq_conversation_open",
@@ -258,7 +269,22 @@ class Message(SQLModel, table=True):
         # A provider redelivering the same event is a no-op.
         UniqueConstraint("channel_id", "provider_message_id"),
         Index("ix_message_conversation_created", "conversation_id", "created_at"),
-        Index("ix_message_ws_created", "workspace_id", "created_at"),
+        # Covering for the Painel's messages per channel and day (an index-only scan).
+        Index(
+            "ix_message_ws_created",
+            "workspace_id",
+            "created_at",
+            postgresql_include=["channel_id", "direction", "conversation_id"],
+        ),
+        # Painel: a conversation's first lead message and first reply after it (two index-only
+        # probes: workspace_id is included for the row-level security filter).
+        Index(
+            "ix_message_conversation_direction_created",
+            "conversation_id",
+            "direction",
+            "created_at",
+            postgresql_include=["workspace_id"],
+        ),
         # Row-level security adds workspace_id = ... to every query: with it leading, a thread's
         # newest message or unread count is one index range, not a scan of the workspace.
         Index("ix_message_ws_conversation_created", "workspace_id", "conversation_id", "created_at"),
@@ -303,6 +329,15 @@ class ConversationTurn(SQLModel, table=True):
     """One reply decision per burst of lead messages: the UNIQUE trigger makes it happen once."""
 
     __tablename__ = "conversation_turn"
+    # Painel: turns per route and conversation in a period.
+    __table_args__ = (
+        Index(
+            "ix_conversation_turn_ws_created",
+            "workspace_id",
+            "created_at",
+            postgresql_include=["conversation_id", "route"],
+        ),
+    )
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     workspace_id: uuid.UUID = _workspace_fk()
     conversation_id: uuid.UUID = Field(foreign_key="conversation.id", index=True, ondelete="CASCADE")
@@ -489,3 +524,26 @@ class QuickReply(SQLModel, table=True):
     shortcut: str = Field(max_length=40)
     text: str
     created_at: datetime = _ts()
+
+
+class LlmUsage(SQLModel, table=True):
+    """The tokens one turn's language model used (one row per turn that called a model), written
+    with the turn's outcome. The Painel sums these narrow rows through a covering index instead of
+    reading every turn's JSON details."""
+
+    __tablename__ = "llm_usage"
+    __table_args__ = (
+        Index(
+            "ix_llm_usage_ws_created",
+            "workspace_id",
+            "created_at",
+            postgresql_include=["conversation_id", "model", "input_tokens", "output_tokens"],
+        ),
+    )
+    turn_id: uuid.UUID = Field(foreign_key="conversation_turn.id", primary_key=True, ondelete="CASCADE")
+    workspace_id: uuid.UUID = _workspace_fk()
+    conversation_id: uuid.UUID = Field(foreign_key="conversation.id", ondelete="CASCADE")
+    model: str = Field(default="", max_length=160)  # "provider:model", e.g. "gemini:gemini-2.5-flash"
+    input_tokens: int = 0
+    output_tokens: int = 0
+    created_at: datetime = _ts()  # the turn's

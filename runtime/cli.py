@@ -70,6 +70,12 @@ def _parser() -> argparse.ArgumentParser:
     live.add_argument(
         "--conversations", type=int, default=2000, help="conversations in the workspace (10 messages each)"
     )
+    dash = bench_sub.add_parser("dashboard", help="the Painel's query time over a seeded 1M-message workspace")
+    dash.add_argument("-n", "--messages", type=int, default=1_000_000)
+    dash.add_argument("--days", type=int, default=30, help="period the messages are spread over (default 30)")
+    dash.add_argument("--runs", type=int, default=7, help="timed calls per case after the first (default 7)")
+    dash.add_argument("--keep", action="store_true", help="keep the seeded workspace")
+    dash.add_argument("--workspace", default=None, help="time a kept workspace instead of seeding one")
 
     know = sub.add_parser("knowledge", help="the knowledge base from the command line")
     know_sub = know.add_subparsers(dest="knowledge_command", required=True, metavar="ACTION")
@@ -157,6 +163,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
         result = bench_inbox_live(args.events, args.hubs, args.subscribers, args.conversations)
         print(json.dumps(result, indent=2, ensure_ascii=False))
         return 0
+    if args.bench_command == "dashboard":
+        return _bench_dashboard(args)
     from runtime.bench import bench_ingest
 
     if args.messages < 1 or not 0 <= args.duplicates < 1 or args.concurrency < 1 or args.workers < 1:
@@ -274,6 +282,22 @@ def _bench_knowledge(args: argparse.Namespace) -> int:
     if not args.skip_search:
         result["search"] = bench.bench_search(args.workspaces, args.chunks_per_workspace, args.queries)
     print(json.dumps(result, indent=2, ensure_ascii=False))
+    return 0
+
+
+def _bench_dashboard(args: argparse.Namespace) -> int:
+    from runtime.panel.dashboard_bench import bench_dashboard, format_table
+
+    if min(args.messages, args.days, args.runs) < 1:
+        raise CliError("messages, days and runs must be positive")
+
+    def show(report: dict) -> None:
+        print(format_table(report), flush=True)
+        if not report.get("workspace_id"):
+            print("\n(removing the seeded workspace...)", flush=True)
+
+    workspace = _workspace_id(args.workspace) if args.workspace else None
+    bench_dashboard(args.messages, args.days, args.runs, args.keep, on_result=show, workspace=workspace)
     return 0
 
 

@@ -44,6 +44,14 @@ def chat_model_for(agent: Agent, settings: AgentSettings) -> Any:
     return build_chat_model(settings.llm, key)
 
 
+def model_label(settings: AgentSettings) -> str:
+    """ "provider:model" as configured, e.g. "gemini:gemini-2.5-flash" (empty model = the default)."""
+    from .llm import DEFAULT_MODELS
+
+    llm = settings.llm
+    return f"{llm.provider}:{llm.model.strip() or DEFAULT_MODELS.get(llm.provider, '')}"
+
+
 _PLACEHOLDERS = {"audio": "áudio", "image": "imagem", "video": "vídeo", "document": "documento", "sticker": "figurinha"}
 
 
@@ -152,6 +160,7 @@ def run_agent_turn(
         "confidence": state.get("confidence"),
         "sources": state.get("sources", []),
         "tokens": state.get("tokens", {}),
+        "model": model_label(settings) if model is not None else None,  # prices the tokens (dashboard)
         "tool_calls": effects.calls,
         "learned_id": state.get("learned_id"),
         "question": question,

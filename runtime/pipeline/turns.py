@@ -109,6 +109,24 @@ def _finish(s, turn_id: uuid.UUID, outcome: str, route: str | None = None, detai
         text("UPDATE conversation_turn SET outcome = :o, route = :r, details = CAST(:d AS jsonb) WHERE id = :id"),
         {"o": outcome[:60], "r": route, "d": json.dumps(details or {}, default=str), "id": turn_id},
     )
+    record_usage(s, turn_id, details or {})
+
+
+def record_usage(s, turn_id: uuid.UUID, details: dict) -> None:
+    """The turn's model tokens as a llm_usage row (what the Painel sums for the estimated cost)."""
+    tokens = details.get("tokens") or {}
+    tokens_in, tokens_out = int(tokens.get("input") or 0), int(tokens.get("output") or 0)
+    if tokens_in + tokens_out <= 0:
+        return
+    s.execute(
+        text(
+            "INSERT INTO llm_usage (turn_id, workspace_id, conversation_id, model, input_tokens, output_tokens, "
+            "created_at) SELECT id, workspace_id, conversation_id, :m, :i, :o, created_at FROM conversation_turn "
+            "WHERE id = :id ON CONFLICT (turn_id) DO UPDATE SET model = EXCLUDED.model, "
+            "input_tokens = EXCLUDED.input_tokens, output_tokens = EXCLUDED.output_tokens"
+        ),
+        {"m": str(details.get("model") or "")[:160], "i": tokens_in, "o": tokens_out, "id": turn_id},
+    )
 
 
 def _apply(workspace_id: uuid.UUID, turn_id: uuid.UUID, ctx: TurnContext, result: TurnResult) -> str:
@@ -155,7 +173,7 @@ def _apply(workspace_id: uuid.UUID, turn_id: uuid.UUID, ctx: TurnContext, result
 
 
 def _turn_summary(result: TurnResult) -> dict:
-    keep = ("route", "intent", "lead_type", "confidence", "sources", "tokens")
+    keep = ("route", "intent", "lead_type", "confidence", "sources", "tokens", "model")
     return {k: result.details[k] for k in keep if k in result.details}
 
 

@@ -120,6 +120,12 @@ def turns(api) -> list:
         return s.execute(text("SELECT outcome, route, details FROM conversation_turn ORDER BY created_at")).all()
 
 
+def usage(api) -> list[tuple]:
+    with tenant_session(api.ws) as s:
+        rows = s.execute(text("SELECT model, input_tokens, output_tokens FROM llm_usage ORDER BY created_at"))
+        return [tuple(r) for r in rows]
+
+
 def contact(api, phone: str):
     with tenant_session(api.ws) as s:
         return s.execute(
@@ -145,6 +151,8 @@ def test_a_grounded_cited_qualified_reply_over_two_turns(shop, graph, model):
     assert (outcome, route) == ("replied", "llm")
     assert details["sources"] and details["sources"][0]["filename"] == "sobre-nos.md"
     assert details["tokens"]["input"] > 0 and details["tool_calls"][0]["name"] == "update_lead"
+    assert details["model"] == "openai:scripted"  # prices the tokens on the dashboard
+    assert usage(shop) == [("openai:scripted", details["tokens"]["input"], details["tokens"]["output"])]
     assert contact(shop, phone).fields == {"need": "clareamento"}
 
     model.add(
@@ -313,6 +321,8 @@ def test_the_real_openai_provider_from_webhook_to_outbound_send(shop, graph):
     assert contact(shop, phone).fields == {"need": "limpeza"}
     details = turns(shop)[-1].details
     assert details["tokens"]["input"] > 0 and details["route"] == "llm"
+    assert details["model"] == "openai:gpt-4o-mini"
+    assert usage(shop)[-1] == ("openai:gpt-4o-mini", details["tokens"]["input"], details["tokens"]["output"])
 
 
 def test_handoff_notifies_the_seller_on_whatsapp_inside_the_window(shop, graph, model):

@@ -1,7 +1,7 @@
 """seller inbox: per-user read marks, quick replies, lead notes/tags/CRM link, live notifications
 
 Revision ID: 0010_inbox
-Revises: 0008_invitations
+Revises: 0009_dashboard
 Create Date: 2026-12-02 17:30:00
 """
 
@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql
 from db.tenancy import drop_rls_sql, rls_sql
 
 revision: str = "0010_inbox"
-down_revision: str | None = "0008_invitations"
+down_revision: str | None = "0009_dashboard"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
