@@ -21,6 +21,7 @@ TABS = {
     svc.TAB_HANDOFF: "transferencia",
     svc.TAB_VOICE: "voz",
     svc.TAB_HOURS: "horario",
+    svc.TAB_FOLLOWUP: "followup",
 }
 SAVED = "Agente salvo. As mudanças valem a partir da próxima mensagem dos clientes."
 
@@ -156,7 +157,7 @@ class AgentsState(PanelState):
             self.saving = False
             if isinstance(exc, UserError):
                 self.error = str(exc)
-                m = re.match(r"Aba (\w+)", self.error)
+                m = re.match(r"Aba ([\w-]+)", self.error)
                 if m and m.group(1) in TABS:
                     self.tab = TABS[m.group(1)]
             yield self._fail(exc)
