@@ -547,3 +547,44 @@ class LlmUsage(SQLModel, table=True):
     input_tokens: int = 0
     output_tokens: int = 0
     created_at: datetime = _ts()  # the turn's
+
+
+# --- follow-up cadences ---------------------------------------------------------------------
+
+
+class FollowupStatus(enum.StrEnum):
+    scheduled = "scheduled"
+    sent = "sent"
+    cancelled = "cancelled"  # the lead replied, opted out, a human took over, the conversation closed...
+    skipped = "skipped"  # this step could not go (outside the window without a template...): the next one may
+
+
+class Followup(SQLModel, table=True):
+    """One step of a conversation's follow-up cadence, from scheduled to sent, cancelled or skipped
+    (with the reason). `silence_since` is the lead's last message the cadence counts from; the
+    idempotency key (conversation, silence, step) makes scheduling and sending happen once."""
+
+    __table_args__ = (
+        # At most one pending step per conversation.
+        Index("uq_followup_scheduled", "conversation_id", unique=True, postgresql_where=text("status = 'scheduled'")),
+        Index("ix_followup_ws_sent", "workspace_id", "sent_at"),
+        Index("ix_followup_channel_sent", "channel_id", "sent_at"),
+    )
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    workspace_id: uuid.UUID = _workspace_fk()
+    conversation_id: uuid.UUID = Field(foreign_key="conversation.id", index=True, ondelete="CASCADE")
+    agent_id: uuid.UUID | None = Field(default=None, foreign_key="agent.id", ondelete="SET NULL")
+    channel_id: uuid.UUID | None = Field(default=None, foreign_key="channel.id", ondelete="SET NULL")
+    step: int
+    silence_since: datetime = Field(sa_type=DateTime(timezone=True), nullable=False)
+    due_at: datetime = Field(sa_type=DateTime(timezone=True), nullable=False)
+    status: FollowupStatus = _enum(FollowupStatus, FollowupStatus.scheduled)
+    reason: str | None = Field(default=None, max_length=300)
+    idempotency_key: str = Field(max_length=200, unique=True)
+    message_id: uuid.UUID | None = Field(default=None, foreign_key="message.id", ondelete="SET NULL")
+    attempts: int = Field(default=0, sa_column_kwargs={"server_default": sa_text("0")})
+    details: dict[str, Any] = _json()  # deferrals, content kind, the engine's job id
+    sent_at: datetime | None = _ts(nullable=True)
+    replied_at: datetime | None = _ts(nullable=True)  # the lead wrote back after this step was sent
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()

@@ -84,6 +84,20 @@ class Settings(BaseSettings):
     jobs_backend: Literal["postgres"] = "postgres"
     worker_enabled: bool = True
     worker_concurrency: int = Field(default=4, ge=1)
+    # Follow-up cadences: which engine schedules each step. postgres = the job queue above;
+    # cloudtasks = one Google Cloud Tasks HTTP task per step, POSTed to {TASKS_TARGET_URL}/tasks/...
+    followups_engine: Literal["postgres", "cloudtasks"] = "postgres"
+    cloud_tasks_project: str = ""
+    cloud_tasks_location: str = "southamerica-east1"
+    cloud_tasks_queue: str = "piloto-followups"
+    cloud_tasks_emulator_host: str | None = None  # "127.0.0.1:9022": gcloud-tasks-emulator (no TLS, no auth)
+    tasks_target_url: str | None = None  # where Cloud Tasks POSTs; None = PUBLIC_URL
+    # How /tasks/* authenticates the caller: a shared secret header (X-Tasks-Secret; local use,
+    # the emulator) and/or a Google OIDC token from this service account (Cloud Tasks in GCP).
+    tasks_secret: SecretStr | None = None
+    tasks_oidc_service_account: str | None = None
+    tasks_oidc_audience: str | None = None  # None = the task's URL base (TASKS_TARGET_URL or PUBLIC_URL)
+    tasks_oidc_certs_url: str = "https://www.googleapis.com/oauth2/v1/certs"
 
     # Outbound sends: attempts in all, and the first backoff (doubling, capped at 60 s).
     send_max_attempts: int = Field(default=5, ge=1)

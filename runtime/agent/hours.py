@@ -87,6 +87,12 @@ def _closed_dates(hours: BusinessHours) -> tuple[set[date], set[tuple[int, int]]
     return exact, yearly
 
 
+def is_closed_date(hours: BusinessHours, day: date) -> bool:
+    """Whether `day` is one of the closed dates (holidays), exact or yearly."""
+    exact, yearly = _closed_dates(hours)
+    return day in exact or (day.month, day.day) in yearly
+
+
 def local_time(hours: BusinessHours, at: datetime) -> datetime:
     """`at` in the hours' timezone (naive = UTC)."""
     if at.tzinfo is None:

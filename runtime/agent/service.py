@@ -113,10 +113,13 @@ def public_agent(agent: Agent) -> dict[str, Any]:
 
 def take_over(session: Session, conversation: Conversation, user_id: uuid.UUID | None) -> None:
     """A seller takes the conversation: the bot stays silent until release."""
+    from runtime.followups.service import cancel_pending
+
     conversation.mode_override = AgentMode.off
     if user_id:
         conversation.assigned_user_id = user_id
     session.add(conversation)
+    cancel_pending(session, conversation.id, "human takeover")
 
 
 def release(session: Session, conversation: Conversation) -> None:

@@ -3,6 +3,7 @@ not part of it: it lives encrypted in agent.llm_api_key_encrypted and is never r
 
 from __future__ import annotations
 
+import itertools
 import re
 from typing import Literal
 
@@ -105,6 +106,63 @@ class VoiceSettings(BaseModel):
     voice_name: str | None = Field(default=None, max_length=120)
 
 
+class FollowupStep(BaseModel):
+    """One step of the follow-up cadence ("régua de follow-up"): sent `delay` after the lead's last
+    message if the lead is still silent. Content: fixed `text`, an LLM-written nudge (`text` holds
+    the owner's instructions) or an approved template. Outside WhatsApp's 24-hour window a text or
+    LLM step falls back to its template, or is skipped with a recorded reason."""
+
+    model_config = ConfigDict(extra="forbid")
+    delay: int = Field(default=1, ge=1, le=100_000)
+    unit: Literal["seconds", "minutes", "hours", "days"] = "hours"
+    content: Literal["text", "llm", "template"] = "text"
+    text: str = Field(default="", max_length=1000, description="the message ({nome} = lead's name) or LLM instructions")
+    template_name: str = Field(default="", max_length=200, description="Cloud API template name or Twilio ContentSid")
+    template_language: str = Field(default="pt_BR", max_length=20)
+    template_variables: list[str] = Field(default_factory=list, max_length=10)
+    business_hours_only: bool = False
+    skip_weekends: bool = False
+    skip_holidays: bool = False
+    stages: list[str] = Field(default_factory=list, max_length=20, description="only for leads at these stages")
+
+    @property
+    def delay_seconds(self) -> int:
+        return self.delay * {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}[self.unit]
+
+    @field_validator("template_variables", "stages")
+    @classmethod
+    def _strip(cls, value: list[str]) -> list[str]:
+        return [v.strip() for v in value if v.strip()]
+
+
+class FollowupCadence(BaseModel):
+    """The agent's follow-up cadence. Limits for unofficial providers (Evolution, Z-API: no window,
+    but a risk of bans): at most `daily_cap_per_channel` follow-ups a day per channel, at least
+    `min_spacing_seconds` apart."""
+
+    model_config = ConfigDict(extra="forbid")
+    enabled: bool = False
+    steps: list[FollowupStep] = Field(default_factory=list, max_length=10)
+    stop_stages: list[str] = Field(
+        default_factory=lambda: ["qualificado", "perdido", "ganho", "qualified", "lost", "won"], max_length=20
+    )
+    daily_cap_per_channel: int = Field(default=100, ge=1, le=10_000)
+    min_spacing_seconds: int = Field(default=30, ge=0, le=86_400)
+
+    @field_validator("steps")
+    @classmethod
+    def _increasing(cls, steps: list[FollowupStep]) -> list[FollowupStep]:
+        for a, b in itertools.pairwise(steps):
+            if b.delay_seconds <= a.delay_seconds:
+                raise ValueError("cada etapa deve vir depois da anterior (atrasos crescentes)")
+        for i, step in enumerate(steps, 1):
+            if step.content == "template" and not step.template_name.strip():
+                raise ValueError(f"a etapa {i} usa modelo aprovado mas não diz qual")
+            if step.content == "text" and not step.text.strip():
+                raise ValueError(f"a etapa {i} não tem texto")
+        return steps
+
+
 class AgentSettings(BaseModel):
     """Everything an owner configures about an agent (the panel's Agentes page edits this)."""
 
@@ -123,5 +181,6 @@ class AgentSettings(BaseModel):
     llm: LLMSettings = Field(default_factory=LLMSettings)
     tools: Tools = Field(default_factory=Tools)
     voice: VoiceSettings = Field(default_factory=VoiceSettings)
+    followups: FollowupCadence = Field(default_factory=FollowupCadence)
     knowledge_collection: str | None = Field(default=None, max_length=80)
     max_reply_chars: int = Field(default=700, ge=100, le=4096, description="WhatsApp-sized replies")

@@ -12,7 +12,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from runtime.config import get_settings
 
-from .routes import agents, auth, channels, conversations, drive, health, inbox_media, knowledge, v1, webhooks
+from .routes import agents, auth, channels, conversations, drive, health, inbox_media, knowledge, tasks, v1, webhooks
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +82,7 @@ def create_app(*, with_worker: bool = False) -> FastAPI:
     app.include_router(drive.router)
     app.include_router(drive.api_router)
     app.include_router(webhooks.router)
+    app.include_router(tasks.router)
     return app
 
 

@@ -36,6 +36,7 @@ JOB_MODULES: list[str] = [
     "runtime.knowledge.documents",
     "runtime.knowledge.drive",
     "runtime.knowledge.reembed",
+    "runtime.followups.service",
 ]
 
 # Safe in a URL path segment (/tasks/{name}) and in a Cloud Tasks task id.

@@ -23,7 +23,7 @@ from runtime import audit
 from runtime.access import Principal, UserError, require_manager
 from runtime.agent import hours as hours_mod
 from runtime.agent import service
-from runtime.agent.settings import AgentSettings
+from runtime.agent.settings import AgentSettings, FollowupStep
 
 MODES = {"pilot": "Piloto", "copilot": "Copiloto", "off": "Desligado"}
 PROVIDERS = {
@@ -63,6 +63,9 @@ TAB_MODEL = "Modelo"
 TAB_HANDOFF = "Transferência"
 TAB_VOICE = "Voz"
 TAB_HOURS = "Horário"
+TAB_FOLLOWUP = "Follow-up"
+FOLLOWUP_UNITS = {"minutes": "minutos", "hours": "horas", "days": "dias"}
+FOLLOWUP_CONTENTS = {"text": "Texto fixo", "llm": "Mensagem escrita pela IA", "template": "Modelo aprovado (template)"}
 
 _KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 
@@ -172,7 +175,34 @@ def _form(agent: Agent | None, cfg: AgentSettings) -> dict[str, Any]:
         "timezone": c["business_hours"]["timezone"],
         "hours": _hours_rows(c["business_hours"]),
         "closed_dates": _lines(c["business_hours"]["closed_dates"]),
+        # Follow-up
+        "followup_enabled": c["followups"]["enabled"],
+        "followup_steps": [_followup_row(st) for st in c["followups"]["steps"]],
+        "followup_stop_stages": _lines(c["followups"]["stop_stages"]),
+        "followup_daily_cap": str(c["followups"]["daily_cap_per_channel"]),
+        "followup_min_spacing": str(c["followups"]["min_spacing_seconds"]),
     }
+
+
+def _followup_row(st: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "delay": str(st["delay"]),
+        "unit": st["unit"],
+        "content": st["content"],
+        "text": st["text"],
+        "template_name": st["template_name"],
+        "template_language": st["template_language"],
+        "template_variables": _lines(st["template_variables"]),
+        "business_hours_only": st["business_hours_only"],
+        "skip_weekends": st["skip_weekends"],
+        "skip_holidays": st["skip_holidays"],
+        "stages": _lines(st["stages"]),
+    }
+
+
+def blank_followup_step() -> dict[str, Any]:
+    """A new row of the cadence editor."""
+    return _followup_row(FollowupStep(delay=1, unit="days").model_dump(mode="json"))
 
 
 def list_agents(principal: Principal) -> list[dict[str, Any]]:
@@ -444,6 +474,54 @@ def _settings(data: dict) -> dict[str, Any]:
     }
 
 
+def _followups(data: dict) -> dict[str, Any]:
+    steps, previous = [], 0
+    for i, row in enumerate(data.get("followup_steps") or [], 1):
+        label = f"etapa {i}"
+        unit = _choice(row, "unit", {**FOLLOWUP_UNITS, "seconds": "segundos"}, TAB_FOLLOWUP, label, "hours")
+        delay = _int(row, "delay", TAB_FOLLOWUP, f"{label}, espera", 1, 100_000)
+        content = _choice(row, "content", FOLLOWUP_CONTENTS, TAB_FOLLOWUP, f"{label}, conteúdo", "text")
+        body = _max(_text(row, "text"), 1000, TAB_FOLLOWUP, f"{label}, mensagem")
+        template = _max(_text(row, "template_name"), 200, TAB_FOLLOWUP, f"{label}, modelo aprovado")
+        if content == "text" and not body:
+            raise UserError(f"{_where(TAB_FOLLOWUP, label)}: escreva a mensagem (pode usar {{nome}}).")
+        if content == "template" and not template:
+            raise UserError(f"{_where(TAB_FOLLOWUP, label)}: informe o nome do modelo aprovado (ou o ContentSid).")
+        seconds = FollowupStep(delay=delay, unit=unit).delay_seconds
+        if seconds <= previous:
+            raise UserError(f"{_where(TAB_FOLLOWUP, label)}: a espera deve ser maior que a da etapa anterior.")
+        previous = seconds
+        steps.append(
+            {
+                "delay": delay,
+                "unit": unit,
+                "content": content,
+                "text": body,
+                "template_name": template,
+                "template_language": _text(row, "template_language") or "pt_BR",
+                "template_variables": _items(row.get("template_variables")),
+                "business_hours_only": bool(row.get("business_hours_only")),
+                "skip_weekends": bool(row.get("skip_weekends")),
+                "skip_holidays": bool(row.get("skip_holidays")),
+                "stages": _items(row.get("stages")),
+            }
+        )
+    if len(steps) > 10:
+        raise UserError(f"{_where(TAB_FOLLOWUP, 'etapas')}: no máximo 10 etapas.")
+    enabled = bool(data.get("followup_enabled"))
+    if enabled and not steps:
+        raise UserError(f"{_where(TAB_FOLLOWUP, 'etapas')}: adicione ao menos uma etapa para ativar o follow-up.")
+    return {
+        "enabled": enabled,
+        "steps": steps,
+        "stop_stages": _items(data.get("followup_stop_stages")),
+        "daily_cap_per_channel": _int(data, "followup_daily_cap", TAB_FOLLOWUP, "limite diário por canal", 1, 10_000),
+        "min_spacing_seconds": _int(
+            data, "followup_min_spacing", TAB_FOLLOWUP, "intervalo mínimo (segundos)", 0, 86_400
+        ),
+    }
+
+
 def _forbidden(value: Any) -> list[str]:
     items = [t for t in _items(value) if t]
     if len(items) > 50:
@@ -478,6 +556,8 @@ def save_agent(principal: Principal, agent_id: str | None, data: dict[str, Any])
     _max(name, 120, TAB_PERSONA, "nome do agente")
     mode = _choice(data, "mode", MODES, TAB_PERSONA, "modo", "pilot")
     settings = _settings(data)
+    if "followup_steps" in data:  # the Follow-up tab's values (callers without them keep the cadence)
+        settings["followups"] = _followups(data)
     api_key = _text(data, "llm_api_key") or None
     with principal.session() as s:
         agent = _agent(s, agent_id) if agent_id else None

@@ -604,6 +604,10 @@ def set_status(principal: Principal, conversation_id: Any, status: str) -> None:
                 raise UserError("Este lead já tem outra conversa aberta neste canal.")
         conv.status = ConversationStatus(status)
         s.add(conv)
+        if conv.status == ConversationStatus.closed:
+            from runtime.followups.service import cancel_pending
+
+            cancel_pending(s, conv.id, "conversation closed")
         s.commit()
 
 

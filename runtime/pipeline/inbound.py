@@ -20,6 +20,7 @@ from db.engine import app_engine
 from db.models import utcnow
 from runtime.channels.base import InboundMessage, ParsedEvent
 from runtime.channels.service import ChannelSettings
+from runtime.followups.service import on_lead_messages
 from runtime.jobs.postgres import enqueue_many_on
 
 log = logging.getLogger(__name__)
@@ -138,14 +139,18 @@ def ingest_batch(deliveries: list[Delivery]) -> list[IngestResult]:
             )
             rows = cur.fetchall()
         turns, run_ats = [], []
+        answered: dict[uuid.UUID, set[uuid.UUID]] = {}
         for delivery, message_id, conversation_id, workspace_id, statuses in rows:
             if message_id is None:
                 results[delivery].statuses_applied = statuses
                 continue
             results[delivery].new_message_ids.append(message_id)
+            answered.setdefault(workspace_id, set()).add(conversation_id)
             turns.append({"workspace_id": workspace_id, "conversation_id": conversation_id, "message_id": message_id})
             debounce = deliveries[delivery].channel.settings.debounce_seconds
             run_ats.append(utcnow() + timedelta(seconds=debounce))
+        if answered:  # the lead wrote: pending follow-ups stop, those sent count as answered
+            on_lead_messages(conn, answered)
         enqueue_many_on(conn, TURN_JOB, turns, run_ats)
         conn.commit()
     except BaseException:

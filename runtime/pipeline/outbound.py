@@ -93,6 +93,9 @@ def queue_message(
     session.add(conversation)
     session.flush()
     get_queue().enqueue_in(session, SEND_JOB, {"workspace_id": conversation.workspace_id, "message_id": message.id})
+    from runtime.followups.service import schedule_after_outbound  # here: followups imports this module
+
+    schedule_after_outbound(session, conversation, message)  # our reply: the lead's silence starts the cadence
     return message
 
 

@@ -735,6 +735,137 @@ def tab_hours() -> rx.Component:
     )
 
 
+def _row_switch(row: Any, index: Any, key: str, label: str) -> rx.Component:
+    return rx.hstack(
+        rx.switch(
+            checked=row[key].to(bool),
+            on_change=lambda v: AgentsState.set_row("followup_steps", index, key, v),
+            color_scheme="teal",
+        ),
+        rx.text(label, size="2"),
+        align="center",
+        spacing="2",
+    )
+
+
+def followup_row(row: Any, index: Any) -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.hstack(
+                rx.badge(f"Etapa {index + 1}", color_scheme="teal", variant="soft"),
+                rx.spacer(),
+                remove_button("followup_steps", index, "Remover etapa"),
+                align="center",
+                width="100%",
+            ),
+            rx.grid(
+                _row_input("followup_steps", row, index, "delay", "Esperar (ex.: 1)", class_name="fu-delay"),
+                _select(
+                    row["unit"].to(str),
+                    lambda v: AgentsState.set_row("followup_steps", index, "unit", v),
+                    svc.FOLLOWUP_UNITS,
+                ),
+                _select(
+                    row["content"].to(str),
+                    lambda v: AgentsState.set_row("followup_steps", index, "content", v),
+                    svc.FOLLOWUP_CONTENTS,
+                ),
+                columns=rx.breakpoints(initial="1", sm="3"),
+                spacing="3",
+                width="100%",
+            ),
+            rx.text_area(
+                value=row["text"].to(str),
+                on_change=lambda v: AgentsState.set_row("followup_steps", index, "text", v),
+                placeholder="Mensagem (pode usar {nome}) ou, para a IA, o que ela deve lembrar ao lead",
+                rows="2",
+                width="100%",
+                class_name="fu-text",
+            ),
+            rx.grid(
+                _row_input(
+                    "followup_steps",
+                    row,
+                    index,
+                    "template_name",
+                    "Modelo aprovado (nome ou ContentSid)",
+                    class_name="fu-template",
+                ),
+                _row_input("followup_steps", row, index, "template_variables", "Variáveis do modelo (ex.: {nome})"),
+                columns=rx.breakpoints(initial="1", sm="2"),
+                spacing="3",
+                width="100%",
+            ),
+            _row_input("followup_steps", row, index, "stages", "Só para leads nas etapas (vazio = todas)"),
+            rx.flex(
+                _row_switch(row, index, "business_hours_only", "Só no horário comercial"),
+                _row_switch(row, index, "skip_weekends", "Pular fins de semana"),
+                _row_switch(row, index, "skip_holidays", "Pular feriados"),
+                direction=rx.breakpoints(initial="column", sm="row"),
+                spacing="4",
+                wrap="wrap",
+            ),
+            spacing="3",
+            width="100%",
+        ),
+        size="1",
+        width="100%",
+        variant="surface",
+    )
+
+
+def tab_followup() -> rx.Component:
+    return rx.vstack(
+        section(
+            "Régua de follow-up",
+            "Quando o lead para de responder, o agente o procura de novo nos tempos abaixo (contados da última "
+            "mensagem do lead). Uma resposta do lead, o descadastro, a conversa assumida por uma pessoa ou "
+            "encerrada cancelam as próximas etapas.",
+            switch("Ativar follow-up", "followup_enabled"),
+            rx.callout(
+                "WhatsApp oficial (Cloud API, Twilio): depois de 24 horas da última mensagem do lead só vale modelo "
+                "aprovado. Sem modelo, a etapa é pulada e o motivo fica registrado.",
+                icon="info",
+                size="1",
+                color_scheme="gray",
+            ),
+            rx.vstack(rx.foreach(AgentsState.followup_steps, followup_row), spacing="3", width="100%"),
+            rx.cond(
+                AgentsState.followup_steps.length() == 0,
+                rx.text("Nenhuma etapa. Ex.: 1 hora, 1 dia, 3 dias.", size="2", color_scheme="gray"),
+            ),
+            rx.button(
+                rx.icon("plus", size=14),
+                "Adicionar etapa",
+                variant="soft",
+                on_click=AgentsState.add_followup_step,
+                id="add-followup-step",
+                type="button",
+            ),
+        ),
+        section(
+            "Regras gerais",
+            "Valem para todas as etapas.",
+            text_area(
+                "Parar quando o lead estiver nas etapas",
+                "followup_stop_stages",
+                "Uma por linha (ex.: qualificado, perdido, ganho).",
+                rows="3",
+            ),
+            two(
+                text_input("Limite diário por canal", "followup_daily_cap", "WhatsApp não oficial (Evolution, Z-API)."),
+                text_input(
+                    "Intervalo mínimo entre follow-ups (segundos)",
+                    "followup_min_spacing",
+                    "No mesmo canal não oficial, para evitar bloqueios.",
+                ),
+            ),
+        ),
+        spacing="4",
+        width="100%",
+    )
+
+
 TAB_LIST = (
     ("persona", "Persona", "user_round", tab_persona),
     ("qualificacao", "Qualificação", "clipboard_list", tab_qualification),
@@ -743,6 +874,7 @@ TAB_LIST = (
     ("transferencia", "Transferência", "users", tab_handoff),
     ("voz", "Voz", "mic", tab_voice),
     ("horario", "Horário", "clock", tab_hours),
+    ("followup", "Follow-up", "repeat", tab_followup),
 )
 
 

@@ -21,6 +21,7 @@ TABS = {
     svc.TAB_HANDOFF: "transferencia",
     svc.TAB_VOICE: "voz",
     svc.TAB_HOURS: "horario",
+    svc.TAB_FOLLOWUP: "followup",
 }
 SAVED = "Agente salvo. As mudanças valem a partir da próxima mensagem dos clientes."
 
@@ -32,6 +33,7 @@ class AgentsState(PanelState):
     editing: bool = False
     form: dict[str, Any] = rx.field(default_factory=dict)
     qualification: list[dict[str, Any]] = rx.field(default_factory=list)
+    followup_steps: list[dict[str, Any]] = rx.field(default_factory=list)
     intents: list[dict[str, Any]] = rx.field(default_factory=list)
     hours: list[dict[str, Any]] = rx.field(default_factory=list)
     tab: str = "persona"
@@ -68,6 +70,7 @@ class AgentsState(PanelState):
         self.qualification = form.pop("qualification")
         self.intents = form.pop("intents")
         self.hours = form.pop("hours")
+        self.followup_steps = form.pop("followup_steps")
         self.form = form
         self.tab, self.error, self.editing = "persona", "", True
 
@@ -128,6 +131,10 @@ class AgentsState(PanelState):
         self.intents = [*self.intents, row]
 
     @rx.event
+    def add_followup_step(self):
+        self.followup_steps = [*self.followup_steps, svc.blank_followup_step()]
+
+    @rx.event
     def remove_row(self, table: str, index: int):
         rows = list(getattr(self, table))
         rows.pop(index)
@@ -137,14 +144,20 @@ class AgentsState(PanelState):
     async def save(self):
         self.saving, self.error = True, ""
         yield
-        data = {**self.form, "qualification": self.qualification, "intents": self.intents, "hours": self.hours}
+        data = {
+            **self.form,
+            "qualification": self.qualification,
+            "intents": self.intents,
+            "hours": self.hours,
+            "followup_steps": self.followup_steps,
+        }
         try:
             saved = await self._run(svc.save_agent, self.form.get("id") or None, data)
         except Exception as exc:
             self.saving = False
             if isinstance(exc, UserError):
                 self.error = str(exc)
-                m = re.match(r"Aba (\w+)", self.error)
+                m = re.match(r"Aba ([\w-]+)", self.error)
                 if m and m.group(1) in TABS:
                     self.tab = TABS[m.group(1)]
             yield self._fail(exc)
