@@ -14,7 +14,8 @@ Definitions (shown in the panel's tooltips):
   first message to the first outbound message (agent or seller) after it.
 - mensagens por canal: messages stored in the period, per channel.
 - tokens e custo estimado: tokens the turns recorded, priced per model (runtime.panel.llm_prices).
-- recuperações por follow-up: not measured until the follow-up cadence exists (None, never 0).
+- recuperações por follow-up: conversations whose lead wrote back after a follow-up step was sent
+  in the period (runtime.followups.stats).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import text
 
 from runtime.access import Principal, UserError, require_manager
+from runtime.followups.stats import recoveries
 
 from .llm_prices import PRICES_AS_OF, estimated_cost_usd
 
@@ -233,6 +235,7 @@ def dashboard(principal: Principal, start: Any, end: Any, agent_id: Any = None) 
             row[0]: (row[1], row[2])
             for row in s.execute(text("SELECT id, name, provider FROM channel WHERE workspace_id = :ws"), p)
         }
+        followups = recoveries(s, p["s"], p["e"], agent)
     rows = _run_concurrently(principal, _statements(agent is not None), p)
     conversations, leads, turns, usage = rows["conversations"], rows["leads"], rows["turns"], rows["usage"]
     messages, first_response = rows["messages"], rows["first_response"][0]
@@ -324,8 +327,9 @@ def dashboard(principal: Principal, start: Any, end: Any, agent_id: Any = None) 
             "tokens_output": sum(e["output"] for e in by_model.values()),
             "estimated_cost_usd": round(cost, 6),
             "unpriced_tokens": unpriced,
-            "followup_recoveries": None,  # the follow-up cadence is not built yet: nothing to count
-            "followup_available": False,
+            "followup_recoveries": followups["recovered"],
+            "followup_sent": followups["sent"],
+            "followup_recovery_rate": followups["recovery_rate"],
         },
         "routes": [
             {"route": key, "label": label, "turns": routes[key], "share": _rate(routes[key], routed)}

@@ -18,6 +18,7 @@ from db.models import (
     Conversation,
     ConversationTurn,
     Direction,
+    Followup,
     KnowledgeDocument,
     Message,
     Provider,
@@ -125,6 +126,31 @@ def seed_sample(workspace_id: uuid.UUID) -> dict[str, uuid.UUID]:
         turn(c3, m3, "learned", at(12, 8, 10))
         turn(c4, m4, "llm", at(10, 9), tokens={"input": 100, "output": 50}, model="openai:my-own-model")
         turn(c5, m5, None, at(12, 12))
+
+        def followup(conv, agent, step: int, status: str, sent: datetime | None, replied: datetime | None = None):
+            s.add(
+                Followup(
+                    workspace_id=workspace_id,
+                    conversation_id=conv.id,
+                    agent_id=agent.id,
+                    step=step,
+                    silence_since=at(9, 8),
+                    due_at=sent or at(12, 20),
+                    status=status,
+                    idempotency_key=f"{conv.id}:{step}:{status}",
+                    sent_at=sent,
+                    replied_at=replied,
+                    created_at=sent or at(12, 19),
+                )
+            )
+
+        # Agent A: two steps sent in the range, c1's lead wrote back after one; one cancelled.
+        # Agent B: one step sent with no answer, and one sent before the range (not counted).
+        followup(c1, a, 0, "sent", at(10, 15), replied=at(10, 16))
+        followup(c4, a, 0, "sent", at(11, 9))
+        followup(c4, a, 1, "cancelled", None)
+        followup(c2, b, 0, "sent", at(12, 9))
+        followup(c5, b, 0, "sent", at(9, 9), replied=at(9, 10))
         s.commit()
         return {"agent_a": a.id, "agent_b": b.id, "channel_x": x.id, "channel_y": y.id}
 
@@ -181,9 +207,9 @@ def test_kpis_match_hand_counts(owner):
     expected = (1000 * 0.30 + 200 * 2.50) / 1e6 + (500 * 0.15) / 1e6
     assert k["estimated_cost_usd"] == pytest.approx(expected, abs=1e-9)
     assert k["unpriced_tokens"] == 150
-    # Follow-ups do not exist yet: not a fake zero.
-    assert k["followup_recoveries"] is None
-    assert k["followup_available"] is False
+    # Follow-ups: 3 steps sent in the range, one conversation's lead wrote back after its step.
+    assert (k["followup_sent"], k["followup_recoveries"]) == (3, 1)
+    assert k["followup_recovery_rate"] == pytest.approx(1 / 3, abs=1e-4)
 
 
 def test_agent_filter(owner):
@@ -201,6 +227,7 @@ def test_agent_filter(owner):
     assert k["median_first_response_seconds"] == 120.0
     assert k["tokens_input"] == 1500
     assert k["unpriced_tokens"] == 0
+    assert (k["followup_sent"], k["followup_recoveries"]) == (2, 1)
 
     b = dashboard(owner, START, END, ids["agent_b"])["kpis"]
     assert b["conversations"] == 1  # c3
@@ -210,6 +237,7 @@ def test_agent_filter(owner):
     assert b["median_first_response_seconds"] == 60.0  # from the lead's message, not the business's
     assert b["handoff_rate"] == 0.0
     assert b["unpriced_tokens"] == 150
+    assert (b["followup_sent"], b["followup_recoveries"]) == (1, 0)  # c5's step was before the range
 
 
 def test_range_and_time_zone_edges(owner):

@@ -235,7 +235,7 @@ class DashboardState(PanelState):
                 "id": "kpi-followup",
                 "label": "Recuperados por follow-up",
                 "value": _int(k["followup_recoveries"]),
-                "hint": "Disponível quando a régua de follow-up estiver ativa",
+                "hint": f"leads que responderam · {_int(k['followup_sent'])} follow-ups enviados",
                 "icon": "repeat",
             },
         ]
