@@ -32,8 +32,8 @@ def test_new_workspace_sees_first_steps_and_empty_state(page: Page):
     expect(steps.locator("[data-step=channel] a")).to_have_attribute("href", "/canais")
     expect(page.locator("#dashboard-empty")).to_contain_text("Nenhuma conversa neste período")
     expect(kpi(page, "conversations")).to_have_text("0")
-    expect(kpi(page, "followup")).to_have_text("—")
-    expect(page.locator("#kpi-followup")).to_contain_text("régua de follow-up")
+    expect(kpi(page, "followup")).to_have_text("0")
+    expect(page.locator("#kpi-followup")).to_contain_text("0 follow-ups enviados")
     shot(page, "dashboard_new_workspace")
 
 
@@ -52,6 +52,7 @@ def test_kpis_and_filters_change_the_numbers(page: Page):
     expect(kpi(page, "handoff")).to_have_text("25,0%")
     expect(kpi(page, "first-response")).to_have_text("1 min 30 s")
     expect(kpi(page, "messages")).to_have_text("13")
+    expect(kpi(page, "followup")).to_have_text("1")  # one lead wrote back after a follow-up step
     expect(page.locator("#tokens-card")).to_contain_text("gemini:gemini-2.5-flash")
     expect(page.locator("#chart-activity .js-plotly-plot")).to_be_visible()
     expect(page.locator("#chart-routes .js-plotly-plot")).to_be_visible()
