@@ -53,6 +53,7 @@ def test_new_owner_from_sign_up_to_a_moving_dashboard(page: Page, app_url, worke
     page.locator("#signup-submit").click()
     page.wait_for_url(re.compile(r"/painel$"))
     expect(page.locator("#workspace-name")).to_have_text("Clínica Sorriso Feliz")
+    expect(page.locator("#getting-started")).to_contain_text("0 de 4 concluídos")
     shot(page, "journey_1_new_workspace")
 
     # 2. Create the agent (model: an OpenAI-compatible server).
@@ -121,5 +122,16 @@ def test_new_owner_from_sign_up_to_a_moving_dashboard(page: Page, app_url, worke
     page.reload()
     expect(page.locator("#kpi-conversations .kpi-value")).not_to_have_text(before, timeout=20_000)
     expect(page.locator("#kpi-conversations .kpi-value")).to_have_text("1")
+    expect(page.locator("#getting-started")).to_have_count(0)  # all four first steps done
     assert path_of(page) == "/painel"
     shot(page, "journey_6_dashboard")
+
+    # 7. The lead is on the Leads page, linked to its conversation in the inbox.
+    open_page(page, "/leads")
+    lead_row = page.locator(".lead-row", has_text="Marcos")
+    expect(lead_row).to_contain_text("+" + phone)
+    lead_row.get_by_role("link", name="Abrir conversa").click()
+    page.wait_for_url(re.compile(r"/inbox\?c="))
+    expect(page.locator("#thread-name")).to_have_text("Marcos")
+    expect(page.locator(".message[data-author=agent]")).to_contain_text("estacionamento conveniado")
+    shot(page, "journey_7_inbox")
