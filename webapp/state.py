@@ -205,8 +205,11 @@ class PanelState(AuthState):
     def _fail(self, exc: Exception):
         """The event to return for a failed service call: back to /login when signed out, else a toast."""
         if isinstance(exc, NotSignedIn):
+            # The page's own on_load runs beside check_session: answer the same way (no "session
+            # expired" message for someone who simply isn't signed in).
+            had_cookie = bool(self._session_token())
             self._sign_out_locally()
-            return rx.redirect(login_url(self._current_path(), "sessao"), replace=True)
+            return rx.redirect(login_url(self._current_path(), "sessao" if had_cookie else None), replace=True)
         if isinstance(exc, UserError | PermissionError):
             return rx.toast.error(str(exc), close_button=True)
         log.exception("panel action failed", exc_info=exc)
