@@ -124,6 +124,7 @@ def test_new_owner_from_sign_up_to_a_moving_dashboard(page: Page, app_url, worke
     expect(page.locator("#kpi-conversations .kpi-value")).to_have_text("1")
     expect(page.locator("#getting-started")).to_have_count(0)  # all four first steps done
     assert path_of(page) == "/painel"
+    expect(page.locator(".js-plotly-plot").first).to_be_visible()
     shot(page, "journey_6_dashboard")
 
     # 7. The lead is on the Leads page, linked to its conversation in the inbox.

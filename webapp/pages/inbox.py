@@ -267,20 +267,56 @@ def bubble(m: Msg) -> rx.Component:
     )
 
 
-def thread_header() -> rx.Component:
-    return rx.hstack(
-        rx.icon_button(
-            rx.icon("arrow_left", size=16),
-            variant="ghost",
-            on_click=InboxState.close_thread,
-            display=["flex", "flex", "none"],
-            aria_label="Voltar",
+def thread_menu() -> rx.Component:
+    return rx.menu.root(
+        rx.menu.trigger(rx.icon_button(rx.icon("ellipsis_vertical", size=16), variant="ghost", id="thread-menu")),
+        rx.menu.content(
+            rx.menu.sub(
+                rx.menu.sub_trigger("Transferir para", id="transfer-menu"),
+                rx.menu.sub_content(
+                    rx.foreach(
+                        InboxState.team,
+                        lambda u: rx.menu.item(u.name, on_click=InboxState.assign(u.id), data_user=u.id),
+                    ),
+                ),
+            ),
+            rx.menu.item("Remover atribuição", on_click=InboxState.assign("")),
+            rx.menu.separator(),
+            rx.cond(
+                InboxState.conv_status == "closed",
+                rx.menu.item("Reabrir conversa", on_click=InboxState.set_conv_status("open")),
+                rx.menu.item("Encerrar conversa", color="red", on_click=InboxState.set_conv_status("closed")),
+            ),
         ),
-        avatar(InboxState.contact_name),
-        rx.vstack(
-            rx.text(InboxState.contact_name, weight="bold", size="3", id="thread-name"),
-            rx.hstack(
+    )
+
+
+def thread_header() -> rx.Component:
+    """Who the lead is on the first row; state badges and the actions on the second (wraps on phones)."""
+    return rx.vstack(
+        rx.hstack(
+            rx.icon_button(
+                rx.icon("arrow_left", size=16),
+                variant="ghost",
+                on_click=InboxState.close_thread,
+                display=["flex", "flex", "none"],
+                aria_label="Voltar",
+            ),
+            avatar(InboxState.contact_name),
+            rx.vstack(
+                rx.text(InboxState.contact_name, weight="bold", size="3", id="thread-name", class_name="truncate"),
                 rx.text(InboxState.contact_phone, size="1", color_scheme="gray"),
+                spacing="0",
+                flex="1",
+                min_width="0",
+            ),
+            thread_menu(),
+            width="100%",
+            align="center",
+            spacing="3",
+        ),
+        rx.flex(
+            rx.hstack(
                 provider_badge(InboxState.provider),
                 rx.match(
                     InboxState.mode,
@@ -290,55 +326,41 @@ def thread_header() -> rx.Component:
                 ),
                 rx.cond(
                     InboxState.assigned_name != "",
-                    rx.text("· com ", InboxState.assigned_name, size="1", color_scheme="gray"),
+                    rx.text("com ", InboxState.assigned_name, size="1", color_scheme="gray"),
                 ),
                 spacing="2",
                 wrap="wrap",
                 align="center",
+                flex="1",
+                min_width="0",
             ),
-            spacing="0",
-            flex="1",
-            min_width="0",
-        ),
-        lead_dialog_button(),
-        rx.cond(
-            InboxState.taken_over,
-            rx.button(
-                rx.icon("bot", size=14),
-                "Devolver ao robô",
-                size="2",
-                variant="soft",
-                on_click=InboxState.hand_back,
-                id="hand-back",
-            ),
-            rx.button(rx.icon("hand", size=14), "Assumir", size="2", on_click=InboxState.take_over, id="take-over"),
-        ),
-        rx.menu.root(
-            rx.menu.trigger(rx.icon_button(rx.icon("ellipsis_vertical", size=16), variant="ghost", id="thread-menu")),
-            rx.menu.content(
-                rx.menu.sub(
-                    rx.menu.sub_trigger("Transferir para", id="transfer-menu"),
-                    rx.menu.sub_content(
-                        rx.foreach(
-                            InboxState.team,
-                            lambda u: rx.menu.item(u.name, on_click=InboxState.assign(u.id), data_user=u.id),
-                        ),
+            rx.hstack(
+                lead_dialog_button(),
+                rx.cond(
+                    InboxState.taken_over,
+                    rx.button(
+                        rx.icon("bot", size=14),
+                        "Devolver ao robô",
+                        size="2",
+                        variant="soft",
+                        on_click=InboxState.hand_back,
+                        id="hand-back",
+                    ),
+                    rx.button(
+                        rx.icon("hand", size=14), "Assumir", size="2", on_click=InboxState.take_over, id="take-over"
                     ),
                 ),
-                rx.menu.item("Remover atribuição", on_click=InboxState.assign("")),
-                rx.menu.separator(),
-                rx.cond(
-                    InboxState.conv_status == "closed",
-                    rx.menu.item("Reabrir conversa", on_click=InboxState.set_conv_status("open")),
-                    rx.menu.item("Encerrar conversa", color="red", on_click=InboxState.set_conv_status("closed")),
-                ),
+                spacing="2",
             ),
+            width="100%",
+            align="center",
+            wrap="wrap",
+            spacing="2",
         ),
         width="100%",
-        align="center",
         padding="10px 14px",
         border_bottom="1px solid var(--gray-a5)",
-        spacing="3",
+        spacing="2",
     )
 
 
