@@ -70,6 +70,10 @@ def _parser() -> argparse.ArgumentParser:
     live.add_argument(
         "--conversations", type=int, default=2000, help="conversations in the workspace (10 messages each)"
     )
+    fu = bench_sub.add_parser("followups", help="punctuality of follow-up steps on the PostgreSQL queue")
+    fu.add_argument("--leads", type=int, default=200)
+    fu.add_argument("--delay", type=int, default=10, help="seconds from the lead's message to the step (default 10)")
+    fu.add_argument("--concurrency", type=int, default=8, help="worker concurrency (default 8)")
     dash = bench_sub.add_parser("dashboard", help="the Painel's query time over a seeded 1M-message workspace")
     dash.add_argument("-n", "--messages", type=int, default=1_000_000)
     dash.add_argument("--days", type=int, default=30, help="period the messages are spread over (default 30)")
@@ -165,6 +169,13 @@ def cmd_bench(args: argparse.Namespace) -> int:
         return 0
     if args.bench_command == "dashboard":
         return _bench_dashboard(args)
+    if args.bench_command == "followups":
+        from runtime.followups.bench import bench_followups
+
+        if min(args.leads, args.delay, args.concurrency) < 1:
+            raise CliError("leads, delay and concurrency must be positive")
+        print(json.dumps(bench_followups(args.leads, args.delay, args.concurrency), indent=2, ensure_ascii=False))
+        return 0
     from runtime.bench import bench_ingest
 
     if args.messages < 1 or not 0 <= args.duplicates < 1 or args.concurrency < 1 or args.workers < 1:
