@@ -449,6 +449,39 @@ def send_file(principal: Principal, conversation_id: Any, filename: str, data: b
         return {"message_id": str(message.id), "kind": kind.value}
 
 
+def send_voice_note(principal: Principal, conversation_id: Any, audio: bytes, mime_type: str = "") -> dict:
+    """A voice note recorded in the browser: converted to OGG/Opus, the format WhatsApp plays as a
+    voice message, then sent like any attachment."""
+    from runtime.media.audio import AudioError, to_whatsapp_voice
+
+    if not audio:
+        raise UserError("A gravação está vazia.")
+    if len(audio) > MAX_FILE_BYTES:
+        raise UserError(f"A gravação passa do limite de {MAX_FILE_BYTES // (1024 * 1024)} MB.")
+    try:
+        voice = to_whatsapp_voice(audio, mime_type or None)
+    except AudioError as exc:
+        raise UserError("Não foi possível ler a gravação. Tente gravar de novo.") from exc
+    with principal.session() as s:
+        conv = _conversation(s, principal, conversation_id)
+        if conv.status == ConversationStatus.closed:
+            raise UserError("Esta conversa está encerrada. Reabra para responder.")
+        _claim_if_unassigned(principal, conv)
+        try:
+            message = queue_message(
+                s,
+                conv,
+                kind=MessageKind.audio,
+                media=OutboundMedia(mime_type="audio/ogg", data=voice, filename="audio.ogg"),
+                author=Author.seller,
+                author_user_id=principal.user_id,
+            )
+        except (OutsideServiceWindow, ChannelUnavailable) as exc:
+            raise _send_errors(exc) from exc
+        s.commit()
+        return {"message_id": str(message.id), "bytes": len(voice)}
+
+
 def send_template(
     principal: Principal, conversation_id: Any, name: str, language: str = "pt_BR", variables: list[str] | None = None
 ) -> dict:

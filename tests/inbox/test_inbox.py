@@ -355,3 +355,24 @@ def test_files_are_served_to_signed_in_users_who_may_see_the_conversation(shop, 
     finally:
         for client in (bruno, carla, anon):
             client.close()
+
+
+def test_a_recorded_voice_note_goes_out_as_ogg_opus(shop, worker, tmp_path):
+    import subprocess
+
+    phone = new_lead()
+    shop.lead_says("pode mandar áudio?", phone)
+    cid = shop.conversation_of(phone)
+    wait_until(lambda: len(shop.sent_to(phone)) == 1)
+    wav = tmp_path / "gravacao.wav"
+    subprocess.run(["espeak-ng", "-v", "pt-br", "-w", str(wav), "Olá, aqui é o Bruno"], check=True)
+    # Browsers record WebM/Opus or WAV: here a WAV, converted by the service.
+    result = inbox.send_voice_note(shop.seller, cid, wav.read_bytes(), "audio/wav")
+    wait_until(lambda: len(shop.sent_to(phone)) == 2)
+    assert shop.sent_to(phone)[-1]["type"] == "audio"
+    msg = inbox.thread(shop.seller, cid)["messages"][-1]
+    assert msg["kind"] == "audio" and msg["author"] == "seller"
+    data, mime, _ = inbox.media(shop.seller, msg["id"])
+    assert data[:4] == b"OggS" and len(data) == result["bytes"] and mime == "audio/ogg"
+    with pytest.raises(UserError, match="gravação"):
+        inbox.send_voice_note(shop.seller, cid, b"not audio at all", "audio/webm")

@@ -33,6 +33,7 @@ SELLER_ALLOWED = {
             "mark_read",
             "send_text",
             "send_file",
+            "send_voice_note",
             "send_template",
             "retry_message",
             "decide_suggestion",
