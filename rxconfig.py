@@ -12,6 +12,9 @@ import os
 import reflex as rx
 
 _redis_url = os.environ.get("REDIS_URL") or None
+# Voice notes recorded in the inbox travel over the websocket as WAV (about 128 KB a second once
+# base64-encoded); Reflex's default 1 MB message limit would cut them at ~8 s. 24 MB ~ 3 minutes.
+os.environ.setdefault("REFLEX_SOCKET_MAX_HTTP_BUFFER_SIZE", str(24 * 1000 * 1000))
 # In production the page and its websocket come from PUBLIC_URL only; elsewhere any origin.
 _public_url = os.environ.get("PUBLIC_URL", "").rstrip("/")
 _cors = [_public_url] if os.environ.get("APP_ENV") == "production" and _public_url else ["*"]

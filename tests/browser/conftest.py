@@ -30,6 +30,9 @@ CHROMIUM_FLAGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+    # A fake microphone (a beep) that needs no permission prompt: the inbox records voice notes.
+    "--use-fake-ui-for-media-stream",
+    "--use-fake-device-for-media-stream",
 ]
 # First run installs the npm packages and builds the frontend; later runs take seconds.
 STARTUP_TIMEOUT_S = float(os.environ.get("BROWSER_APP_STARTUP_TIMEOUT", "600"))

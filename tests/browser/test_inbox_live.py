@@ -25,6 +25,12 @@ from .helpers import SCREENSHOTS, login, new_owner, shot
 
 APP_SECRET = "segredo-do-app"
 AUTO_REPLY = "Oi! Sou o assistente da loja, já te ajudo."
+SEEN_SCRIPT = """() => {
+  window.__rowSeenAt = null;
+  new MutationObserver((_, observer) => {
+    if (document.querySelector('.conversation-row')) { window.__rowSeenAt = Date.now(); observer.disconnect(); }
+  }).observe(document.body, {childList: true, subtree: true});
+}"""
 
 
 @pytest.fixture(scope="module")
@@ -88,15 +94,18 @@ def test_two_sellers_work_live_conversations(browser, app_url, graph, worker):
         for p in (a, b):
             expect(p.locator("#live-badge")).to_be_visible()
             expect(p.locator("#conversation-list-empty")).to_be_visible()
+            # Each tab notes (wall clock, same machine) when the first conversation row appears.
+            p.evaluate(SEEN_SCRIPT)
 
         # 1. A new lead's message shows up in both inboxes without a reload.
-        started = lead_says("Oi, quanto custa a entrega?")
+        posted_ms = time.time() * 1000
+        lead_says("Oi, quanto custa a entrega?")
         row_a = a.locator(".conversation-row", has_text="Marina Lead")
         row_b = b.locator(".conversation-row", has_text="Marina Lead")
         expect(row_a).to_be_visible(timeout=10_000)
-        latency_a = time.perf_counter() - started
         expect(row_b).to_be_visible(timeout=10_000)
-        latency_b = time.perf_counter() - started
+        latency_a = (a.evaluate("window.__rowSeenAt") - posted_ms) / 1000
+        latency_b = (b.evaluate("window.__rowSeenAt") - posted_ms) / 1000
         wait_until(lambda: len(sent()) == 1)  # the bot answered (pilot)
         expect(row_a).to_contain_text(AUTO_REPLY)
         shot(a, "inbox_list")
@@ -145,6 +154,15 @@ def test_two_sellers_work_live_conversations(browser, app_url, graph, worker):
         wait_until(lambda: len(sent()) == 3)
         assert sent()[-1]["text"]["body"] == "Tem sim: 5% no pix. Posso fechar?"
         expect(a.locator(".message[data-author=seller]", has_text="5% no pix")).to_be_visible()
+        # A voice note recorded in the browser (Chromium's fake microphone) goes out as audio.
+        a.locator("#record-start").click()
+        expect(a.locator("#record-stop")).to_be_visible()
+        a.wait_for_timeout(12_000)  # longer than Reflex's default 1 MB websocket message would allow
+        a.locator("#record-stop").click()
+        expect(a.locator("[data-sonner-toast]", has_text="Áudio enviado")).to_be_visible(timeout=20_000)
+        wait_until(lambda: len(sent()) == 4)
+        assert sent()[-1]["type"] == "audio"
+        expect(a.locator(".message[data-author=seller] audio")).to_have_count(1)
         shot(a, "inbox_takeover")
 
         # The lead's details are edited from the conversation.
@@ -170,7 +188,7 @@ def test_two_sellers_work_live_conversations(browser, app_url, graph, worker):
         a.locator("#hand-back").click()
         expect(a.locator("#mode-badge")).to_have_text("Robô respondendo")
         lead_says("Ok, obrigado!")
-        wait_until(lambda: len(sent()) == 4)
+        wait_until(lambda: len(sent()) == 5)
         assert sent()[-1]["text"]["body"] == AUTO_REPLY
         expect(a.locator(".message[data-author=agent]", has_text=AUTO_REPLY).last).to_be_visible()
 

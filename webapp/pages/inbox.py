@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import reflex as rx
+from reflex_audio_capture import AudioRecorderPolyfill
 
 from ..state import AuthState
 from ..states.inbox import InboxState, Msg, Quick, Row
@@ -435,6 +436,40 @@ def quick_reply_item(q: Quick) -> rx.Component:
     )
 
 
+# The voice recorder (reflex-audio-capture: MediaRecorder with a polyfill). It records WAV (its
+# in-browser MP3 encoder never delivered the data in Chromium here); the service converts the
+# recording to OGG/Opus, WhatsApp's voice note format. Websocket limit: see rxconfig.py.
+recorder = AudioRecorderPolyfill.create(
+    id="inbox_recorder",
+    on_data_available=InboxState.send_recording,
+    on_error=InboxState.recording_failed,
+    use_mp3=False,
+)
+
+
+def record_button() -> rx.Component:
+    return rx.cond(
+        recorder.is_recording,
+        rx.button(
+            rx.icon("square", size=14),
+            "Parar e enviar",
+            color_scheme="red",
+            size="2",
+            type="button",
+            on_click=recorder.stop,
+            id="record-stop",
+        ),
+        rx.icon_button(
+            rx.icon("mic", size=16),
+            variant="ghost",
+            type="button",
+            on_click=recorder.start,
+            aria_label="Gravar áudio",
+            id="record-start",
+        ),
+    )
+
+
 def composer() -> rx.Component:
     free_text = rx.vstack(
         rx.cond(
@@ -457,6 +492,8 @@ def composer() -> rx.Component:
                 border="none",
                 padding="0",
             ),
+            recorder,
+            record_button(),
             rx.text_area(
                 value=InboxState.composer,
                 on_change=InboxState.set_composer,

@@ -4,6 +4,7 @@ what, the 24-hour window, learning from handoff answers) live in runtime.panel.i
 from __future__ import annotations
 
 import asyncio
+import base64
 import dataclasses
 import logging
 from typing import Any
@@ -351,6 +352,27 @@ class InboxState(PanelState):
             await self._refresh_thread()
         except Exception as exc:
             return self._fail(exc)
+
+    @rx.event
+    async def send_recording(self, data_uri: str):
+        """The browser's recording arrives as a data: URI when the seller stops recording."""
+        header, _, encoded = (data_uri or "").partition(",")
+        mime = header.removeprefix("data:").split(";")[0]
+        try:
+            audio = base64.b64decode(encoded, validate=True)
+        except ValueError:
+            return rx.toast.error("Não foi possível ler a gravação. Tente gravar de novo.")
+        try:
+            await self._run(svc.send_voice_note, self.current_id, audio, mime)
+            await self._refresh_thread()
+        except Exception as exc:
+            return self._fail(exc)
+        return rx.toast.success("Áudio enviado.")
+
+    @rx.event
+    def recording_failed(self, error: dict):
+        log.info("inbox recording failed: %s", str(error)[:200])
+        return rx.toast.error("Não foi possível usar o microfone. Verifique a permissão do navegador.")
 
     @rx.event
     async def retry(self, message_id: str):
