@@ -136,6 +136,24 @@ def test_run_at_defers_the_job(pg):
     assert 1.9 <= ran_at - t0 <= 3.5
 
 
+def test_run_at_holds_when_enqueued_late_in_a_long_transaction(pg):
+    """pgqueuer stores NOW() + delay and NOW() is the transaction's start: the delay must be taken
+    from that instant, or a job enqueued two seconds into a transaction runs two seconds early."""
+    tag = uuid.uuid4().hex
+    run_at = datetime.now(UTC) + timedelta(seconds=60)
+    with tenant_session(None) as s:
+        s.execute(text("SELECT 1"))  # the transaction (and its NOW()) starts here
+        time.sleep(2)
+        get_queue().enqueue_in(s, "test.deferred", {"tag": tag}, run_at=run_at)
+        s.commit()
+    with psycopg.connect(app_conninfo(), autocommit=True) as conn:
+        (after,) = conn.execute(
+            "SELECT execute_after FROM pgqueuer WHERE convert_from(payload, 'UTF8') LIKE %s", (f"%{tag}%",)
+        ).fetchone()
+        conn.execute("DELETE FROM pgqueuer WHERE convert_from(payload, 'UTF8') LIKE %s", (f"%{tag}%",))
+    assert abs((after - run_at).total_seconds()) < 0.5
+
+
 def test_failing_handler_is_logged_recorded_and_does_not_stop_the_worker(pg, caplog):
     tag = uuid.uuid4().hex
     caplog.set_level(logging.ERROR, logger="runtime.jobs")

@@ -169,7 +169,11 @@ def run_step(workspace_id: uuid.UUID, followup_id: uuid.UUID) -> str:
         if row.status != FollowupStatus.scheduled:
             return f"already {row.status.value}"  # a second delivery: the first one did it
         if row.due_at > now + DUE_TOLERANCE:
-            return "not due"  # deferred meanwhile: a later job exists for the new time
+            # Deferred meanwhile (a later job exists), or this delivery came early: make sure a job
+            # waits for the due time either way (a duplicate one finds the step done).
+            _enqueue(s, workspace_id, row.id, row.due_at)
+            s.commit()
+            return "not due"
         row.attempts += 1
         outcome = _Step(s, row, now).run()
         row.updated_at = _now()

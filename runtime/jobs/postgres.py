@@ -83,11 +83,14 @@ def enqueue_many_on(
     if not payloads:
         return []
     queries = SyncQueries(_InTransactionDriver(connection))
+    # pgqueuer stores NOW() + delay, and NOW() is when the *transaction* began: measure the delay
+    # from that instant, or a job enqueued late in a long transaction would run early.
+    txn_now = connection.execute("SELECT now()").fetchone()[0] if any(run_ats) else None
     ids = queries.enqueue(
         [name] * len(payloads),
         [encode_payload(p) for p in payloads],
         [0] * len(payloads),
-        [_delay_until(r) for r in run_ats],
+        [_delay_until(r, txn_now) for r in run_ats],
     )
     return [str(i) for i in ids]
 
@@ -100,12 +103,12 @@ class _InTransactionDriver(SyncPsycopgDriver):
         self._connection = connection
 
 
-def _delay_until(run_at: datetime | None) -> timedelta | None:
+def _delay_until(run_at: datetime | None, now: datetime | None = None) -> timedelta | None:
     if run_at is None:
         return None
     if run_at.tzinfo is None:
         raise ValueError("run_at must be timezone-aware (e.g. datetime.now(UTC) + timedelta(...))")
-    return max(run_at - datetime.now(UTC), timedelta(0))
+    return max(run_at - (now or datetime.now(UTC)), timedelta(0))
 
 
 async def run_worker(
