@@ -208,3 +208,26 @@ def test_client_ip_behind_trusted_proxies(monkeypatch):
         assert client_ip(req(None)) == "10.9.8.7"
     finally:
         get_settings.cache_clear()
+
+
+def test_a_seller_signing_in_goes_straight_to_the_inbox(client, workspace):
+    from db.models import Membership, Role, User
+    from db.tenancy import global_session
+    from runtime import security
+
+    ws, _, password = workspace
+    email = f"vendedor-{ws.workspace_id.hex[:8]}@example.com"
+    with global_session() as s:
+        user = User(email=email, password_hash=security.hash_password(password))
+        s.add(user)
+        s.commit()
+        user_id = user.id
+    with tenant_session(ws.workspace_id) as s:
+        s.add(Membership(workspace_id=ws.workspace_id, user_id=user_id, role=Role.seller))
+        s.commit()
+    r = client.post("/auth/login", data={"email": email, "password": password}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/inbox"
+    r = client.post(
+        "/auth/login", data={"email": email, "password": password, "next": "/configuracoes"}, follow_redirects=False
+    )
+    assert r.headers["location"] == "/configuracoes"  # an explicit page is kept

@@ -316,6 +316,47 @@ def empty_state(icon: str, title: str, text: str, *actions: rx.Component) -> rx.
     )
 
 
+def icon_tile(icon: str) -> rx.Component:
+    return rx.center(
+        rx.icon(icon, size=18, color="var(--teal-11)"),
+        width="36px",
+        height="36px",
+        border_radius="10px",
+        background="var(--teal-a3)",
+        flex_shrink="0",
+    )
+
+
+def card_heading(icon: str, title: str, text: str = "", right: rx.Component | None = None) -> rx.Component:
+    """A card's title row: icon tile, title and its one-line explanation, something on the right."""
+    return rx.hstack(
+        icon_tile(icon),
+        rx.vstack(
+            rx.heading(title, size="4", weight="medium", as_="h2"),
+            *([rx.text(text, size="2", color_scheme="gray")] if text else []),
+            spacing="0",
+            flex="1",
+            min_width="0",
+        ),
+        right if right is not None else rx.fragment(),
+        align="center",
+        spacing="3",
+        width="100%",
+    )
+
+
+def section_card(
+    icon: str, title: str, text: str, *children: rx.Component, right: rx.Component | None = None, **props
+) -> rx.Component:
+    """The panel pages' section: a card with a titled header and its content below."""
+    return rx.card(
+        rx.vstack(card_heading(icon, title, text, right), *children, spacing="4", width="100%"),
+        size="3",
+        width="100%",
+        **props,
+    )
+
+
 def loading_screen() -> rx.Component:
     return rx.center(
         rx.vstack(

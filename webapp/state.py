@@ -210,6 +210,12 @@ class PanelState(AuthState):
             had_cookie = bool(self._session_token())
             self._sign_out_locally()
             return rx.redirect(login_url(self._current_path(), "sessao" if had_cookie else None), replace=True)
+        if (
+            isinstance(exc, PermissionError)
+            and self.role == "seller"
+            and (self.router.url.path or HOME).rstrip("/") not in SELLER_ROUTES
+        ):
+            return None  # a manager page's own load, while check_session sends the seller to the inbox
         if isinstance(exc, UserError | PermissionError):
             return rx.toast.error(str(exc), close_button=True)
         log.exception("panel action failed", exc_info=exc)

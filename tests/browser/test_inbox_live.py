@@ -94,6 +94,7 @@ def test_two_sellers_work_live_conversations(browser, app_url, graph, worker):
         for p in (a, b):
             expect(p.locator("#live-badge")).to_be_visible()
             expect(p.locator("#conversation-list-empty")).to_be_visible()
+            expect(p.locator("[data-sonner-toast]")).to_have_count(0)  # no refusal from a manager page
             # Each tab notes (wall clock, same machine) when the first conversation row appears.
             p.evaluate(SEEN_SCRIPT)
 

@@ -7,6 +7,7 @@ import reflex as rx
 
 from runtime.knowledge import drive
 
+from ..components import section_card
 from ..states.knowledge import UPLOAD_ID, KnowledgeState
 from .panel import PanelPage
 
@@ -20,37 +21,7 @@ SOURCE_LABELS = {"upload": "Arquivo", "url": "Página web", "drive": "Google Dri
 
 
 def card(title: str, subtitle: str, *children: rx.Component, icon: str, right=None, **props) -> rx.Component:
-    return rx.card(
-        rx.vstack(
-            rx.hstack(
-                rx.center(
-                    rx.icon(icon, size=18, color="var(--teal-11)"),
-                    width="36px",
-                    height="36px",
-                    border_radius="10px",
-                    background="var(--teal-a3)",
-                    flex_shrink="0",
-                ),
-                rx.vstack(
-                    rx.heading(title, size="4", weight="medium", as_="h2"),
-                    rx.text(subtitle, size="2", color_scheme="gray"),
-                    spacing="0",
-                    flex="1",
-                    min_width="0",
-                ),
-                right if right is not None else rx.fragment(),
-                align="center",
-                spacing="3",
-                width="100%",
-            ),
-            *children,
-            spacing="4",
-            width="100%",
-        ),
-        size="3",
-        width="100%",
-        **props,
-    )
+    return section_card(icon, title, subtitle, *children, right=right, **props)
 
 
 def by_source(source, mapping: dict[str, str], default: str):

@@ -5,38 +5,13 @@ from __future__ import annotations
 
 import reflex as rx
 
-from ..components import native_form
+from ..components import native_form, section_card
 from ..states.settings import SettingsState
 from .panel import PanelPage
 
 
 def _section(icon: str, title: str, text: str, *children: rx.Component, id_: str) -> rx.Component:
-    return rx.card(
-        rx.vstack(
-            rx.hstack(
-                rx.center(
-                    rx.icon(icon, size=18, color="var(--teal-11)"),
-                    width="36px",
-                    height="36px",
-                    border_radius="10px",
-                    background="var(--teal-a3)",
-                    flex_shrink="0",
-                ),
-                rx.box(
-                    rx.heading(title, size="4", weight="medium", as_="h2"),
-                    rx.text(text, size="2", color_scheme="gray"),
-                ),
-                spacing="3",
-                align="center",
-            ),
-            *children,
-            spacing="4",
-            width="100%",
-        ),
-        size="3",
-        width="100%",
-        id=id_,
-    )
+    return section_card(icon, title, text, *children, id=id_)
 
 
 def _label(text: str, control: rx.Component, hint: str | None = None) -> rx.Component:

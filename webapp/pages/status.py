@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from ..components import section_card
 from ..states.status import AgentModel, ChannelHealth, JobFailure, StatusState
 from .panel import PanelPage
 
@@ -40,32 +41,7 @@ def stat(label: str, value: rx.Var, id_: str) -> rx.Component:
 
 
 def section(icon: str, title: str, level: rx.Var[str], id_: str, *children: rx.Component) -> rx.Component:
-    return rx.card(
-        rx.vstack(
-            rx.hstack(
-                rx.center(
-                    rx.icon(icon, size=18, color="var(--teal-11)"),
-                    width="36px",
-                    height="36px",
-                    border_radius="10px",
-                    background="var(--teal-a3)",
-                    flex_shrink="0",
-                ),
-                rx.heading(title, size="4", weight="medium", as_="h2"),
-                rx.spacer(),
-                level_badge(level, f"{id_}-level"),
-                align="center",
-                spacing="3",
-                width="100%",
-            ),
-            *children,
-            spacing="4",
-            width="100%",
-        ),
-        size="3",
-        width="100%",
-        id=id_,
-    )
+    return section_card(icon, title, "", *children, right=level_badge(level, f"{id_}-level"), id=id_)
 
 
 def overall_card() -> rx.Component:

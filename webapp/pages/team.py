@@ -4,27 +4,13 @@ from __future__ import annotations
 
 import reflex as rx
 
+from ..components import card_heading
 from ..states.team import TeamState
 from .panel import PanelPage
 
 
 def _section_title(icon: str, title: str, text: str) -> rx.Component:
-    return rx.hstack(
-        rx.center(
-            rx.icon(icon, size=18, color="var(--teal-11)"),
-            width="36px",
-            height="36px",
-            border_radius="10px",
-            background="var(--teal-a3)",
-            flex_shrink="0",
-        ),
-        rx.box(
-            rx.heading(title, size="4", weight="medium", as_="h2"),
-            rx.text(text, size="2", color_scheme="gray"),
-        ),
-        spacing="3",
-        align="center",
-    )
+    return card_heading(icon, title, text)
 
 
 def invite_card() -> rx.Component:

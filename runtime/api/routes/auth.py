@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
 
+from db.models import Role
 from runtime import audit
 from runtime.auth import accounts, invitations, ratelimit, sessions
 from runtime.config import get_settings
@@ -69,7 +70,10 @@ def login(
         return _login_error("credenciais", next)
     token = sessions.create_session(auth.user_id, auth.workspace_id, ip, request.headers.get("user-agent"))
     audit.record(auth.workspace_id, "auth.login", user_id=auth.user_id, ip=ip, data={"method": "password"})
-    return _signed_in(safe_next(next), token)
+    target = safe_next(next)
+    if target == HOME and auth.role == Role.seller:
+        target = SELLER_HOME  # sellers work in the inbox; the Painel is for owners and admins
+    return _signed_in(target, token)
 
 
 @router.post("/signup")
