@@ -137,6 +137,10 @@ def rules_node(state: TurnState, config: RunnableConfig) -> TurnState:
     )
     if match is None:
         return {}
+    if match.action == "handoff":
+        # The lead asked for a person (or an owner's rule says so): flag the conversation for the
+        # inbox like any other handoff, so a seller sees it and the bot waits.
+        d.effects.handoff = (f"regra: {match.intent}"[:500], state["question"])
     return {
         "route": "rules",
         "intent": match.intent,

@@ -218,6 +218,19 @@ def test_handoff_then_the_seller_answer_is_learned_for_the_next_lead(shop, graph
     assert turns(shop)[-1].route == "learned"
 
 
+def test_a_lead_asking_for_a_person_is_flagged_for_the_sellers(shop, graph, model):
+    phone = lead()
+    say(shop, phone, "quero falar com um atendente")
+    wait_until(lambda: sent_to(graph, phone), timeout=20)
+    assert turns(shop)[-1].route == "rules" and not model.calls  # a built-in rule, no model call
+    (pending,) = [c for c in shop.get("/api/v1/conversations").json() if c["handoff_requested_at"]]
+    assert pending["handoff_question"] == "quero falar com um atendente"
+    assert pending["handoff_reason"] == "regra: human"
+    say(shop, phone, "alô?")  # the bot waits for the human
+    wait_until(lambda: any("waiting for a human" in t.outcome for t in turns(shop)), timeout=20)
+    assert len(sent_to(graph, phone)) == 1
+
+
 def test_opt_out_stops_everything_after_one_confirmation(shop, graph, model):
     phone = lead()
     say(shop, phone, "parar")

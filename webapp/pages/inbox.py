@@ -182,7 +182,7 @@ def media_part(m: Msg) -> rx.Component:
             rx.vstack(
                 rx.cond(
                     m.media_url != "",
-                    rx.el.audio(src=m.media_url, controls=True, preload="none", style={"width": "240px"}),
+                    rx.el.audio(src=m.media_url, controls=True, preload="none", style={"width": "min(240px, 60vw)"}),
                     rx.text("🎤 Mensagem de voz", size="2"),
                 ),
                 rx.cond(
