@@ -568,6 +568,8 @@ class Followup(SQLModel, table=True):
         # At most one pending step per conversation.
         Index("uq_followup_scheduled", "conversation_id", unique=True, postgresql_where=text("status = 'scheduled'")),
         Index("ix_followup_ws_sent", "workspace_id", "sent_at"),
+        # The periodic sweep for steps whose job was lost: scheduled ones by due time.
+        Index("ix_followup_scheduled_due", "due_at", postgresql_where=text("status = 'scheduled'")),
         Index("ix_followup_channel_sent", "channel_id", "sent_at"),
     )
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)

@@ -419,3 +419,24 @@ def _llm_nudge(
 @job(RUN_JOB)
 def run_step_job(payload: dict) -> None:
     run_step(uuid.UUID(str(payload["workspace_id"])), uuid.UUID(str(payload["followup_id"])))
+
+
+SWEEP_AFTER = timedelta(minutes=2)  # a step still 'scheduled' this long after its due time lost its job
+SWEEP_BATCH = 500
+
+
+@job("followups.sweep")
+def sweep_overdue(payload: dict) -> None:
+    """Re-arm steps whose job or Cloud Task was lost (e.g. creating the task failed after the
+    commit). Run periodically by the worker; a duplicate job is harmless (run_step is exactly-once)."""
+    with tenant_session(None) as s:  # all workspaces: through a SECURITY DEFINER function (ids only)
+        rows = s.execute(
+            text("SELECT workspace_id, id FROM app_overdue_followups(CAST(:older AS interval), :n)"),
+            {"older": f"{int(SWEEP_AFTER.total_seconds())} seconds", "n": SWEEP_BATCH},
+        ).all()
+    for workspace_id, followup_id in rows:
+        with tenant_session(workspace_id) as s:
+            _enqueue(s, workspace_id, followup_id, _now())
+            s.commit()
+    if rows:
+        log.warning("followups.sweep: re-armed %d overdue step(s)", len(rows))

@@ -68,6 +68,19 @@ class PostgresJobQueue:
         log.debug("enqueued job %s id=%s delay=%s", name, job_id, delay)
         return str(job_id)
 
+    def enqueue_once(self, name: str, payload: Payload) -> bool:
+        """Enqueue unless the same job is already waiting or running (periodic maintenance: every
+        worker may ask, one job runs). Returns whether a job was added."""
+        get_handler(name)
+        engine = self._engine or app_engine()
+        with engine.connect() as conn:
+            conn.execution_options(isolation_level="AUTOCOMMIT")
+            driver = SyncPsycopgDriver(conn.connection.driver_connection)
+            (job_id,) = SyncQueries(driver).enqueue(
+                name, encode_payload(payload), dedupe_key=f"periodic:{name}", on_conflict="skip"
+            )
+        return job_id is not None
+
     def enqueue_in(self, session: Session, name: str, payload: Payload, run_at: datetime | None = None) -> str:
         """Enqueue inside the session's open transaction: the job exists exactly when the caller's
         rows do (a crash between "stored" and "queued" cannot lose work). Notifies on commit."""
@@ -133,6 +146,7 @@ async def run_worker(
     await asyncio.to_thread(run_start_hooks)
     names = registered()
     log.info("job worker starting: %d job types, concurrency %d", len(names), concurrency)
+    periodic = asyncio.create_task(_run_periodic(stop), name="periodic-maintenance")
     delay = 1.0
     while not stop.is_set():
         started = time.monotonic()
@@ -148,7 +162,33 @@ async def run_worker(
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=delay)
             delay = min(delay * 2, _MAX_RESTART_DELAY)
+    periodic.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await periodic
     log.info("job worker stopped")
+
+
+# Maintenance every worker asks for (deduplicated in the queue, so one runs however many workers):
+# overdue follow-up steps whose job was lost, expired sessions. Job name -> period in seconds.
+PERIODIC_JOBS = {"followups.sweep": 60, "auth.purge_expired": 3600}
+
+
+async def _run_periodic(stop: asyncio.Event, jobs: dict[str, int] | None = None) -> None:
+    jobs = PERIODIC_JOBS if jobs is None else jobs
+    queue = PostgresJobQueue()
+    due = {name: 0.0 for name in jobs}
+    while not stop.is_set():
+        now = time.monotonic()
+        for name, period in jobs.items():
+            if now < due[name]:
+                continue
+            try:
+                await asyncio.to_thread(queue.enqueue_once, name, {})
+                due[name] = now + period
+            except Exception as exc:  # the database is away: try again on the next round
+                log.warning("periodic job %s not enqueued: %s", name, type(exc).__name__)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=5)
 
 
 async def _run_queue_manager(names: list[str], concurrency: int, poll_seconds: float, stop: asyncio.Event) -> None:
