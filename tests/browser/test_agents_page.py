@@ -82,6 +82,24 @@ def test_owner_creates_an_agent_and_it_persists(page: Page):
     expect(page.locator("#open-6")).to_have_attribute("data-state", "unchecked")
     page.locator("#tab-persona").click()
 
+    # Follow-up: a cadence of one step, saved and found again after a reload.
+    page.locator("#tab-followup").click()
+    page.locator("#f-followup_enabled").click()
+    page.locator("#add-followup-step").click()
+    page.locator(".fu-delay input, input.fu-delay").first.fill("2")
+    page.locator("textarea.fu-text, .fu-text textarea").first.fill("Oi {nome}, ainda tem interesse no clareamento?")
+    page.locator("#save-agent").click()
+    expect(page.locator("[data-sonner-toast]", has_text="Agente salvo").last).to_be_visible()
+    shot(page, "agents_followup")
+    page.reload()
+    page.locator(".agent-card").get_by_role("button", name="Editar").click()
+    page.locator("#tab-followup").click()
+    expect(page.locator("#f-followup_enabled")).to_have_attribute("data-state", "checked")
+    expect(page.locator("textarea.fu-text, .fu-text textarea").first).to_have_value(
+        "Oi {nome}, ainda tem interesse no clareamento?"
+    )
+    page.locator("#tab-persona").click()
+
     # Phone width: the editor and the list still work.
     page.set_viewport_size({"width": 390, "height": 844})
     expect(page.locator("#save-agent")).to_be_visible()
