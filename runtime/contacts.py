@@ -17,6 +17,39 @@ class ContactError(ValueError):
     pass
 
 
+# The lead stages the panel shows (inbox sidebar, Leads page). The agent's tool and people write
+# them in Portuguese or English; they are stored as these keys.
+STAGES = ("new", "qualifying", "qualified", "proposal", "won", "lost")
+_STAGE_WORDS = {
+    "new": "new",
+    "novo": "new",
+    "nova": "new",
+    "qualifying": "qualifying",
+    "qualificando": "qualifying",
+    "em qualificacao": "qualifying",
+    "em qualificação": "qualifying",
+    "qualified": "qualified",
+    "qualificado": "qualified",
+    "qualificada": "qualified",
+    "proposal": "proposal",
+    "proposta": "proposal",
+    "negociacao": "proposal",
+    "negociação": "proposal",
+    "won": "won",
+    "ganho": "won",
+    "fechado": "won",
+    "venda": "won",
+    "lost": "lost",
+    "perdido": "lost",
+    "perdida": "lost",
+}
+
+
+def normalize_stage(value: str | None) -> str | None:
+    """One of STAGES for a known word in either language; None for anything else."""
+    return _STAGE_WORDS.get((value or "").strip().lower())
+
+
 def normalize_phone(raw: str) -> str:
     """E.164 ('+5511999998888'). WhatsApp numbers are 8-15 digits with country code."""
     digits = _NON_DIGITS.sub("", raw or "")

@@ -231,3 +231,20 @@ def test_a_seller_signing_in_goes_straight_to_the_inbox(client, workspace):
         "/auth/login", data={"email": email, "password": password, "next": "/configuracoes"}, follow_redirects=False
     )
     assert r.headers["location"] == "/configuracoes"  # an explicit page is kept
+
+
+def test_lead_stages_in_portuguese_or_english_map_to_the_panel_keys():
+    from runtime.contacts import STAGES, normalize_stage
+
+    assert [
+        normalize_stage(w) for w in ("Novo", " qualificado ", "Proposta", "ganho", "PERDIDO", "em qualificação")
+    ] == [
+        "new",
+        "qualified",
+        "proposal",
+        "won",
+        "lost",
+        "qualifying",
+    ]
+    assert all(normalize_stage(k) == k for k in STAGES)
+    assert normalize_stage("inventado") is None and normalize_stage(None) is None

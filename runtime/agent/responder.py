@@ -17,6 +17,7 @@ from db.models import Agent, Author, Contact, Conversation, KnowledgeBlob, Knowl
 from db.tenancy import tenant_session
 from runtime import crypto
 from runtime.channels.base import MessageKind, OutboundMedia
+from runtime.contacts import normalize_stage
 from runtime.pipeline.responder import LeadMessage, Reply, TurnContext, TurnResult
 
 from .graph import TurnDeps, run_graph
@@ -208,7 +209,7 @@ class AgentResponder:
             if effects.lead_fields:
                 contact.fields = {**(contact.fields or {}), **effects.lead_fields}
             if effects.stage:
-                contact.stage = effects.stage[:40]
+                contact.stage = normalize_stage(effects.stage) or effects.stage.strip().lower()[:40]
             if effects.score is not None:
                 contact.score = effects.score
             if effects.lead_type:

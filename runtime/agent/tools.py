@@ -27,7 +27,7 @@ class TurnEffects:
 
 class UpdateLeadArgs(BaseModel):
     fields: dict[str, str] = Field(default_factory=dict, description="qualification answers by key")
-    stage: str | None = Field(default=None, description="e.g. novo, qualificado, proposta, perdido")
+    stage: str | None = Field(default=None, description="one of: new, qualifying, qualified, proposal, won, lost")
     score: int | None = Field(default=None, ge=0, le=100, description="how likely to buy, 0-100")
     lead_type: Literal["lead", "customer", "supplier", "other"] | None = None
 

@@ -36,6 +36,7 @@ from runtime.access import Forbidden, Principal, UserError, require_manager
 from runtime.agent import service as agent_service
 from runtime.channels.base import MessageKind, OutboundMedia, Template
 from runtime.channels.registry import adapter_class
+from runtime.contacts import normalize_stage
 from runtime.pipeline.outbound import (
     SERVICE_WINDOW,
     ChannelUnavailable,
@@ -49,7 +50,6 @@ from runtime.pipeline.turns import effective_mode
 VIEWS = ("todas", "minhas", "nao_atribuidas", "robo", "aguardando", "encerradas")
 MAX_TEXT = 4096  # WhatsApp's limit for a text message
 MAX_FILE_BYTES = 16 * 1024 * 1024  # WhatsApp's media limit (documents go up to 100 MB; kept small here)
-STAGES = ("new", "qualifying", "qualified", "proposal", "won", "lost")
 LEAD_TYPES = ("lead", "customer", "supplier", "other")
 
 
@@ -660,9 +660,10 @@ def update_lead(principal: Principal, conversation_id: Any, data: dict) -> dict:
                 raise UserError("E-mail inválido.")
             contact.email = email or None
         if "stage" in data:
-            if data["stage"] not in STAGES:
+            stage = normalize_stage(data["stage"])
+            if stage is None:
                 raise UserError("Etapa desconhecida.")
-            contact.stage = data["stage"]
+            contact.stage = stage
         if "lead_type" in data:
             if data["lead_type"] not in LEAD_TYPES:
                 raise UserError("Tipo de contato desconhecido.")

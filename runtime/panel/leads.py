@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import text
 
 from runtime.access import Principal, UserError, require_manager
-from runtime.panel.inbox import STAGES, _timezone
+from runtime.contacts import STAGES
+from runtime.panel.inbox import _timezone
 
 _LIST_SQL = """
 SELECT ct.id, ct.name, ct.phone, ct.email, ct.stage, ct.score, ct.lead_type, ct.tags, ct.opted_out_at,

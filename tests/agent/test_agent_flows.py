@@ -171,6 +171,8 @@ def test_a_grounded_cited_qualified_reply_over_two_turns(shop, graph, model):
     say(shop, phone, "semana que vem")
     wait_until(lambda: len(sent_to(graph, phone)) == 2, timeout=20)
     assert contact(shop, phone).fields == {"need": "clareamento", "timing": "semana que vem"}
+    with tenant_session(shop.ws) as s:  # "qualificado" from the model is stored as the panel's key
+        assert s.execute(text("SELECT stage FROM contact WHERE phone = :p"), {"p": "+" + phone}).scalar() == "qualified"
     # The second call saw the first exchange (history checkpointed in PostgreSQL).
     contents = " ".join(str(m.content) for m in model.calls[-2])
     assert "Quero fazer clareamento" in contents and "Rua das Acácias" in contents
