@@ -316,12 +316,13 @@ def empty_state(icon: str, title: str, text: str, *actions: rx.Component) -> rx.
     )
 
 
-def icon_tile(icon: str) -> rx.Component:
+def icon_tile(icon: str, large: bool = False) -> rx.Component:
+    """The teal square holding a card's icon (large: list cards such as an agent or a channel)."""
     return rx.center(
-        rx.icon(icon, size=18, color="var(--teal-11)"),
-        width="36px",
-        height="36px",
-        border_radius="10px",
+        rx.icon(icon, size=20 if large else 18, color="var(--teal-11)"),
+        width="40px" if large else "36px",
+        height="40px" if large else "36px",
+        border_radius="12px" if large else "10px",
         background="var(--teal-a3)",
         flex_shrink="0",
     )

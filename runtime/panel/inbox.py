@@ -419,6 +419,25 @@ def _kind_for(mime: str) -> MessageKind:
     return MessageKind.document
 
 
+def _send_seller_media(
+    principal: Principal, conversation_id: Any, kind: MessageKind, media: OutboundMedia, caption: str = ""
+) -> str:
+    """Queue a seller's file in an open conversation (claiming it if unassigned); its message id."""
+    with principal.session() as s:
+        conv = _conversation(s, principal, conversation_id)
+        if conv.status == ConversationStatus.closed:
+            raise UserError("Esta conversa está encerrada. Reabra para responder.")
+        _claim_if_unassigned(principal, conv)
+        try:
+            message = queue_message(
+                s, conv, kind=kind, text=caption, media=media, author=Author.seller, author_user_id=principal.user_id
+            )
+        except (OutsideServiceWindow, ChannelUnavailable) as exc:
+            raise _send_errors(exc) from exc
+        s.commit()
+        return str(message.id)
+
+
 def send_file(principal: Principal, conversation_id: Any, filename: str, data: bytes, caption: str = "") -> dict:
     """An attachment (image, document, recorded or uploaded audio) from the seller."""
     if not data:
@@ -428,25 +447,9 @@ def send_file(principal: Principal, conversation_id: Any, filename: str, data: b
     name = (filename or "arquivo").rsplit("/", 1)[-1][:200]
     mime = mimetypes.guess_type(name)[0] or "application/octet-stream"
     kind = _kind_for(mime)
-    with principal.session() as s:
-        conv = _conversation(s, principal, conversation_id)
-        if conv.status == ConversationStatus.closed:
-            raise UserError("Esta conversa está encerrada. Reabra para responder.")
-        _claim_if_unassigned(principal, conv)
-        try:
-            message = queue_message(
-                s,
-                conv,
-                kind=kind,
-                text=(caption or "").strip()[:1024],
-                media=OutboundMedia(mime_type=mime, data=data, filename=name),
-                author=Author.seller,
-                author_user_id=principal.user_id,
-            )
-        except (OutsideServiceWindow, ChannelUnavailable) as exc:
-            raise _send_errors(exc) from exc
-        s.commit()
-        return {"message_id": str(message.id), "kind": kind.value}
+    media = OutboundMedia(mime_type=mime, data=data, filename=name)
+    message_id = _send_seller_media(principal, conversation_id, kind, media, (caption or "").strip()[:1024])
+    return {"message_id": message_id, "kind": kind.value}
 
 
 def send_voice_note(principal: Principal, conversation_id: Any, audio: bytes, mime_type: str = "") -> dict:
@@ -462,24 +465,8 @@ def send_voice_note(principal: Principal, conversation_id: Any, audio: bytes, mi
         voice = to_whatsapp_voice(audio, mime_type or None)
     except AudioError as exc:
         raise UserError("Não foi possível ler a gravação. Tente gravar de novo.") from exc
-    with principal.session() as s:
-        conv = _conversation(s, principal, conversation_id)
-        if conv.status == ConversationStatus.closed:
-            raise UserError("Esta conversa está encerrada. Reabra para responder.")
-        _claim_if_unassigned(principal, conv)
-        try:
-            message = queue_message(
-                s,
-                conv,
-                kind=MessageKind.audio,
-                media=OutboundMedia(mime_type="audio/ogg", data=voice, filename="audio.ogg"),
-                author=Author.seller,
-                author_user_id=principal.user_id,
-            )
-        except (OutsideServiceWindow, ChannelUnavailable) as exc:
-            raise _send_errors(exc) from exc
-        s.commit()
-        return {"message_id": str(message.id), "bytes": len(voice)}
+    media = OutboundMedia(mime_type="audio/ogg", data=voice, filename="audio.ogg")
+    return {"message_id": _send_seller_media(principal, conversation_id, MessageKind.audio, media), "bytes": len(voice)}
 
 
 def send_template(

@@ -8,7 +8,7 @@ import reflex as rx
 
 from runtime.panel import agents as svc
 
-from ..components import empty_state
+from ..components import empty_state, icon_tile
 from ..states.agents import AgentsState
 from .panel import PanelPage
 
@@ -186,14 +186,7 @@ def agent_card(agent: Any) -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.hstack(
-                rx.center(
-                    rx.icon("bot", size=20, color="var(--teal-11)"),
-                    width="40px",
-                    height="40px",
-                    border_radius="12px",
-                    background="var(--teal-a3)",
-                    flex_shrink="0",
-                ),
+                icon_tile("bot", large=True),
                 rx.box(
                     rx.text(agent["name"].to(str), size="4", weight="bold", class_name="agent-name"),
                     rx.text(agent["model"].to(str), size="1", color_scheme="gray"),

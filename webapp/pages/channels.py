@@ -9,7 +9,7 @@ import reflex as rx
 
 from runtime.panel.channels import PROVIDER_FORMS
 
-from ..components import empty_state
+from ..components import empty_state, icon_tile
 from ..states.channels import ChannelRow, ChannelsState, CredentialRow
 from .panel import PanelPage
 
@@ -433,14 +433,7 @@ def channel_card(c: ChannelRow) -> rx.Component:
         rx.vstack(
             rx.flex(
                 rx.hstack(
-                    rx.center(
-                        rx.icon("message_circle", size=20, color="var(--teal-11)"),
-                        width="40px",
-                        height="40px",
-                        border_radius="12px",
-                        background="var(--teal-a3)",
-                        flex_shrink="0",
-                    ),
+                    icon_tile("message_circle", large=True),
                     rx.box(
                         rx.text(c.name, size="4", weight="bold", class_name="channel-name"),
                         rx.hstack(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from ..components import empty_state
+from ..components import empty_state, icon_tile
 from ..states.dashboard import DashboardState as S
 from .panel import PanelPage
 
@@ -119,14 +119,7 @@ def getting_started() -> rx.Component:
         rx.card(
             rx.vstack(
                 rx.hstack(
-                    rx.center(
-                        rx.icon("rocket", size=20, color="var(--teal-11)"),
-                        width="40px",
-                        height="40px",
-                        border_radius="12px",
-                        background="var(--teal-a3)",
-                        flex_shrink="0",
-                    ),
+                    icon_tile("rocket", large=True),
                     rx.box(
                         rx.heading("Primeiros passos", size="4", as_="h2"),
                         rx.text(
