@@ -11,7 +11,7 @@ attempt in ``fake.requests`` (``{"path", "headers", "body", "status"}``) and off
 * ``fail_next(n, status=500, retry_after=None)``: the next n requests fail with the provider's
   error JSON (and a ``Retry-After`` header when given);
 * ``stall_next(n, seconds)``: the next n requests answer only after ``seconds`` (client timeouts;
-  a stalled request still takes its ``fail_next`` failure, if one is queued);
+  a stalled request takes its ``fail_next`` failure, if one is queued, when it arrives);
 * ``wrong_dim``: answer vectors of this size whatever was asked (None = normal).
 
 ``FakeOpenAIEmbeddings``: ``POST /v1/embeddings`` with ``Authorization: Bearer <api_key>`` (else
@@ -104,6 +104,8 @@ class _FakeBase:
         entry = {"path": request.url.path, "query": dict(request.query_params), "headers": dict(request.headers)}
         entry["body"] = body
         self.requests.append(entry)
+        # decided on arrival: a request still stalled when the next test queues failures must not take them
+        request.state.failure = self._failures.pop(0) if self._failures else None
         if self._stalls:
             await asyncio.sleep(self._stalls.pop(0))
         return entry, body
@@ -161,8 +163,8 @@ class FakeOpenAIEmbeddings(_FakeBase):
         return response
 
     def _answer(self, request: Request, body: Any) -> JSONResponse:
-        if self._failures:
-            status, retry_after = self._failures.pop(0)
+        if request.state.failure:
+            status, retry_after = request.state.failure
             type_, code, message = _OPENAI_ERRORS.get(status, ("server_error", None, f"HTTP {status}"))
             return self._error(status, message, type_, code, headers=self._retry_after_headers(retry_after))
         auth = request.headers.get("authorization", "")
@@ -278,8 +280,8 @@ class FakeGemini(_FakeBase):
         return fake_vector(text, self.wrong_dim or dim, salt=salt, scale=self.scale)
 
     def _answer(self, request: Request, body: Any) -> JSONResponse:
-        if self._failures:
-            status, retry_after = self._failures.pop(0)
+        if request.state.failure:
+            status, retry_after = request.state.failure
             status_text, message = _GEMINI_ERRORS.get(status, ("UNKNOWN", f"HTTP {status}"))
             return self._error(status, message, status_text, headers=self._retry_after_headers(retry_after))
         key = request.headers.get("x-goog-api-key") or request.query_params.get("key")

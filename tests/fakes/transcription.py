@@ -68,7 +68,9 @@ class _FakeBase:
     def _retry_after_headers(retry_after: float | None) -> dict[str, str] | None:
         return None if retry_after is None else {"retry-after": f"{retry_after:g}"}
 
-    async def _stall(self) -> None:
+    async def _stall(self, request: Request) -> None:
+        # decided on arrival: a request still stalled when the next test queues failures must not take them
+        request.state.failure = self._failures.pop(0) if self._failures else None
         if self._stalls:
             await asyncio.sleep(self._stalls.pop(0))
 
@@ -118,14 +120,14 @@ class FakeOpenAITranscription(_FakeBase):
             else:
                 form[name] = str(value)
         entry["form"] = form
-        await self._stall()
+        await self._stall(request)
         response = self._answer(request, entry)
         entry["status"] = response.status_code
         return response
 
     def _answer(self, request: Request, entry: dict[str, Any]) -> Response:
-        if self._failures:
-            status, retry_after = self._failures.pop(0)
+        if request.state.failure:
+            status, retry_after = request.state.failure
             type_, code, message = _OPENAI_ERRORS.get(status, ("server_error", None, f"HTTP {status}"))
             return self._error(status, message, type_, code, headers=self._retry_after_headers(retry_after))
         auth = request.headers.get("authorization", "")
@@ -199,14 +201,14 @@ class FakeGeminiTranscription(_FakeBase):
         }
         entry.update(_parse_generate_content(body))
         self.requests.append(entry)
-        await self._stall()
+        await self._stall(request)
         response = self._answer(request, body)
         entry["status"] = response.status_code
         return response
 
     def _answer(self, request: Request, body: Any) -> JSONResponse:
-        if self._failures:
-            status, retry_after = self._failures.pop(0)
+        if request.state.failure:
+            status, retry_after = request.state.failure
             status_text, message = _GEMINI_ERRORS.get(status, ("UNKNOWN", f"HTTP {status}"))
             return self._error(status, message, status_text, headers=self._retry_after_headers(retry_after))
         key = request.headers.get("x-goog-api-key") or request.query_params.get("key")
