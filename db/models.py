@@ -499,6 +499,10 @@ class Invitation(SQLModel, table=True):
     accepted_at: datetime | None = _ts(nullable=True)
     accepted_user_id: uuid.UUID | None = Field(default=None, foreign_key="app_user.id", ondelete="SET NULL")
     revoked_at: datetime | None = _ts(nullable=True)
+    # queued | sent | failed; None = not e-mailed (no SMTP configured: the inviter sends the link)
+    email_status: str | None = Field(default=None, max_length=16)
+    email_error: str | None = None
+    email_sent_at: datetime | None = _ts(nullable=True)
 
 
 # --- seller inbox ---------------------------------------------------------------------------

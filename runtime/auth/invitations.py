@@ -1,7 +1,8 @@
 """Team invitations: an owner or admin invites someone by e-mail as a seller or an admin.
 
-There is no e-mail service: the panel shows the invitation link for the inviter to send. The
-link carries a random token; the database keeps only its hash. An invitation is good for 7 days
+With SMTP configured (SMTP_URL) the invitation is e-mailed (runtime.auth.invitation_email);
+either way the panel shows the link once for the inviter to send. The link carries a random
+token; the database keeps only its hash. An invitation is good for 7 days
 and once. Accepting it happens before the invitee has a session, so the invitation is found by
 hash through ``app_invitation_lookup`` (SECURITY DEFINER, migration 0008) and everything else runs
 under RLS for the invitation's workspace.
@@ -21,6 +22,7 @@ from db.models import Invitation, Membership, Role, User, Workspace, utcnow
 from db.tenancy import global_session, tenant_session
 from runtime import security
 
+from . import invitation_email
 from .accounts import AccountError, normalize_email
 
 INVITATION_TTL = timedelta(days=7)
@@ -78,6 +80,12 @@ class Accepted:
     created_user: bool
 
 
+def invitation_link(token: str) -> str:
+    from runtime.config import get_settings
+
+    return get_settings().public_url.rstrip("/") + "/convite?token=" + token
+
+
 def invitation_status(inv: Invitation, now: datetime | None = None) -> str:
     """pending, accepted, revoked or expired."""
     if inv.accepted_at is not None:
@@ -95,8 +103,11 @@ def create_invitation(
     role: Role | str,
     invited_by: uuid.UUID | None = None,
     now: datetime | None = None,
+    *,
+    email_it: bool = False,
 ) -> NewInvitation:
-    """A new invitation (an older pending one for the same e-mail is revoked: one live link each)."""
+    """A new invitation (an older pending one for the same e-mail is revoked: one live link each);
+    with `email_it`, its e-mail is queued in the same transaction."""
     try:
         email = normalize_email(email or "")
     except AccountError as exc:
@@ -134,8 +145,32 @@ def create_invitation(
             expires_at=now + INVITATION_TTL,
         )
         s.add(inv)
+        if email_it:
+            s.flush()
+            invitation_email.queue_in(s, inv, token)
         s.commit()
         return NewInvitation(id=inv.id, token=token, email=email, role=role, expires_at=inv.expires_at)
+
+
+def renew_invitation(
+    workspace_id: uuid.UUID, invitation_id: uuid.UUID, now: datetime | None = None, *, email_it: bool = False
+) -> NewInvitation | None:
+    """A new link (and 7 more days) for a pending or expired invitation; the old link stops working.
+    None when it was accepted or cancelled."""
+    now = now or utcnow()
+    token = security.new_token(32)
+    with tenant_session(workspace_id) as s:
+        inv = s.exec(select(Invitation).where(Invitation.id == invitation_id).with_for_update()).first()
+        if inv is None or inv.accepted_at is not None or inv.revoked_at is not None:
+            return None
+        inv.token_hash = security.token_hash(token)
+        inv.expires_at = now + INVITATION_TTL
+        inv.email_status, inv.email_error, inv.email_sent_at = None, None, None
+        s.add(inv)
+        if email_it:
+            invitation_email.queue_in(s, inv, token)
+        s.commit()
+        return NewInvitation(id=inv.id, token=token, email=inv.email, role=inv.role, expires_at=inv.expires_at)
 
 
 def list_invitations(workspace_id: uuid.UUID, include_closed: bool = False) -> list[Invitation]:

@@ -37,6 +37,7 @@ JOB_MODULES: list[str] = [
     "runtime.knowledge.drive",
     "runtime.knowledge.reembed",
     "runtime.followups.service",
+    "runtime.auth.invitation_email",
 ]
 
 # Safe in a URL path segment (/tasks/{name}) and in a Cloud Tasks task id.

@@ -15,7 +15,7 @@ from sqlmodel import select
 
 from db.models import Agent, User, Workspace
 from db.tenancy import global_session
-from runtime import audit
+from runtime import audit, mail
 from runtime.access import NotSignedIn, Principal, UserError, require_manager
 from runtime.auth import accounts, api_keys, sessions
 from runtime.config import get_settings
@@ -146,6 +146,7 @@ def integrations(principal: Principal) -> list[dict[str, Any]]:
             if cfg.google_enabled
             else "Não configurado no servidor (GOOGLE_CLIENT_ID e GOOGLE_CLIENT_SECRET).",
         },
+        _email_item(cfg),
         {
             "id": "stripe",
             "name": "Stripe (cobrança)",
@@ -184,6 +185,18 @@ def integrations(principal: Principal) -> list[dict[str, Any]]:
             }
         )
     return items
+
+
+def _email_item(cfg) -> dict[str, Any]:
+    try:
+        server = mail.configured_server(cfg)
+    except mail.MailError as exc:
+        return {"id": "email", "name": "E-mail (convites)", "ok": False, "detail": str(exc)}
+    if server is None:
+        detail = "Não configurado (SMTP_URL): os convites da equipe são enviados por link."
+    else:
+        detail = f"Convites enviados por {server.label} como {cfg.mail_from}."
+    return {"id": "email", "name": "E-mail (convites)", "ok": server is not None, "detail": detail}
 
 
 # --- the signed-in user's own account (everyone) --------------------------------------------

@@ -14,14 +14,14 @@ from typing import Any
 from sqlmodel import select
 
 from db.models import Membership, Role, User
-from runtime import audit
+from runtime import audit, mail
 from runtime.access import Principal, UserError, require_manager, require_owner
 from runtime.auth import invitations, sessions
 from runtime.auth.invitations import InvitationError
-from runtime.config import get_settings
 
 ROLE_LABELS = {"owner": "Proprietário", "admin": "Administrador", "seller": "Vendedor"}
 STATUS_LABELS = {"pending": "Pendente", "expired": "Expirado"}
+EMAIL_LABELS = {"queued": "Enviando e-mail…", "sent": "E-mail enviado", "failed": "E-mail não enviado"}
 
 
 def _uuid(value: Any, what: str = "pessoa") -> uuid.UUID:
@@ -44,10 +44,6 @@ def _initials(source: str) -> str:
     if not words:
         return "?"
     return (words[0][:2] if len(words) == 1 else words[0][0] + words[1][0]).upper()
-
-
-def _invitation_link(token: str) -> str:
-    return get_settings().public_url.rstrip("/") + "/convite?token=" + token
 
 
 def _members(principal: Principal) -> list[dict[str, Any]]:
@@ -91,20 +87,28 @@ def overview(principal: Principal) -> dict[str, Any]:
                 "status_label": STATUS_LABELS.get(status, status),
                 "expires": _date_br(inv.expires_at),
                 "created": _date_br(inv.created_at),
+                "email_status": inv.email_status or "",
+                "email_label": EMAIL_LABELS.get(inv.email_status or "", ""),
+                "email_error": inv.email_error or "",
             }
         )
     return {
         "members": _members(principal),
         "invitations": pending,
         "can_manage_owners": principal.role == Role.owner,
+        "email_enabled": mail.mail_enabled(),
     }
 
 
 def invite(principal: Principal, email: str, role: str) -> dict[str, Any]:
-    """A new invitation; returns the link to send (the only time it can be shown)."""
+    """A new invitation, e-mailed when SMTP is configured; returns the link (the only time it can
+    be shown) for the inviter to send as well, e.g. on WhatsApp."""
     require_manager(principal)
+    emailed = mail.mail_enabled()
     try:
-        new = invitations.create_invitation(principal.workspace_id, email, role or "", invited_by=principal.user_id)
+        new = invitations.create_invitation(
+            principal.workspace_id, email, role or "", invited_by=principal.user_id, email_it=emailed
+        )
     except InvitationError as exc:
         raise UserError(str(exc)) from exc
     audit.record(
@@ -113,15 +117,40 @@ def invite(principal: Principal, email: str, role: str) -> dict[str, Any]:
         user_id=principal.user_id,
         target_type="invitation",
         target_id=str(new.id),
-        data={"email": new.email, "role": new.role.value},
+        data={"email": new.email, "role": new.role.value, "emailed": emailed},
     )
+    return _new_link(new, emailed)
+
+
+def renew_invitation(principal: Principal, invitation_id: str) -> dict[str, Any]:
+    """A new link for a pending or expired invitation (the old one stops working), e-mailed again
+    when SMTP is configured: for a lost link, a mistyped e-mail fixed at the server, an expiry."""
+    require_manager(principal)
+    inv_id = _uuid(invitation_id, "convite")
+    emailed = mail.mail_enabled()
+    new = invitations.renew_invitation(principal.workspace_id, inv_id, email_it=emailed)
+    if new is None:
+        raise UserError("Este convite já foi usado ou cancelado.")
+    audit.record(
+        principal.workspace_id,
+        "team.invite_renew",
+        user_id=principal.user_id,
+        target_type="invitation",
+        target_id=str(inv_id),
+        data={"emailed": emailed},
+    )
+    return _new_link(new, emailed)
+
+
+def _new_link(new: invitations.NewInvitation, emailed: bool) -> dict[str, Any]:
     return {
         "id": str(new.id),
         "email": new.email,
         "role": new.role.value,
         "role_label": ROLE_LABELS[new.role.value],
-        "link": _invitation_link(new.token),
+        "link": invitations.invitation_link(new.token),
         "expires": _date_br(new.expires_at),
+        "emailed": emailed,
     }
 
 

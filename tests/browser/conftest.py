@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.fakes.servers import free_port
+from tests.fakes.smtp import FakeSmtp
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
@@ -71,7 +72,16 @@ def _stop(proc: subprocess.Popen) -> None:
 
 
 @pytest.fixture(scope="session")
-def app_url(pg) -> Iterator[str]:
+def smtp_server() -> Iterator[tuple[FakeSmtp, str]]:
+    """The SMTP server the app is configured with (SMTP_URL): Equipe shows e-mailed invitations.
+    A test that needs the e-mails sent sets the same SMTP_URL for its worker."""
+    fake = FakeSmtp()
+    with fake.serving() as url:
+        yield fake, url
+
+
+@pytest.fixture(scope="session")
+def app_url(pg, smtp_server) -> Iterator[str]:
     """Base URL of the app started as `make run` starts it (`python -m runtime run`: migrations,
     demo workspace, `reflex run --env prod` on one port), pointed at the test session's database."""
     port = free_port()
@@ -90,6 +100,7 @@ def app_url(pg) -> Iterator[str]:
         "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
         "PYTHONUNBUFFERED": "1",
         "WORKER_ENABLED": "false",  # the tests run their own workers against this database
+        "SMTP_URL": smtp_server[1],
     }
     env.pop("REDIS_URL", None)  # one worker, in-memory UI state
     cmd = [sys.executable, "-m", "runtime", "run", "--port", str(port)]

@@ -1,5 +1,7 @@
-"""Equipe in a real browser: the owner invites a seller and copies the link; the seller opens it in
-another browser, creates a password, lands on the inbox and sees only the inbox and settings."""
+"""Equipe in a real browser: the owner invites a seller, the invitation goes out by e-mail (a real
+SMTP server on loopback, sent by the job worker) and the page shows it sent; the seller opens the
+e-mailed link in another browser, creates a password, lands on the inbox and sees only the inbox
+and settings. A new link replaces a lost one; a refused address shows why on the page."""
 
 from __future__ import annotations
 
@@ -9,12 +11,33 @@ import uuid
 import pytest
 from playwright.sync_api import Page, expect
 
+from runtime.config import get_settings
 from tests.browser.helpers import login, new_owner, open_page, path_of, shot
+from tests.fakes.smtp import body_text
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("worker")]
 
 
-def test_owner_invites_a_seller_who_then_sees_only_the_inbox(page: Page, browser, app_url):
+@pytest.fixture
+def smtp(smtp_server, app_url, monkeypatch):
+    """The app's SMTP server and public URL, also for this process's job worker (which sends)."""
+    fake, url = smtp_server
+    fake.messages.clear()
+    monkeypatch.setenv("SMTP_URL", url)
+    monkeypatch.setenv("PUBLIC_URL", app_url)
+    monkeypatch.setenv("MAIL_RETRY_BASE_SECONDS", "0.05")
+    get_settings.cache_clear()
+    yield fake
+    monkeypatch.undo()
+    get_settings.cache_clear()
+
+
+def _emailed_link(fake, to: str) -> str:
+    [msg] = [m for m in fake.messages if m["To"] == to]
+    return re.search(r"http\S+/convite\?token=\S+", body_text(msg)).group()
+
+
+def test_owner_invites_a_seller_who_then_sees_only_the_inbox(page: Page, browser, app_url, smtp):
     _, owner_email, _ = new_owner(company="Ótica Boa Vista", name="Rosa Lima")
     seller_email = f"vendedor-{uuid.uuid4().hex[:8]}@example.com"
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
@@ -26,15 +49,21 @@ def test_owner_invites_a_seller_who_then_sees_only_the_inbox(page: Page, browser
     shot(page, "team_empty")
 
     page.locator("#invite-email").fill(seller_email)
+    expect(page.locator("#invite-submit")).to_have_text("Enviar convite")
     page.locator("#invite-submit").click()
-    expect(page.locator("[data-sonner-toast]", has_text="Convite criado")).to_be_visible()
-    expect(page.locator("#invite-result")).to_contain_text("Não enviamos e-mails")
-    link = page.locator("#invite-link").input_value()
-    assert link.startswith(f"{app_url}/convite?token=")
+    expect(page.locator("[data-sonner-toast]", has_text=f"Convite a caminho de {seller_email}")).to_be_visible()
+    expect(page.locator("#invite-explain")).to_contain_text("Enviamos o convite por e-mail")
+    shown = page.locator("#invite-link").input_value()
+    assert shown.startswith(f"{app_url}/convite?token=")
     page.locator("#invite-copy").click()
     expect(page.locator("[data-sonner-toast]", has_text="Link copiado")).to_be_visible()
-    assert page.evaluate("navigator.clipboard.readText()") == link
-    expect(page.locator(".invitation-row", has_text=seller_email)).to_contain_text("Vendedor")
+    assert page.evaluate("navigator.clipboard.readText()") == shown
+    invitation = page.locator(".invitation-row", has_text=seller_email)
+    expect(invitation).to_contain_text("Vendedor")
+    # the worker sends it; the page, polling, turns "Enviando e-mail…" into "E-mail enviado"
+    expect(invitation.locator(".invitation-email")).to_have_text("E-mail enviado", timeout=30_000)
+    link = _emailed_link(smtp, seller_email)
+    assert link == shown
     shot(page, "team_invited")
     page.set_viewport_size({"width": 390, "height": 844})
     shot(page, "team_invited_phone")
@@ -95,3 +124,37 @@ def test_owner_invites_a_seller_who_then_sees_only_the_inbox(page: Page, browser
     expect(row).to_contain_text("Desativado")
     shot(page, "team_members")
     assert path_of(page) == "/equipe"
+
+
+def test_a_refused_address_shows_why_and_a_new_link_goes_out(page: Page, app_url, smtp):
+    _, owner_email, _ = new_owner(company="Clínica Sorriso", name="Ana Dias")
+    typo = f"recepcao-{uuid.uuid4().hex[:6]}@example.com"
+    smtp.refuse_next(1, 550, "5.1.1 Mailbox unavailable")
+    login(page, owner_email)
+    open_page(page, "/equipe")
+    page.locator("#invite-email").fill(typo)
+    page.locator("#invite-submit").click()
+    first = page.locator("#invite-link")
+    expect(first).to_have_value(re.compile(r"/convite\?token="))
+    first_link = first.input_value()
+    row = page.locator(".invitation-row", has_text=typo)
+    expect(row.locator(".invitation-email")).to_have_text("E-mail não enviado", timeout=30_000)
+    expect(row.locator(".invitation-email-error")).to_have_text(
+        "o servidor recusou o destinatário (SMTP 550 5.1.1 Mailbox unavailable)"
+    )
+    shot(page, "team_email_failed")
+
+    # The mailbox exists after all (or the server is fixed): a new link, e-mailed again.
+    row.locator(".invitation-renew").click()
+    expect(page.locator("[data-sonner-toast]", has_text="Novo link gerado")).to_be_visible()
+    expect(page.locator("#invite-link")).not_to_have_value(first_link)
+    new_link = page.locator("#invite-link").input_value()
+    expect(row.locator(".invitation-email")).to_have_text("E-mail enviado", timeout=30_000)
+    expect(row.locator(".invitation-email-error")).to_have_count(0)
+    assert _emailed_link(smtp, typo) == new_link
+    shot(page, "team_email_renewed")
+
+    page.goto(first_link)
+    expect(page.get_by_role("heading", name="Convite indisponível")).to_be_visible()
+    page.goto(new_link)
+    expect(page.get_by_role("heading", name="Entrar na equipe")).to_be_visible()

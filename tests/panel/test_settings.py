@@ -76,6 +76,7 @@ def test_integrations_report_what_is_configured_without_secrets(workspace, monke
     owner = _owner(ws)
     items = {i["id"]: i for i in settings.integrations(owner)}
     assert items["google"]["ok"] is False and items["stripe"]["ok"] is False
+    assert items["email"]["ok"] is False and "SMTP_URL" in items["email"]["detail"]
     assert "Nenhum agente" in items["llm"]["detail"]
 
     with tenant_session(ws.workspace_id) as s:
@@ -84,6 +85,7 @@ def test_integrations_report_what_is_configured_without_secrets(workspace, monke
         s.commit()
     monkeypatch.setenv("GOOGLE_CLIENT_ID", "cid")
     monkeypatch.setenv("GOOGLE_CLIENT_SECRET", "secret")
+    monkeypatch.setenv("SMTP_URL", "smtp+starttls://loja%40gmail.com:senha-smtp-9@smtp.gmail.com")
     get_settings.cache_clear()
     try:
         items = settings.integrations(owner)
@@ -93,7 +95,9 @@ def test_integrations_report_what_is_configured_without_secrets(workspace, monke
     assert by_name["Login com Google"]["ok"] is True
     assert by_name["IA do agente Bia"]["ok"] is True and "chave configurada" in by_name["IA do agente Bia"]["detail"]
     assert by_name["IA do agente Leo"]["ok"] is False and "falta a chave" in by_name["IA do agente Leo"]["detail"]
-    assert "sk-segredo" not in str(items)
+    assert by_name["E-mail (convites)"]["ok"] is True
+    assert by_name["E-mail (convites)"]["detail"].startswith("Convites enviados por smtp+starttls://smtp.gmail.com:587")
+    assert "sk-segredo" not in str(items) and "senha-smtp-9" not in str(items) and "loja%40" not in str(items)
 
 
 def test_sellers_reach_only_their_own_account(workspace):

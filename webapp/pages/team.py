@@ -1,4 +1,4 @@
-"""Equipe: invite people by link, change roles, deactivate (owners and admins)."""
+"""Equipe: invite people (by e-mail when SMTP is set, always with a link), change roles, deactivate."""
 
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ def invite_card() -> rx.Component:
                     ),
                     rx.button(
                         rx.icon("send", size=16),
-                        "Gerar convite",
+                        rx.cond(TeamState.email_enabled, "Enviar convite", "Gerar convite"),
                         type="submit",
                         size="3",
                         loading=TeamState.inviting,
@@ -104,12 +104,18 @@ def link_callout() -> rx.Component:
                 width="100%",
             ),
             rx.text(
-                "Não enviamos e-mails: envie este link para a pessoa (WhatsApp, e-mail...). "
+                rx.cond(
+                    TeamState.invite_emailed,
+                    "Enviamos o convite por e-mail. Se quiser, mande também este link (WhatsApp...). ",
+                    "O envio de e-mail não está configurado (SMTP_URL): envie este link para a pessoa "
+                    "(WhatsApp, e-mail...). ",
+                ),
                 "Ela cria a senha e entra na equipe. Vale até ",
                 TeamState.invite_expires,
                 " e só pode ser usado uma vez.",
                 size="2",
                 color_scheme="gray",
+                id="invite-explain",
             ),
             rx.flex(
                 rx.input(value=TeamState.invite_link, read_only=True, size="3", width="100%", id="invite-link"),
@@ -294,20 +300,38 @@ def _invitation_row(inv: rx.Var) -> rx.Component:
                     rx.badge("Expirado", color_scheme="orange", size="1"),
                     rx.text("Vale até ", inv["expires"], size="1", color_scheme="gray"),
                 ),
+                _email_badge(inv),
                 spacing="2",
                 align="center",
+                wrap="wrap",
                 margin_top="4px",
+            ),
+            rx.cond(
+                inv["email_status"] == "failed",
+                rx.text(inv["email_error"], size="1", color_scheme="red", class_name="invitation-email-error"),
             ),
             min_width="0",
         ),
-        rx.button(
-            "Cancelar convite",
-            variant="soft",
-            color_scheme="gray",
-            size="2",
-            loading=TeamState.busy_id == inv["id"],
-            on_click=TeamState.revoke(inv["id"].to(str)),
-            class_name="invitation-revoke",
+        rx.hstack(
+            rx.button(
+                rx.icon("refresh_cw", size=14),
+                "Novo link",
+                variant="soft",
+                size="2",
+                loading=TeamState.busy_id == inv["id"],
+                on_click=TeamState.renew(inv["id"].to(str)),
+                class_name="invitation-renew",
+            ),
+            rx.button(
+                "Cancelar convite",
+                variant="soft",
+                color_scheme="gray",
+                size="2",
+                loading=TeamState.busy_id == inv["id"],
+                on_click=TeamState.revoke(inv["id"].to(str)),
+                class_name="invitation-revoke",
+            ),
+            spacing="2",
         ),
         direction=rx.breakpoints(initial="column", sm="row"),
         align=rx.breakpoints(initial="start", sm="center"),
@@ -320,13 +344,33 @@ def _invitation_row(inv: rx.Var) -> rx.Component:
     )
 
 
+def _email_badge(inv: rx.Var) -> rx.Component:
+    return rx.cond(
+        inv["email_label"] != "",
+        rx.badge(
+            rx.match(
+                inv["email_status"],
+                ("sent", rx.icon("mail_check", size=12)),
+                ("failed", rx.icon("mail_x", size=12)),
+                rx.icon("mail", size=12),
+            ),
+            inv["email_label"],
+            color_scheme=rx.match(inv["email_status"], ("sent", "green"), ("failed", "red"), "gray"),
+            variant="soft",
+            size="1",
+            class_name="invitation-email",
+            data_status=inv["email_status"],
+        ),
+    )
+
+
 def invitations_card() -> rx.Component:
     return rx.card(
         rx.vstack(
             _section_title(
                 "mail",
                 "Convites pendentes",
-                "Links gerados que ainda não foram usados. Para reenviar, convide de novo.",
+                "Ainda não usados. “Novo link” gera outro (o anterior deixa de valer) e reenvia o e-mail.",
             ),
             rx.cond(
                 TeamState.invitations.length() > 0,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import reflex as rx
@@ -10,24 +11,34 @@ from runtime.panel import team
 
 from ..state import PanelState
 
+POLL_SECONDS = 1.0
+POLL_MAX = 120  # the mail job retries for up to about a minute and a half
+
 
 class TeamState(PanelState):
     members: list[dict[str, Any]] = rx.field(default_factory=list)
     invitations: list[dict[str, Any]] = rx.field(default_factory=list)
     can_manage_owners: bool = False
+    email_enabled: bool = False
     loaded: bool = False
+    polling: bool = False
     inviting: bool = False
     invite_link: str = ""
     invite_email: str = ""
     invite_role: str = ""
     invite_expires: str = ""
+    invite_emailed: bool = False
     busy_id: str = ""  # the row an action is running on
 
     def _apply(self, data: dict[str, Any]) -> None:
         self.members = data["members"]
         self.invitations = data["invitations"]
         self.can_manage_owners = data["can_manage_owners"]
+        self.email_enabled = data["email_enabled"]
         self.loaded = True
+
+    def _sending(self) -> bool:
+        return any(inv["email_status"] == "queued" for inv in self.invitations)
 
     @rx.event
     async def load(self):
@@ -36,7 +47,34 @@ class TeamState(PanelState):
             self._apply(await self._run(team.overview))
         except Exception as exc:
             return self._fail(exc)
-        return None
+        return TeamState.poll_email if self._sending() else None
+
+    @rx.event(background=True)
+    async def poll_email(self):
+        """Refresh while invitation e-mails are queued (the worker sends them and keeps the outcome)."""
+        async with self:
+            if self.polling:
+                return
+            self.polling = True
+        try:
+            for _ in range(POLL_MAX):
+                await asyncio.sleep(POLL_SECONDS)
+                try:
+                    data = await self._run(team.overview)
+                except Exception:
+                    return
+                async with self:
+                    self._apply(data)
+                    if not self._sending():
+                        return
+        finally:
+            async with self:
+                self.polling = False
+
+    def _show_link(self, out: dict[str, Any]) -> None:
+        self.invite_link, self.invite_email = out["link"], out["email"]
+        self.invite_role, self.invite_expires = out["role_label"], out["expires"]
+        self.invite_emailed = out["emailed"]
 
     @rx.event
     async def invite(self, form: dict[str, Any]):
@@ -44,14 +82,34 @@ class TeamState(PanelState):
         yield
         try:
             out = await self._run(team.invite, form.get("email", ""), form.get("role") or "seller")
-            self.invite_link, self.invite_email = out["link"], out["email"]
-            self.invite_role, self.invite_expires = out["role_label"], out["expires"]
+            self._show_link(out)
             self._apply(await self._run(team.overview))
-            yield rx.toast.success("Convite criado. Envie o link para a pessoa.")
+            if out["emailed"]:
+                yield rx.toast.success(f"Convite a caminho de {out['email']}.")
+                yield TeamState.poll_email
+            else:
+                yield rx.toast.success("Convite criado. Envie o link para a pessoa.")
         except Exception as exc:
             yield self._fail(exc)
         finally:
             self.inviting = False
+
+    @rx.event
+    async def renew(self, invitation_id: str):
+        """A new link for the invitation (the old one stops working), e-mailed again when possible."""
+        self.busy_id = invitation_id
+        yield
+        try:
+            out = await self._run(team.renew_invitation, invitation_id)
+            self._show_link(out)
+            self._apply(await self._run(team.overview))
+            yield rx.toast.success("Novo link gerado; o anterior não vale mais.")
+            if out["emailed"]:
+                yield TeamState.poll_email
+        except Exception as exc:
+            yield self._fail(exc)
+        finally:
+            self.busy_id = ""
 
     @rx.event
     def copy_link(self):

@@ -1,0 +1,119 @@
+"""The invitation e-mail: queued with the invitation, sent by the worker, its outcome kept on it.
+
+The link's token exists in plaintext only while the job waits: the payload carries it encrypted
+(runtime.crypto). A job whose invitation was since renewed (new token), accepted or cancelled
+sends nothing. The outcome (sent / failed with the reason) is what Equipe shows beside the
+invitation, so a mistyped address or an SMTP outage is visible rather than silent.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import uuid
+from datetime import datetime
+
+from sqlmodel import Session, select
+
+from db.models import Invitation, Role, User, Workspace, utcnow
+from db.tenancy import tenant_session
+from runtime import crypto, mail, security
+from runtime.jobs import get_queue, job
+
+from . import invitations
+
+log = logging.getLogger(__name__)
+
+JOB = "team.invitation_email"
+ROLE_NAMES = {Role.seller: "vendedor(a)", Role.admin: "administrador(a)"}
+
+
+def queue_in(session: Session, inv: Invitation, token: str) -> None:
+    """Queue the e-mail in the caller's transaction (it exists exactly when the invitation does)."""
+    inv.email_status, inv.email_error, inv.email_sent_at = "queued", None, None
+    session.add(inv)
+    get_queue().enqueue_in(
+        session,
+        JOB,
+        {"workspace_id": str(inv.workspace_id), "invitation_id": str(inv.id), "token": crypto.encrypt(token)},
+    )
+
+
+def compose(
+    *, workspace: str, inviter: str | None, role: Role, link: str, expires_at: datetime
+) -> tuple[str, str, str]:
+    """Subject, plain text and HTML of the invitation (pt-BR)."""
+    who = f"{inviter} convidou você" if inviter else "Você foi convidado(a)"
+    role_name = ROLE_NAMES.get(role, role.value)
+    until = expires_at.strftime("%d/%m/%Y")
+    subject = f"Convite para a equipe {workspace} no PilotoDeVendas"
+    text = (
+        f"Olá!\n\n{who} para entrar na equipe {workspace} no PilotoDeVendas como {role_name}.\n\n"
+        f"Aceite o convite por este link:\n{link}\n\n"
+        f"O link vale até {until} e só pode ser usado uma vez. Se você não esperava este convite, "
+        "ignore este e-mail.\n"
+    )
+    e = html.escape
+    body = (
+        '<!doctype html><html lang="pt-BR"><body style="font-family:Arial,sans-serif;color:#1f2937">'
+        f"<p>Olá!</p><p>{e(who)} para entrar na equipe <strong>{e(workspace)}</strong> no "
+        f"PilotoDeVendas como {e(role_name)}.</p>"
+        f'<p><a href="{e(link)}" style="display:inline-block;padding:10px 18px;background:#16a34a;'
+        f'color:#fff;border-radius:6px;text-decoration:none">Aceitar o convite</a></p>'
+        f'<p style="font-size:13px;color:#6b7280">Ou copie este link: {e(link)}<br>'
+        f"O link vale até {e(until)} e só pode ser usado uma vez. Se você não esperava este convite, "
+        "ignore este e-mail.</p></body></html>"
+    )
+    return subject, text, body
+
+
+@job(JOB)
+def send_invitation_email(payload: dict) -> None:
+    workspace_id = uuid.UUID(payload["workspace_id"])
+    invitation_id = uuid.UUID(payload["invitation_id"])
+    try:
+        token = crypto.decrypt(payload["token"])
+    except ValueError:
+        _record(workspace_id, invitation_id, None, ("failed", "não foi possível ler o convite (SECRET_KEY mudou?)"))
+        return
+    with tenant_session(workspace_id) as s:
+        inv = s.exec(select(Invitation).where(Invitation.id == invitation_id)).first()
+        if inv is None or inv.token_hash != security.token_hash(token):
+            return  # cancelled and deleted, or renewed: the newer job sends the newer link
+        if inv.accepted_at is not None or inv.revoked_at is not None or inv.expires_at <= utcnow():
+            inv.email_status = None if inv.email_status == "queued" else inv.email_status
+            s.add(inv)
+            s.commit()
+            return
+        workspace = s.get(Workspace, workspace_id)
+        inviter = s.get(User, inv.invited_by_user_id) if inv.invited_by_user_id else None
+        subject, text, body = compose(
+            workspace=workspace.name if workspace else "",
+            inviter=(inviter.name or inviter.email) if inviter else None,
+            role=inv.role,
+            link=invitations.invitation_link(token),
+            expires_at=inv.expires_at,
+        )
+        to, expected_hash = inv.email, inv.token_hash
+    # sent outside the transaction: retries may take a while and must not hold the row
+    try:
+        mail.send(to, subject, text, body)
+        outcome: tuple[str, str | None] = ("sent", None)
+    except mail.MailError as exc:
+        log.warning("invitation %s: e-mail not sent: %s", invitation_id, exc)
+        outcome = ("failed", str(exc))
+    _record(workspace_id, invitation_id, expected_hash, outcome)
+
+
+def _record(
+    workspace_id: uuid.UUID, invitation_id: uuid.UUID, expected_hash: str | None, outcome: tuple[str, str | None]
+) -> None:
+    """Keep the outcome on the invitation, unless it was renewed meanwhile (then it is the new job's)."""
+    with tenant_session(workspace_id) as s:
+        inv = s.exec(select(Invitation).where(Invitation.id == invitation_id).with_for_update()).first()
+        if inv is None or (expected_hash is not None and inv.token_hash != expected_hash):
+            return
+        inv.email_status, inv.email_error = outcome
+        inv.email_sent_at = utcnow() if outcome[0] == "sent" else None
+        s.add(inv)
+        s.commit()
