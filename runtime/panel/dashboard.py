@@ -277,7 +277,8 @@ def dashboard(principal: Principal, start: Any, end: Any, agent_id: Any = None) 
     cost = 0.0
     unpriced = 0
     for entry in by_model.values():
-        entry["cost_usd"] = estimated_cost_usd(entry["model"], entry["input"], entry["output"])
+        # priced as of the period's last day (a period across a price change is an estimate anyway)
+        entry["cost_usd"] = estimated_cost_usd(entry["model"], entry["input"], entry["output"], last)
         if entry["cost_usd"] is None:
             unpriced += entry["input"] + entry["output"]
         else:

@@ -3,8 +3,9 @@
 USD per 1 million tokens, standard (pay-as-you-go, non-batch, no context caching) text prices,
 for prompts up to 200k tokens where a provider has tiers. Sources, as read on the date given:
 
-- Google Gemini API: https://ai.google.dev/gemini-api/docs/pricing (read 2026-03; the figures for
-  2.5 Flash / Flash-Lite / Pro also quoted by third-party summaries of that page dated 2026-01..03).
+- Google Gemini API: https://ai.google.dev/gemini-api/docs/pricing (the 2.5 figures read 2026-03;
+  the 3.x figures and a check of the 2.5 ones from a verbatim transcription of that page dated
+  2026-10-07). Gemini 3.8 Flash has an introductory price until 2026-12-31 (PRICE_CHANGES).
 - OpenAI API: https://openai.com/api/pricing/ and https://platform.openai.com/docs/pricing
   (read 2025-08).
 - Local models (Ollama, llama.cpp, vLLM on your own machine) cost no per-token fee.
@@ -17,8 +18,9 @@ date when a provider changes its page.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
-PRICES_AS_OF = "2026-03"
+PRICES_AS_OF = "2026-10"
 
 
 @dataclass(frozen=True)
@@ -28,7 +30,11 @@ class Price:
 
 
 PRICES: dict[str, Price] = {
-    # Google Gemini API (ai.google.dev/gemini-api/docs/pricing, paid tier, text input)
+    # Google Gemini API (ai.google.dev/gemini-api/docs/pricing, paid tier, text input, <= 200k)
+    "gemini-3.8-flash": Price(0.75, 3.75),  # introductory, until 2026-12-31
+    "gemini-3.5-flash": Price(1.50, 9.00),
+    "gemini-3.5-flash-lite": Price(0.30, 2.50),
+    "gemini-3.1-pro-preview": Price(2.00, 12.00),
     "gemini-2.5-pro": Price(1.25, 10.00),
     "gemini-2.5-flash": Price(0.30, 2.50),
     "gemini-2.5-flash-lite": Price(0.10, 0.40),
@@ -45,13 +51,18 @@ PRICES: dict[str, Price] = {
     "gpt-5-nano": Price(0.05, 0.40),
 }
 
+# Announced price changes: from that day on, the model costs the new price.
+PRICE_CHANGES: dict[str, tuple[date, Price]] = {
+    "gemini-3.8-flash": (date(2027, 1, 1), Price(1.50, 7.50)),
+}
+
 # Providers that run on the customer's own hardware: no per-token fee.
 FREE_PROVIDERS = ("ollama",)
 
 
-def price_for(model: str | None) -> Price | None:
+def price_for(model: str | None, on: date | None = None) -> Price | None:
     """The price of a model name as turns record it ("gemini-2.5-flash", "models/gemini-2.5-flash",
-    "ollama:llama3.1:8b"); None when unknown."""
+    "ollama:llama3.1:8b") on a given day (default: the table's prices); None when unknown."""
     if not model:
         return None
     name = model.strip().lower()
@@ -61,15 +72,21 @@ def price_for(model: str | None) -> Price | None:
     if sep and provider in ("gemini", "openai"):
         name = rest
     name = name.removeprefix("models/")
-    if name in PRICES:
-        return PRICES[name]
-    # Dated snapshots ("gpt-4o-mini-2024-07-18") cost what their family costs: longest prefix wins.
-    best = max((k for k in PRICES if name.startswith(k + "-")), key=len, default=None)
-    return PRICES[best] if best else None
+    if name not in PRICES:
+        # Dated snapshots ("gpt-4o-mini-2024-07-18") cost what their family costs: longest prefix wins.
+        name = max((k for k in PRICES if name.startswith(k + "-")), key=len, default="")
+        if not name:
+            return None
+    change = PRICE_CHANGES.get(name)
+    if change is not None and on is not None and on >= change[0]:
+        return change[1]
+    return PRICES[name]
 
 
-def estimated_cost_usd(model: str | None, input_tokens: int, output_tokens: int) -> float | None:
-    price = price_for(model)
+def estimated_cost_usd(
+    model: str | None, input_tokens: int, output_tokens: int, on: date | None = None
+) -> float | None:
+    price = price_for(model, on)
     if price is None:
         return None
     return (input_tokens * price.input_per_million + output_tokens * price.output_per_million) / 1_000_000

@@ -331,6 +331,13 @@ def test_price_table():
     assert price_for("openai:qwen2.5-7b") is None
     assert price_for(None) is None
     assert estimated_cost_usd("gpt-4.1-mini", 1_000_000, 1_000_000) == pytest.approx(2.0)
+    # Gemini 3.x: the lite model is not priced as its non-lite prefix
+    assert price_for("gemini:gemini-3.5-flash-lite").input_per_million == 0.30
+    assert price_for("gemini-3.5-flash").output_per_million == 9.00
+    assert price_for("gemini-3.1-pro-preview").output_per_million == 12.00
+    # 3.8 Flash doubles on 2027-01-01 (introductory price until then)
+    assert estimated_cost_usd("gemini-3.8-flash", 1_000_000, 1_000_000, date(2026, 12, 31)) == pytest.approx(4.50)
+    assert estimated_cost_usd("gemini-3.8-flash", 1_000_000, 1_000_000, date(2027, 1, 1)) == pytest.approx(9.00)
 
 
 def test_model_label():
