@@ -84,7 +84,10 @@ def configured_server(settings: Settings | None = None) -> SmtpServer | None:
 
 
 def mail_enabled(settings: Settings | None = None) -> bool:
-    return configured_server(settings) is not None
+    """SMTP_URL is set. A malformed one still counts: each e-mail then fails with the reason where
+    the owner sees it (Equipe, Configurações), rather than invitations silently not being sent."""
+    settings = settings or get_settings()
+    return settings.smtp_url is not None and bool(settings.smtp_url.get_secret_value().strip())
 
 
 def build_message(to: str, subject: str, text: str, html: str | None = None, *, sender: str) -> EmailMessage:

@@ -235,6 +235,19 @@ def test_without_smtp_the_panel_gives_the_link_and_queues_nothing(workspace, mon
     assert queued == 0
 
 
+def test_a_malformed_smtp_url_fails_each_email_visibly(workspace, monkeypatch):
+    monkeypatch.setenv("SMTP_URL", "smtp.gmail.com:587")  # the scheme forgotten
+    get_settings.cache_clear()
+    ws, _, _ = workspace
+    owner = _owner(ws)
+    email = _email()
+    out = team.invite(owner, email, "seller")
+    assert out["emailed"] is True and "/convite?token=" in out["link"]
+    row = _settled(owner, email)
+    assert row["email_status"] == "failed"
+    assert row["email_error"].startswith("SMTP_URL: esquema 'smtp.gmail.com' desconhecido")
+
+
 @pytest.mark.parametrize(
     ("url", "expected"),
     [
