@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from http.cookies import CookieError, SimpleCookie
+from typing import Any
 from urllib.parse import urlencode
 
 import reflex as rx
@@ -201,6 +203,37 @@ class PanelState(AuthState):
         """`fn(principal, *args, **kwargs)` off the event loop (services do blocking database I/O)."""
         principal = await self._principal()
         return await asyncio.to_thread(fn, principal, *args, **kwargs)
+
+    async def _poll(
+        self,
+        flag: str,
+        refresh: Callable[[], Awaitable[Any]],
+        apply: Callable[[Any], bool],
+        *,
+        seconds: float,
+        times: int,
+    ) -> None:
+        """The body of a background event that watches work done elsewhere (the job worker): every
+        `seconds`, `refresh()` outside the state lock, then `apply(result)` under it, until `apply`
+        says there is nothing left to watch, a refresh fails, or `times` rounds. The bool attribute
+        named `flag` keeps it to one poll per tab."""
+        async with self:
+            if getattr(self, flag):
+                return
+            setattr(self, flag, True)
+        try:
+            for _ in range(times):
+                await asyncio.sleep(seconds)
+                try:
+                    data = await refresh()
+                except Exception:
+                    return
+                async with self:
+                    if not apply(data):
+                        return
+        finally:
+            async with self:
+                setattr(self, flag, False)
 
     def _fail(self, exc: Exception):
         """The event to return for a failed service call: back to /login when signed out, else a toast."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import Any
 
@@ -125,28 +124,19 @@ class KnowledgeState(PanelState):
     @rx.event(background=True)
     async def poll_documents(self):
         """Refresh the list while documents are queued or processing (ingestion runs in the job queue)."""
-        async with self:
-            if self.polling:
-                return
-            self.polling = True
-        try:
-            for _ in range(POLL_MAX):
-                await asyncio.sleep(POLL_SECONDS)
-                try:
-                    docs = await self._run(kb.list_documents)
-                    drive_state = await self._run(kb.drive_status) if self.drive_connections else None
-                except Exception:
-                    return
-                async with self:
-                    self.documents = docs
-                    if drive_state is not None:
-                        self.drive_connections = drive_state["connections"]
-                    syncing = any(c["syncing"] for c in self.drive_connections)
-                if not _pending(docs) and not syncing:
-                    return
-        finally:
-            async with self:
-                self.polling = False
+
+        async def refresh():
+            docs = await self._run(kb.list_documents)
+            return docs, (await self._run(kb.drive_status) if self.drive_connections else None)
+
+        def apply(data) -> bool:
+            docs, drive_state = data
+            self.documents = docs
+            if drive_state is not None:
+                self.drive_connections = drive_state["connections"]
+            return _pending(docs) or any(c["syncing"] for c in self.drive_connections)
+
+        await self._poll("polling", refresh, apply, seconds=POLL_SECONDS, times=POLL_MAX)
 
     # --- upload ----------------------------------------------------------------------------
 

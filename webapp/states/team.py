@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import reflex as rx
@@ -52,24 +51,12 @@ class TeamState(PanelState):
     @rx.event(background=True)
     async def poll_email(self):
         """Refresh while invitation e-mails are queued (the worker sends them and keeps the outcome)."""
-        async with self:
-            if self.polling:
-                return
-            self.polling = True
-        try:
-            for _ in range(POLL_MAX):
-                await asyncio.sleep(POLL_SECONDS)
-                try:
-                    data = await self._run(team.overview)
-                except Exception:
-                    return
-                async with self:
-                    self._apply(data)
-                    if not self._sending():
-                        return
-        finally:
-            async with self:
-                self.polling = False
+
+        def apply(data) -> bool:
+            self._apply(data)
+            return self._sending()
+
+        await self._poll("polling", lambda: self._run(team.overview), apply, seconds=POLL_SECONDS, times=POLL_MAX)
 
     def _show_link(self, out: dict[str, Any]) -> None:
         self.invite_link, self.invite_email = out["link"], out["email"]
