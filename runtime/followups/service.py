@@ -71,9 +71,13 @@ VALUES (:id, :ws, :c, :agent, :channel, :step, :since, :due, 'scheduled', :key, 
 ON CONFLICT DO NOTHING
 RETURNING id
 """)
+# A step being run holds its row (a nudge may take the model seconds): a seller's takeover or
+# close does not wait for it; the step re-checks the conversation before sending (_Step._send).
 _CANCEL = text("""
 UPDATE followup SET status = 'cancelled', reason = :reason, updated_at = now()
-WHERE conversation_id = :c AND status = 'scheduled'
+WHERE id IN (
+  SELECT id FROM followup WHERE conversation_id = :c AND status = 'scheduled' FOR UPDATE SKIP LOCKED
+)
 RETURNING id
 """)
 _CANCEL_OLDER = text("""
@@ -136,13 +140,20 @@ def cancel_pending(session: Session, conversation_id: uuid.UUID, reason: str) ->
     return len(session.execute(_CANCEL, {"c": conversation_id, "reason": reason[:300]}).all())
 
 
+# SKIP LOCKED: a step locked right now is being run (its model may be writing a nudge for
+# seconds); the lead's message must not wait for it. That step re-reads the conversation after
+# writing and cancels itself when the lead wrote meanwhile (_Step._send).
 _LEAD_REPLIED = """
 UPDATE followup SET
   status = CASE WHEN status = 'scheduled' THEN 'cancelled' ELSE status END,
   reason = CASE WHEN status = 'scheduled' THEN 'lead replied' ELSE reason END,
   replied_at = CASE WHEN status = 'sent' THEN now() ELSE replied_at END,
   updated_at = now()
-WHERE conversation_id = ANY(%s) AND (status = 'scheduled' OR (status = 'sent' AND replied_at IS NULL))
+WHERE id IN (
+  SELECT id FROM followup
+  WHERE conversation_id = ANY(%s) AND (status = 'scheduled' OR (status = 'sent' AND replied_at IS NULL))
+  FOR UPDATE SKIP LOCKED
+)
 """
 
 
@@ -300,6 +311,13 @@ class _Step:
             kind, content = MessageKind.template, "template"
         elif step.content == "llm":
             body, error = _llm_nudge(self.s, self.agent, self.settings, self.conversation, self.contact, step)
+            # The model took a while: the lead may have written (or a seller taken over) meanwhile,
+            # committed without waiting for this step's lock (_LEAD_REPLIED skips locked rows).
+            self.s.refresh(self.conversation)
+            self.s.refresh(self.contact)
+            why = self._cancel_reason()
+            if why:
+                return self._end(FollowupStatus.cancelled, why)
             if body is None:
                 return self._skip(f"LLM nudge failed: {error}")
         else:

@@ -312,6 +312,60 @@ def test_duplicate_deliveries_at_once_send_one_message(make_lead, scripted):
     assert [m.text for m in lead.followup_messages()] == ["Oi Ana, tudo bem?"]
 
 
+def _run_in_thread(lead, pending) -> tuple[threading.Thread, list[str]]:
+    outcomes: list[str] = []
+
+    def deliver() -> None:
+        with time_machine.travel(pending.due_at, tick=True):
+            outcomes.append(run_step(lead.workspace_id, pending.id))
+
+    thread = threading.Thread(target=deliver)
+    thread.start()
+    return thread, outcomes
+
+
+def _wait_for_the_model(scripted, calls: int = 1) -> None:
+    deadline = time.monotonic() + 10
+    while len(scripted.calls) < calls and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert len(scripted.calls) >= calls, "the model was never asked"
+
+
+def test_a_lead_writing_while_the_nudge_is_written_is_not_kept_waiting_and_stops_it(make_lead, scripted):
+    lead = make_lead([step(1, "hours", "", content="llm"), step(2, "hours", "Oi?")])
+    lead.writes("Quanto custa a instalação?")
+    lead.we_reply("Depende do modelo!")
+    pending = lead.pending()
+    scripted.stall_next(3.0, "Ana, ainda quer o orçamento?")
+    thread, outcomes = _run_in_thread(lead, pending)
+    _wait_for_the_model(scripted)
+    lead.writes("Voltei! Quero sim")  # the webhook's ingest: it must not wait for the step's lock
+    still_writing = thread.is_alive()
+    thread.join(timeout=30)
+    assert still_writing, "the lead's message waited for the model to finish the nudge"
+    assert outcomes == ["cancelled: lead replied"]
+    assert lead.followup_messages() == []
+    assert lead.pending() is None  # the cadence starts again only after our next reply
+
+
+def test_a_takeover_while_the_nudge_is_written_does_not_wait_and_stops_it(make_lead, scripted):
+    lead = make_lead([step(1, "hours", "", content="llm")])
+    lead.writes()
+    lead.we_reply()
+    pending = lead.pending()
+    scripted.stall_next(3.0, "Oi Ana?")
+    thread, outcomes = _run_in_thread(lead, pending)
+    _wait_for_the_model(scripted)
+    with tenant_session(lead.workspace_id) as s:
+        agent_service.take_over(s, s.get(Conversation, lead.conversation_id), None)
+        s.commit()
+    still_writing = thread.is_alive()
+    thread.join(timeout=30)
+    assert still_writing, "the takeover waited for the model to finish the nudge"
+    assert outcomes == ["cancelled: human takeover"]
+    assert lead.followup_messages() == []
+
+
 def test_a_worker_lost_mid_step_leaves_nothing_and_the_redelivery_sends_once(make_lead, scripted):
     lead = make_lead([step(1, "hours", "", content="llm")])
     lead.writes()
