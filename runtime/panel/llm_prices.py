@@ -7,7 +7,8 @@ for prompts up to 200k tokens where a provider has tiers. Sources, as read on th
   the 3.x figures and a check of the 2.5 ones from a verbatim transcription of that page dated
   2026-10-07). Gemini 3.8 Flash has an introductory price until 2026-12-31 (PRICE_CHANGES).
 - OpenAI API: https://openai.com/api/pricing/ and https://platform.openai.com/docs/pricing
-  (read 2025-08).
+  (read 2025-08, checked against a transcription of the page dated 2025-10; gpt-5.2 from two
+  third-party summaries of it dated 2026, agreeing).
 - Local models (Ollama, llama.cpp, vLLM on your own machine) cost no per-token fee.
 
 Prices change: the dashboard labels the figure "estimado" and counts the tokens of models that
@@ -47,6 +48,7 @@ PRICES: dict[str, Price] = {
     "gpt-4.1-mini": Price(0.40, 1.60),
     "gpt-4.1-nano": Price(0.10, 0.40),
     "gpt-5": Price(1.25, 10.00),
+    "gpt-5.2": Price(1.75, 14.00),
     "gpt-5-mini": Price(0.25, 2.00),
     "gpt-5-nano": Price(0.05, 0.40),
 }

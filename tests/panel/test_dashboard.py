@@ -331,6 +331,8 @@ def test_price_table():
     assert price_for("openai:qwen2.5-7b") is None
     assert price_for(None) is None
     assert estimated_cost_usd("gpt-4.1-mini", 1_000_000, 1_000_000) == pytest.approx(2.0)
+    assert price_for("openai:gpt-5.2").output_per_million == 14.00  # not gpt-5's price
+    assert price_for("gpt-5-mini-2025-08-07").input_per_million == 0.25
     # Gemini 3.x: the lite model is not priced as its non-lite prefix
     assert price_for("gemini:gemini-3.5-flash-lite").input_per_million == 0.30
     assert price_for("gemini-3.5-flash").output_per_million == 9.00
