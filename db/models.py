@@ -145,6 +145,20 @@ class LoginAttempt(SQLModel, table=True):
     created_at: datetime = _ts(index=True)
 
 
+class PasswordReset(SQLModel, table=True):
+    """A one-use link to set a new password: asked for by e-mail, or made by a manager for a member.
+    Only the token's hash is stored."""
+
+    __tablename__ = "password_reset"
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    user_id: uuid.UUID = Field(foreign_key="app_user.id", index=True, ondelete="CASCADE")
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = _ts()
+    expires_at: datetime = Field(sa_type=DateTime(timezone=True), nullable=False)
+    used_at: datetime | None = _ts(nullable=True)
+    created_by_user_id: uuid.UUID | None = Field(default=None, foreign_key="app_user.id", ondelete="SET NULL")
+
+
 # --- tenant tables (workspace_id + RLS) ---------------------------------------------
 
 

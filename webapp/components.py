@@ -67,6 +67,21 @@ def error_callout(message: rx.Var[str]) -> rx.Component:
     )
 
 
+def notice_callout(message: rx.Var[str]) -> rx.Component:
+    return rx.cond(
+        message != "",
+        rx.callout.root(
+            rx.callout.icon(rx.icon("circle_check", size=16)),
+            rx.callout.text(message),
+            color_scheme="green",
+            role="status",
+            size="1",
+            width="100%",
+            id="form-notice",
+        ),
+    )
+
+
 def field(label: str, name: str, type_: str = "text", **props) -> rx.Component:
     return rx.el.label(
         rx.text(label, size="2", weight="medium", as_="div", margin_bottom="6px"),

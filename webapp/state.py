@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 HOME = "/painel"
 
+LOGIN_NOTICES = {"senha_redefinida": "Senha redefinida. Entre com a nova senha."}
 LOGIN_ERRORS = {
     "credenciais": "E-mail ou senha incorretos.",
     "bloqueado": "Muitas tentativas de acesso. Aguarde alguns minutos e tente novamente.",
@@ -94,6 +95,7 @@ class AuthState(rx.State):
     role: str = ""
 
     login_error: str = ""
+    login_notice: str = ""
     login_next: str = ""
     signup_error: str = ""
     google_enabled: bool = False
@@ -165,6 +167,7 @@ class AuthState(rx.State):
         self._sign_out_locally()
         code = params.get("erro", "")
         self.login_error = LOGIN_ERRORS.get(code, GENERIC_LOGIN_ERROR) if code else ""
+        self.login_notice = LOGIN_NOTICES.get(params.get("aviso", ""), "")
         self.login_next = next_path if next_path != HOME else ""
         self.google_enabled = get_settings().google_enabled
         return None

@@ -38,6 +38,7 @@ JOB_MODULES: list[str] = [
     "runtime.knowledge.reembed",
     "runtime.followups.service",
     "runtime.auth.invitation_email",
+    "runtime.auth.password_reset",
 ]
 
 # Safe in a URL path segment (/tasks/{name}) and in a Cloud Tasks task id.

@@ -11,12 +11,13 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from sqlalchemy import text
 from sqlmodel import select
 
 from db.models import Membership, Role, User
 from runtime import audit, mail
 from runtime.access import Principal, UserError, require_manager, require_owner
-from runtime.auth import invitations, sessions
+from runtime.auth import invitations, password_reset, sessions
 from runtime.auth.invitations import InvitationError
 
 ROLE_LABELS = {"owner": "Proprietário", "admin": "Administrador", "seller": "Vendedor"}
@@ -250,6 +251,40 @@ def deactivate(principal: Principal, user_id: str) -> dict[str, Any]:
         data={"sessions_revoked": signed_out},
     )
     return {"ok": True, "sessions_revoked": signed_out}
+
+
+def password_link(principal: Principal, user_id: str) -> dict[str, Any]:
+    """A one-use link (24 h) for a member who forgot their password, for the manager to send them.
+    Not for oneself (Configurações), an owner (unless by an owner), or someone who is also in
+    another company (an admin here must not be able to take over their account there)."""
+    require_manager(principal)
+    target = _uuid(user_id)
+    if target == principal.user_id:
+        raise UserError("Para trocar a sua própria senha, use Configurações.")
+    with principal.session() as s:
+        m = _membership(s, principal, target)
+        if m.role == Role.owner:
+            require_owner(principal)
+        if not m.is_active:
+            raise UserError("Reative o acesso desta pessoa antes.")
+        workspaces = s.execute(text("SELECT app_user_workspace_count(:u)"), {"u": target}).scalar_one()
+    if workspaces > 1:
+        raise UserError(
+            "Esta pessoa também participa de outra empresa: ela mesma precisa pedir o link em "
+            "“Esqueci minha senha”, na tela de login."
+        )
+    try:
+        link = password_reset.link_for_member(target, principal.user_id)
+    except password_reset.ResetError as exc:
+        raise UserError(str(exc)) from exc
+    audit.record(
+        principal.workspace_id,
+        "team.password_link",
+        user_id=principal.user_id,
+        target_type="user",
+        target_id=str(target),
+    )
+    return {"link": link.url, "hours": int(password_reset.MEMBER_TTL.total_seconds() // 3600)}
 
 
 def reactivate(principal: Principal, user_id: str) -> dict[str, Any]:

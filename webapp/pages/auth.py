@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from ..components import brand, brand_mark, error_callout, field, native_form
+from ..components import brand, brand_mark, error_callout, field, native_form, notice_callout
 from ..state import AuthState
 
 HIGHLIGHTS = (
@@ -156,12 +156,25 @@ def login_page() -> rx.Component:
             spacing="1",
         ),
         error_callout(AuthState.login_error),
+        notice_callout(AuthState.login_notice),
         native_form(
             rx.vstack(
                 field(
                     "E-mail", "email", "email", placeholder="voce@empresa.com.br", auto_complete="email", required=True
                 ),
-                field("Senha", "password", "password", auto_complete="current-password", required=True),
+                rx.box(
+                    field("Senha", "password", "password", auto_complete="current-password", required=True),
+                    rx.link(
+                        "Esqueci minha senha",
+                        href="/esqueci-senha",
+                        size="2",
+                        color_scheme="teal",
+                        id="forgot-link",
+                        margin_top="6px",
+                        display="inline-block",
+                    ),
+                    width="100%",
+                ),
                 rx.el.input(type="hidden", name="next", value=AuthState.login_next, read_only=True),
                 rx.button("Entrar", type="submit", size="3", width="100%", id="login-submit"),
                 spacing="4",
@@ -234,7 +247,7 @@ def home_page() -> rx.Component:
 # Other public (signed-out) pages, e.g. accepting an invitation: (route, component, title, on_load).
 EXTRA_PAGES: list[tuple[str, object, str, object]] = []
 
-from . import invite  # noqa: E402 (its page uses this module's layout)
+from . import invite, password  # noqa: E402 (their pages use this module's layout)
 
-EXTRA_PAGES.append(invite.PAGE)
+EXTRA_PAGES.extend([invite.PAGE, *password.PAGES])
 EXTRA_ROUTES = tuple(route for route, *_ in EXTRA_PAGES)

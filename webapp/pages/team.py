@@ -83,13 +83,17 @@ def link_callout() -> rx.Component:
         rx.vstack(
             rx.hstack(
                 rx.icon("link", size=16, color="var(--teal-11)"),
-                rx.text(
-                    "Convite para ",
-                    rx.text.strong(TeamState.invite_email),
-                    " (",
-                    TeamState.invite_role,
-                    ")",
-                    size="2",
+                rx.cond(
+                    TeamState.link_kind == "password",
+                    rx.text("Link de nova senha para ", rx.text.strong(TeamState.invite_email), size="2"),
+                    rx.text(
+                        "Convite para ",
+                        rx.text.strong(TeamState.invite_email),
+                        " (",
+                        TeamState.invite_role,
+                        ")",
+                        size="2",
+                    ),
                 ),
                 rx.spacer(),
                 rx.icon_button(
@@ -103,19 +107,31 @@ def link_callout() -> rx.Component:
                 align="center",
                 width="100%",
             ),
-            rx.text(
-                rx.cond(
-                    TeamState.invite_emailed,
-                    "Enviamos o convite por e-mail. Se quiser, mande também este link (WhatsApp...). ",
-                    "O envio de e-mail não está configurado (SMTP_URL): envie este link para a pessoa "
-                    "(WhatsApp, e-mail...). ",
+            rx.cond(
+                TeamState.link_kind == "password",
+                rx.text(
+                    "Envie este link só para a pessoa (WhatsApp, e-mail...): ela cria uma nova senha e as sessões "
+                    "abertas dela são encerradas. Vale por ",
+                    TeamState.invite_expires,
+                    " e uma vez só.",
+                    size="2",
+                    color_scheme="gray",
+                    id="password-link-explain",
                 ),
-                "Ela cria a senha e entra na equipe. Vale até ",
-                TeamState.invite_expires,
-                " e só pode ser usado uma vez.",
-                size="2",
-                color_scheme="gray",
-                id="invite-explain",
+                rx.text(
+                    rx.cond(
+                        TeamState.invite_emailed,
+                        "Enviamos o convite por e-mail. Se quiser, mande também este link (WhatsApp...). ",
+                        "O envio de e-mail não está configurado (SMTP_URL): envie este link para a pessoa "
+                        "(WhatsApp, e-mail...). ",
+                    ),
+                    "Ela cria a senha e entra na equipe. Vale até ",
+                    TeamState.invite_expires,
+                    " e só pode ser usado uma vez.",
+                    size="2",
+                    color_scheme="gray",
+                    id="invite-explain",
+                ),
             ),
             rx.flex(
                 rx.input(value=TeamState.invite_link, read_only=True, size="3", width="100%", id="invite-link"),
@@ -176,6 +192,19 @@ def _member_actions(m: rx.Var) -> rx.Component:
                     size="2",
                 ),
                 _role_badge(m["role"], m["role_label"]),
+            ),
+            rx.cond(
+                m["is_active"],
+                rx.button(
+                    rx.icon("key_round", size=14),
+                    "Link de nova senha",
+                    variant="soft",
+                    color_scheme="gray",
+                    size="2",
+                    loading=TeamState.busy_id == m["user_id"],
+                    on_click=TeamState.password_link(m["user_id"].to(str), m["email"].to(str)),
+                    class_name="member-password-link",
+                ),
             ),
             rx.cond(
                 m["is_active"],

@@ -27,6 +27,7 @@ class TeamState(PanelState):
     invite_role: str = ""
     invite_expires: str = ""
     invite_emailed: bool = False
+    link_kind: str = "invite"  # what the link callout shows: "invite" or "password"
     busy_id: str = ""  # the row an action is running on
 
     def _apply(self, data: dict[str, Any]) -> None:
@@ -59,6 +60,7 @@ class TeamState(PanelState):
         await self._poll("polling", lambda: self._run(team.overview), apply, seconds=POLL_SECONDS, times=POLL_MAX)
 
     def _show_link(self, out: dict[str, Any]) -> None:
+        self.link_kind = "invite"
         self.invite_link, self.invite_email = out["link"], out["email"]
         self.invite_role, self.invite_expires = out["role_label"], out["expires"]
         self.invite_emailed = out["emailed"]
@@ -93,6 +95,21 @@ class TeamState(PanelState):
             yield rx.toast.success("Novo link gerado; o anterior não vale mais.")
             if out["emailed"]:
                 yield TeamState.poll_email
+        except Exception as exc:
+            yield self._fail(exc)
+        finally:
+            self.busy_id = ""
+
+    @rx.event
+    async def password_link(self, user_id: str, email: str):
+        """A one-use link for a member who forgot their password, shown once to send them."""
+        self.busy_id = user_id
+        yield
+        try:
+            out = await self._run(team.password_link, user_id)
+            self.link_kind, self.invite_link, self.invite_email = "password", out["link"], email
+            self.invite_expires, self.invite_emailed, self.invite_role = f"{out['hours']} horas", False, ""
+            yield rx.toast.success("Link de nova senha gerado. Envie para a pessoa.")
         except Exception as exc:
             yield self._fail(exc)
         finally:

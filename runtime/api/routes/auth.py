@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse
 
 from db.models import Role
 from runtime import audit
-from runtime.auth import accounts, invitations, ratelimit, sessions
+from runtime.auth import accounts, invitations, password_reset, ratelimit, sessions
 from runtime.config import get_settings
 
 from ..deps import OAUTH_NETWORK_ERRORS, client_ip, same_origin
@@ -148,6 +148,37 @@ def invite_accept(
     if current is not None:
         sessions.revoke_session(request.cookies.get(get_settings().session_cookie_name))
     return _signed_in(SELLER_HOME if done.role.value == "seller" else HOME, session_token)
+
+
+# --- forgotten password (runtime.auth.password_reset) ---------------------------------------
+
+
+@router.post("/password/forgot")
+def password_forgot(request: Request, email: Annotated[str, Form(max_length=320)]) -> RedirectResponse:
+    """E-mail a reset link if the account exists; the answer is the same either way."""
+    ip = client_ip(request)
+    if not ratelimit.login_allowed(ip, email):
+        return RedirectResponse("/esqueci-senha?erro=bloqueado", status_code=303)
+    ratelimit.record_attempt(ip, email, success=True)  # counts toward the address's attempts, not a failure
+    queued = password_reset.request_reset(email)
+    log.info("password reset asked from ip=%s (queued=%s)", ip, queued)
+    return RedirectResponse("/esqueci-senha?enviado=1", status_code=303)
+
+
+@router.post("/password/reset")
+def password_reset_submit(
+    request: Request,
+    token: Annotated[str, Form(max_length=200)],
+    password: Annotated[str, Form(max_length=1024)] = "",
+    confirm: Annotated[str, Form(max_length=1024)] = "",
+) -> RedirectResponse:
+    """Set the new password (signs the person out everywhere), then to the login page."""
+    try:
+        user_id = password_reset.complete(token, password, confirm)
+    except password_reset.ResetError as exc:
+        return RedirectResponse(f"/redefinir-senha?{urlencode({'token': token, 'erro': exc.code})}", status_code=303)
+    log.info("password reset done for user %s from ip=%s", user_id, client_ip(request))
+    return RedirectResponse("/login?aviso=senha_redefinida", status_code=303)
 
 
 # --- Google (OpenID Connect, authorization code + PKCE, state checked by authlib) -----
