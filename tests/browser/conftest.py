@@ -153,3 +153,20 @@ def page(context):
     yield p
     p.close()
     assert not errors, "\n".join(errors)
+
+
+@pytest.fixture
+def smtp(smtp_server, app_url, monkeypatch) -> Iterator[FakeSmtp]:
+    """The app's SMTP server and public URL, also for this process's job worker (which sends the
+    e-mails); request `worker` too."""
+    from runtime.config import get_settings
+
+    fake, url = smtp_server
+    fake.messages.clear()
+    monkeypatch.setenv("SMTP_URL", url)
+    monkeypatch.setenv("PUBLIC_URL", app_url)
+    monkeypatch.setenv("MAIL_RETRY_BASE_SECONDS", "0.05")
+    get_settings.cache_clear()
+    yield fake
+    monkeypatch.undo()
+    get_settings.cache_clear()

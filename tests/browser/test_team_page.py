@@ -11,25 +11,10 @@ import uuid
 import pytest
 from playwright.sync_api import Page, expect
 
-from runtime.config import get_settings
 from tests.browser.helpers import login, new_owner, open_page, path_of, shot
 from tests.fakes.smtp import body_text
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("worker")]
-
-
-@pytest.fixture
-def smtp(smtp_server, app_url, monkeypatch):
-    """The app's SMTP server and public URL, also for this process's job worker (which sends)."""
-    fake, url = smtp_server
-    fake.messages.clear()
-    monkeypatch.setenv("SMTP_URL", url)
-    monkeypatch.setenv("PUBLIC_URL", app_url)
-    monkeypatch.setenv("MAIL_RETRY_BASE_SECONDS", "0.05")
-    get_settings.cache_clear()
-    yield fake
-    monkeypatch.undo()
-    get_settings.cache_clear()
 
 
 def _emailed_link(fake, to: str) -> str:
