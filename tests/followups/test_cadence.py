@@ -366,6 +366,23 @@ def test_a_takeover_while_the_nudge_is_written_does_not_wait_and_stops_it(make_l
     assert lead.followup_messages() == []
 
 
+def test_a_seller_writing_while_the_nudge_is_written_does_not_wait(make_lead, scripted):
+    lead = make_lead([step(1, "hours", "", content="llm")])
+    lead.writes()
+    lead.we_reply()
+    pending = lead.pending()
+    scripted.stall_next(3.0, "Oi Ana, posso ajudar em algo mais?")
+    thread, outcomes = _run_in_thread(lead, pending)
+    _wait_for_the_model(scripted)
+    lead.we_reply("Ana, separei as fotos do modelo pra você.", author=Author.seller)
+    still_writing = thread.is_alive()
+    thread.join(timeout=30)
+    assert still_writing, "the seller's message waited for the model to finish the nudge"
+    # the same silence: the cadence goes on (a seller's message does not restart it)
+    assert outcomes == ["sent"]
+    assert [m.text for m in lead.followup_messages()] == ["Oi Ana, posso ajudar em algo mais?"]
+
+
 def test_a_worker_lost_mid_step_leaves_nothing_and_the_redelivery_sends_once(make_lead, scripted):
     lead = make_lead([step(1, "hours", "", content="llm")])
     lead.writes()
