@@ -107,3 +107,30 @@ def worker(pg) -> Iterator[None]:
     yield
     loop.call_soon_threadsafe(stop.set)
     thread.join(timeout=15)
+
+
+@pytest.fixture
+def fresh_settings(monkeypatch) -> Iterator[None]:
+    """For tests that change settings through the environment: settings are cached, so they are
+    dropped after the environment is restored (not before, when another thread could re-read it)."""
+    yield
+    monkeypatch.undo()
+    from runtime.config import get_settings
+
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def smtp(monkeypatch, fresh_settings):
+    """A real SMTP server (aiosmtpd) on loopback as SMTP_URL, with fast retries."""
+    from runtime.config import get_settings
+    from tests.fakes.smtp import FakeSmtp
+
+    fake = FakeSmtp()
+    with fake.serving() as url:
+        monkeypatch.setenv("SMTP_URL", url)
+        monkeypatch.setenv("MAIL_FROM", "Piloto <convites@piloto.example>")
+        monkeypatch.setenv("MAIL_MAX_ATTEMPTS", "3")
+        monkeypatch.setenv("MAIL_RETRY_BASE_SECONDS", "0.05")
+        get_settings.cache_clear()
+        yield fake

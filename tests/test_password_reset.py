@@ -24,25 +24,8 @@ from runtime.panel import team
 from tests.conftest import wait_until
 from tests.fakes.smtp import FakeSmtp, body_text
 
-pytestmark = pytest.mark.usefixtures("worker")
+pytestmark = pytest.mark.usefixtures("worker", "fresh_settings")
 NEW_PASSWORD = "senha-nova-da-dona-1"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_settings(monkeypatch):
-    yield
-    monkeypatch.undo()
-    get_settings.cache_clear()
-
-
-@pytest.fixture
-def smtp(monkeypatch):
-    fake = FakeSmtp()
-    with fake.serving() as url:
-        monkeypatch.setenv("SMTP_URL", url)
-        monkeypatch.setenv("MAIL_RETRY_BASE_SECONDS", "0.05")
-        get_settings.cache_clear()
-        yield fake
 
 
 @pytest.fixture

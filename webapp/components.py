@@ -52,34 +52,27 @@ def brand(size: str = "4") -> rx.Component:
     )
 
 
-def error_callout(message: rx.Var[str]) -> rx.Component:
+def _message_callout(message: rx.Var[str], color: str, icon: str, role: str, id_: str) -> rx.Component:
     return rx.cond(
         message != "",
         rx.callout.root(
-            rx.callout.icon(rx.icon("circle_alert", size=16)),
+            rx.callout.icon(rx.icon(icon, size=16)),
             rx.callout.text(message),
-            color_scheme="red",
-            role="alert",
+            color_scheme=color,
+            role=role,
             size="1",
             width="100%",
-            id="form-error",
+            id=id_,
         ),
     )
+
+
+def error_callout(message: rx.Var[str]) -> rx.Component:
+    return _message_callout(message, "red", "circle_alert", "alert", "form-error")
 
 
 def notice_callout(message: rx.Var[str]) -> rx.Component:
-    return rx.cond(
-        message != "",
-        rx.callout.root(
-            rx.callout.icon(rx.icon("circle_check", size=16)),
-            rx.callout.text(message),
-            color_scheme="green",
-            role="status",
-            size="1",
-            width="100%",
-            id="form-notice",
-        ),
-    )
+    return _message_callout(message, "green", "circle_check", "status", "form-notice")
 
 
 def field(label: str, name: str, type_: str = "text", **props) -> rx.Component:

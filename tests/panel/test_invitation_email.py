@@ -26,29 +26,9 @@ from runtime.config import get_settings
 from runtime.panel import team
 from tests.conftest import wait_until
 from tests.fakes.servers import free_port
-from tests.fakes.smtp import FakeSmtp, body_text
+from tests.fakes.smtp import body_text
 
-pytestmark = pytest.mark.usefixtures("worker")
-
-
-@pytest.fixture(autouse=True)
-def _fresh_settings(monkeypatch):
-    """Settings are cached: drop them after the environment is restored, not before."""
-    yield
-    monkeypatch.undo()
-    get_settings.cache_clear()
-
-
-@pytest.fixture
-def smtp(monkeypatch):
-    fake = FakeSmtp()
-    with fake.serving() as url:
-        monkeypatch.setenv("SMTP_URL", url)
-        monkeypatch.setenv("MAIL_FROM", "Piloto <convites@piloto.example>")
-        monkeypatch.setenv("MAIL_MAX_ATTEMPTS", "3")
-        monkeypatch.setenv("MAIL_RETRY_BASE_SECONDS", "0.05")
-        get_settings.cache_clear()
-        yield fake
+pytestmark = pytest.mark.usefixtures("worker", "fresh_settings")
 
 
 def _owner(ws) -> Principal:
