@@ -80,6 +80,8 @@ def send_invitation_email(payload: dict) -> None:
         inv = s.exec(select(Invitation).where(Invitation.id == invitation_id)).first()
         if inv is None or inv.token_hash != security.token_hash(token):
             return  # cancelled and deleted, or renewed: the newer job sends the newer link
+        if inv.email_status == "sent":
+            return  # this link went out already (a job delivered again)
         if inv.accepted_at is not None or inv.revoked_at is not None or inv.expires_at <= utcnow():
             inv.email_status = None if inv.email_status == "queued" else inv.email_status
             s.add(inv)

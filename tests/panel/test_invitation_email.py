@@ -74,6 +74,11 @@ def test_the_invitation_arrives_by_email_with_a_link_that_works(workspace, smtp)
     assert link == out["link"]  # the same link the panel showed once
     assert f'href="{link}"' in html
 
+    # the job delivered again: the link went out already, nothing more is sent
+    again = {"workspace_id": str(ws.workspace_id), "invitation_id": out["id"], "token": crypto.encrypt(_token(link))}
+    invitation_email.send_invitation_email(again)
+    assert len(smtp.messages) == 1
+
     done = invitations.accept(_token(link), "Carla Vendedora", "senha-da-carla-1")
     assert done.workspace_id == ws.workspace_id and done.role == Role.seller
     assert accounts.authenticate(email, "senha-da-carla-1").role == Role.seller
