@@ -24,6 +24,8 @@ from db.models import (
     Contact,
     Conversation,
     ConversationStatus,
+    Followup,
+    FollowupStatus,
     Membership,
     Message,
     QuickReply,
@@ -251,6 +253,7 @@ def _message_view(m: Message, authors: dict[uuid.UUID, str], tz: ZoneInfo) -> di
         "time": m.created_at.astimezone(tz).strftime("%H:%M"),
         "day": m.created_at.astimezone(tz).strftime("%d/%m/%Y"),
         "template": ((m.details or {}).get("template") or {}).get("name", ""),
+        "followup": bool((m.details or {}).get("followup_id")),
     }
 
 
@@ -282,6 +285,56 @@ def _lead_view(contact: Contact) -> dict:
         "crm_url": contact.crm_url or "",
         "fields": {str(k): str(v) for k, v in (contact.fields or {}).items()},
         "opted_out": contact.opted_out_at is not None,
+    }
+
+
+def _followup_view(s: Session, conv: Conversation, tz: ZoneInfo) -> dict:
+    """The conversation's follow-up cadence as the seller sees it: the next step, if any, and the
+    last steps with what happened to them."""
+    from runtime.agent.responder import conversation_agent_settings
+    from runtime.followups import labels
+
+    rows = list(
+        s.exec(
+            select(Followup)
+            .where(Followup.conversation_id == conv.id)
+            .order_by(Followup.created_at.desc(), Followup.step.desc())
+            .limit(6)
+        )
+    )
+    _, settings = conversation_agent_settings(s, conv)
+    steps = settings.followups.steps
+    pending = next((f for f in rows if f.status == FollowupStatus.scheduled), None)
+
+    def when(at: datetime | None) -> str:
+        return at.astimezone(tz).strftime("%d/%m %H:%M") if at else ""
+
+    return {
+        "pending": (
+            {
+                "id": str(pending.id),
+                "step": pending.step + 1,
+                "of": len(steps),
+                "due": when(pending.due_at),
+                "content": labels.CONTENT_LABELS.get(steps[pending.step].content, "")
+                if pending.step < len(steps)
+                else "",
+            }
+            if pending
+            else None
+        ),
+        "history": [
+            {
+                "id": str(f.id),
+                "step": f.step + 1,
+                "status": f.status.value,
+                "status_label": labels.STATUS_LABELS.get(f.status.value, f.status.value),
+                "when": when(f.sent_at or f.updated_at),
+                "reason": labels.describe_reason(f.reason),
+            }
+            for f in rows
+            if f.status != FollowupStatus.scheduled
+        ][:5],
     }
 
 
@@ -355,6 +408,7 @@ def thread(principal: Principal, conversation_id: Any, limit: int = 300) -> dict
             ),
             "messages": [_message_view(m, authors, tz) for m in messages],
             "lead": _lead_view(contact),
+            "followup": _followup_view(s, conv, tz),
         }
         _mark_read(s, principal, conv)
         s.commit()
@@ -545,6 +599,27 @@ def take_over(principal: Principal, conversation_id: Any) -> None:
     audit.record(
         principal.workspace_id,
         "inbox.take_over",
+        user_id=principal.user_id,
+        target_type="conversation",
+        target_id=str(conv.id),
+    )
+
+
+def cancel_followup(principal: Principal, conversation_id: Any) -> None:
+    """Stop the automatic follow-up of this silence (e.g. the seller is handling it by phone); the
+    cadence starts again after the lead's next message and our reply."""
+    from runtime.followups.service import cancel_pending
+
+    with principal.session() as s:
+        conv = _conversation(s, principal, conversation_id)
+        user = s.get(User, principal.user_id)
+        who = (user.name or user.email) if user else "um vendedor"
+        if not cancel_pending(s, conv.id, f"cancelled by {who}"):
+            raise UserError("Não há follow-up agendado nesta conversa (ou ele está sendo enviado agora).")
+        s.commit()
+    audit.record(
+        principal.workspace_id,
+        "inbox.cancel_followup",
         user_id=principal.user_id,
         target_type="conversation",
         target_id=str(conv.id),

@@ -17,13 +17,15 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
 from db.engine import admin_engine, app_engine
-from db.models import Author, Conversation
+from db.models import Author, Conversation, Role
 from db.tenancy import tenant_session
+from runtime.access import Principal, UserError
 from runtime.agent import service as agent_service
 from runtime.agent.responder import use_chat_model
 from runtime.agent.settings import BusinessHours, FollowupStep
-from runtime.followups import stats
+from runtime.followups import labels, stats
 from runtime.followups.service import allowed_time, run_step
+from runtime.panel import inbox
 from tests.fakes.chat_model import ScriptedChatModel
 
 from .conftest import Lead, step
@@ -423,3 +425,40 @@ def test_a_worker_lost_mid_step_leaves_nothing_and_the_redelivery_sends_once(mak
     assert run_at(lead, pending.due_at) == "sent"
     assert [m.text for m in lead.followup_messages()] == ["Oi Ana, ainda tem interesse?"]
     assert run_step(lead.workspace_id, pending.id) == "already sent"
+
+
+def _owner_of(lead: Lead) -> Principal:
+    with tenant_session(lead.workspace_id) as s:
+        user_id = s.execute(text("SELECT user_id FROM membership WHERE role = 'owner'")).scalar_one()
+    return Principal(user_id, lead.workspace_id, Role.owner)
+
+
+def test_the_inbox_shows_the_cadence_and_a_seller_can_stop_it(make_lead):
+    lead = make_lead([step(1, "hours", "Oi {nome}, ainda tem interesse?"), step(1, "days", "", content="llm")])
+    lead.writes()
+    lead.we_reply()
+    owner, cid = _owner_of(lead), str(lead.conversation_id)
+    view = inbox.thread(owner, cid)["followup"]
+    assert {k: view["pending"][k] for k in ("step", "of", "content")} == {"step": 1, "of": 2, "content": "texto"}
+    assert view["history"] == []
+
+    assert run_at(lead, lead.pending().due_at) == "sent"
+    view = inbox.thread(owner, cid)["followup"]
+    assert view["pending"]["step"] == 2 and view["pending"]["content"] == "mensagem escrita pela IA"
+    assert [(h["step"], h["status_label"]) for h in view["history"]] == [(1, "Enviado")]
+
+    inbox.cancel_followup(owner, cid)
+    view = inbox.thread(owner, cid)["followup"]
+    assert view["pending"] is None and lead.pending() is None
+    latest = view["history"][0]
+    assert (latest["step"], latest["status_label"]) == (2, "Cancelado")
+    assert latest["reason"].startswith("cancelado por u-")
+    with pytest.raises(UserError, match="Não há follow-up agendado"):
+        inbox.cancel_followup(owner, cid)
+
+
+def test_stored_reasons_read_in_portuguese():
+    assert labels.describe_reason("lead replied") == "o lead respondeu"
+    assert labels.describe_reason("lead stage 'won' stops the cadence") == "a etapa do lead (won) encerra a régua"
+    assert labels.describe_reason("LLM nudge failed: timeout") == "a IA não conseguiu escrever a mensagem (timeout)"
+    assert labels.describe_reason("algo novo") == "algo novo" and labels.describe_reason(None) == ""

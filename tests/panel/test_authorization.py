@@ -39,6 +39,7 @@ SELLER_ALLOWED = {
             "decide_suggestion",
             "take_over",
             "hand_back",
+            "cancel_followup",
             "team",
             "assign",
             "set_status",

@@ -221,11 +221,16 @@ def bubble(m: Msg) -> rx.Component:
     return rx.box(
         rx.cond(
             ~inbound,
-            rx.text(
-                m.author_name,
-                size="1",
-                weight="bold",
-                color=rx.cond(m.author == "agent", "var(--violet-11)", "var(--teal-11)"),
+            rx.hstack(
+                rx.text(
+                    m.author_name,
+                    size="1",
+                    weight="bold",
+                    color=rx.cond(m.author == "agent", "var(--violet-11)", "var(--teal-11)"),
+                ),
+                rx.cond(m.followup, rx.badge("follow-up", size="1", color_scheme="gray", class_name="followup-badge")),
+                spacing="2",
+                align="center",
             ),
         ),
         media_part(m),
@@ -379,6 +384,50 @@ def handoff_callout() -> rx.Component:
             color_scheme="orange",
             size="1",
             id="handoff-callout",
+        ),
+    )
+
+
+def followup_bar() -> rx.Component:
+    """The automatic follow-up waiting to go out, with a way to stop it."""
+    return rx.cond(
+        InboxState.followup_next != "",
+        rx.hstack(
+            rx.icon("alarm_clock", size=14, color="var(--gray-10)"),
+            rx.text("Follow-up automático: ", InboxState.followup_next, size="1", color_scheme="gray"),
+            rx.button(
+                "Cancelar",
+                size="1",
+                variant="ghost",
+                color_scheme="gray",
+                on_click=InboxState.cancel_followup,
+                id="followup-cancel",
+            ),
+            spacing="2",
+            align="center",
+            padding_x="14px",
+            wrap="wrap",
+            id="followup-next",
+        ),
+    )
+
+
+def followup_history() -> rx.Component:
+    return rx.cond(
+        InboxState.followup_history.length() > 0,
+        rx.vstack(
+            rx.text("Follow-ups", size="1", weight="bold"),
+            rx.foreach(
+                InboxState.followup_history,
+                lambda h: rx.box(
+                    rx.text("Etapa ", h["step"], " · ", h["status_label"], " · ", h["when"], size="1", weight="medium"),
+                    rx.cond(h["reason"] != "", rx.text(h["reason"], size="1", color_scheme="gray")),
+                    class_name="followup-history-row",
+                ),
+            ),
+            spacing="1",
+            width="100%",
+            id="followup-history",
         ),
     )
 
@@ -586,6 +635,7 @@ def thread_panel() -> rx.Component:
                 background="var(--gray-a2)",
             ),
             rx.box(suggestion_card(), padding_x="14px", width="100%"),
+            followup_bar(),
             rx.cond(
                 InboxState.window_has & InboxState.window_open & (InboxState.window_closes != ""),
                 rx.text(
@@ -676,6 +726,7 @@ def lead_form(form_id: str) -> rx.Component:
                     spacing="1",
                 ),
             ),
+            followup_history(),
             rx.button("Salvar lead", type="submit", size="2", width="100%", class_name="lead-save"),
             spacing="3",
         ),

@@ -64,6 +64,7 @@ class Msg:
     time: str = ""
     day: str = ""
     template: str = ""
+    followup: bool = False
 
 
 @dataclasses.dataclass
@@ -128,6 +129,8 @@ class InboxState(PanelState):
     window_closes: str = ""
     handoff_waiting: bool = False
     handoff_question: str = ""
+    followup_next: str = ""  # "etapa 1 de 2 (texto) em 03/12 14:00"; empty = none scheduled
+    followup_history: list[dict[str, str]] = rx.field(default_factory=list)
     suggestion_id: str = ""
     suggestion_draft: str = ""
     suggestion_next_step: str = ""
@@ -184,6 +187,17 @@ class InboxState(PanelState):
         self.window_closes = w["closes_label"]
         h = t["handoff"]
         self.handoff_waiting, self.handoff_question = h["waiting"], h["question"]
+        f = t["followup"]
+        p = f["pending"]
+        self.followup_next = (
+            f"etapa {p['step']} de {p['of']}" + (f" ({p['content']})" if p["content"] else "") + f" em {p['due']}"
+            if p
+            else ""
+        )
+        self.followup_history = [
+            {k: str(v) for k, v in h.items() if k in ("step", "status", "status_label", "when", "reason")}
+            for h in f["history"]
+        ]
         s = t["suggestion"] or {}
         self.suggestion_id = s.get("id", "")
         self.suggestion_draft = s.get("draft", "")
@@ -421,6 +435,10 @@ class InboxState(PanelState):
     @rx.event
     async def take_over(self):
         return await self._act(svc.take_over, ok="Você assumiu a conversa. O robô fica em silêncio.")
+
+    @rx.event
+    async def cancel_followup(self):
+        return await self._act(svc.cancel_followup, ok="Follow-up automático cancelado nesta conversa.")
 
     @rx.event
     async def hand_back(self):
