@@ -136,6 +136,10 @@ class Settings(BaseSettings):
     openai_base_url: str | None = None
     fastembed_cache_dir: Path | None = None  # None = DATA_DIR/models
 
+    def absolute_url(self, path: str) -> str:
+        """`path` ("/convite?token=...") on PUBLIC_URL: links in e-mails, OAuth redirects, webhooks."""
+        return self.public_url.rstrip("/") + path
+
     @property
     def google_enabled(self) -> bool:
         return bool(self.google_client_id and self.google_client_secret)

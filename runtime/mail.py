@@ -14,6 +14,7 @@ not. The password never appears in errors or logs.
 
 from __future__ import annotations
 
+import html
 import logging
 import smtplib
 import socket
@@ -78,7 +79,7 @@ def parse_smtp_url(url: str) -> SmtpServer:
 def configured_server(settings: Settings | None = None) -> SmtpServer | None:
     """The SMTP server of the settings, or None when e-mail is off (SMTP_URL unset)."""
     settings = settings or get_settings()
-    if settings.smtp_url is None or not settings.smtp_url.get_secret_value().strip():
+    if not mail_enabled(settings):
         return None
     return parse_smtp_url(settings.smtp_url.get_secret_value())
 
@@ -88,6 +89,19 @@ def mail_enabled(settings: Settings | None = None) -> bool:
     the owner sees it (Equipe, Configurações), rather than invitations silently not being sent."""
     settings = settings or get_settings()
     return settings.smtp_url is not None and bool(settings.smtp_url.get_secret_value().strip())
+
+
+def link_email_html(paragraphs_html: str, button: str, link: str, footnote: str) -> str:
+    """The HTML of a short e-mail around one link (an invitation, a new password): the paragraphs
+    (already HTML), a button to the link, the link to copy and a small-print footnote (plain text)."""
+    e = html.escape
+    return (
+        '<!doctype html><html lang="pt-BR"><body style="font-family:Arial,sans-serif;color:#1f2937">'
+        f"{paragraphs_html}"
+        f'<p><a href="{e(link)}" style="display:inline-block;padding:10px 18px;background:#16a34a;'
+        f'color:#fff;border-radius:6px;text-decoration:none">{e(button)}</a></p>'
+        f'<p style="font-size:13px;color:#6b7280">Ou copie este link: {e(link)}<br>{e(footnote)}</p></body></html>'
+    )
 
 
 def build_message(to: str, subject: str, text: str, html: str | None = None, *, sender: str) -> EmailMessage:

@@ -54,15 +54,12 @@ def compose(
         "ignore este e-mail.\n"
     )
     e = html.escape
-    body = (
-        '<!doctype html><html lang="pt-BR"><body style="font-family:Arial,sans-serif;color:#1f2937">'
+    body = mail.link_email_html(
         f"<p>Olá!</p><p>{e(who)} para entrar na equipe <strong>{e(workspace)}</strong> no "
-        f"PilotoDeVendas como {e(role_name)}.</p>"
-        f'<p><a href="{e(link)}" style="display:inline-block;padding:10px 18px;background:#16a34a;'
-        f'color:#fff;border-radius:6px;text-decoration:none">Aceitar o convite</a></p>'
-        f'<p style="font-size:13px;color:#6b7280">Ou copie este link: {e(link)}<br>'
-        f"O link vale até {e(until)} e só pode ser usado uma vez. Se você não esperava este convite, "
-        "ignore este e-mail.</p></body></html>"
+        f"PilotoDeVendas como {e(role_name)}.</p>",
+        "Aceitar o convite",
+        link,
+        f"O link vale até {until} e só pode ser usado uma vez. Se você não esperava este convite, ignore este e-mail.",
     )
     return subject, text, body
 

@@ -83,7 +83,7 @@ class Accepted:
 def invitation_link(token: str) -> str:
     from runtime.config import get_settings
 
-    return get_settings().public_url.rstrip("/") + "/convite?token=" + token
+    return get_settings().absolute_url("/convite?token=" + token)
 
 
 def invitation_status(inv: Invitation, now: datetime | None = None) -> str:

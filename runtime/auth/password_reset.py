@@ -63,7 +63,7 @@ class NewLink:
 
 
 def reset_link(token: str) -> str:
-    return get_settings().public_url.rstrip("/") + "/redefinir-senha?token=" + token
+    return get_settings().absolute_url("/redefinir-senha?token=" + token)
 
 
 def _create(
@@ -188,14 +188,11 @@ def compose(*, name: str, link: str) -> tuple[str, str, str]:
         "Se não foi você, ignore este e-mail: a sua senha continua a mesma.\n"
     )
     e = html.escape
-    body = (
-        '<!doctype html><html lang="pt-BR"><body style="font-family:Arial,sans-serif;color:#1f2937">'
-        f"<p>{e(hello)}</p><p>Recebemos um pedido para redefinir a senha da sua conta no PilotoDeVendas.</p>"
-        f'<p><a href="{e(link)}" style="display:inline-block;padding:10px 18px;background:#16a34a;'
-        f'color:#fff;border-radius:6px;text-decoration:none">Criar nova senha</a></p>'
-        f'<p style="font-size:13px;color:#6b7280">Ou copie este link: {e(link)}<br>'
-        "Ele vale por 1 hora e uma vez só. Se não foi você, ignore este e-mail: a sua senha continua "
-        "a mesma.</p></body></html>"
+    body = mail.link_email_html(
+        f"<p>{e(hello)}</p><p>Recebemos um pedido para redefinir a senha da sua conta no PilotoDeVendas.</p>",
+        "Criar nova senha",
+        link,
+        "Ele vale por 1 hora e uma vez só. Se não foi você, ignore este e-mail: a sua senha continua a mesma.",
     )
     return subject, text, body
 

@@ -37,7 +37,7 @@ def adapter_class(provider: Provider | str) -> type[ChannelAdapter]:
 
 
 def webhook_url(provider: Provider | str, channel_id: uuid.UUID | str) -> str:
-    return f"{get_settings().public_url.rstrip('/')}/webhooks/{WEBHOOK_SLUGS[Provider(provider)]}/{channel_id}"
+    return get_settings().absolute_url(f"/webhooks/{WEBHOOK_SLUGS[Provider(provider)]}/{channel_id}")
 
 
 def decrypt_credentials(ciphertext: str | None) -> dict[str, str]:

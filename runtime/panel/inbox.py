@@ -17,7 +17,6 @@ from sqlalchemy import text
 from sqlmodel import Session, select
 
 from db.models import (
-    Agent,
     AgentMode,
     Author,
     Channel,
@@ -36,6 +35,7 @@ from db.models import (
 from runtime import audit
 from runtime.access import Forbidden, Principal, UserError, require_manager
 from runtime.agent import service as agent_service
+from runtime.agent.settings import FollowupStep
 from runtime.channels.base import MessageKind, OutboundMedia, Template
 from runtime.channels.registry import adapter_class
 from runtime.contacts import normalize_stage
@@ -74,11 +74,6 @@ def _conversation(s: Session, principal: Principal, conversation_id: Any) -> Con
     if not principal.is_manager and conv.assigned_user_id not in (None, principal.user_id):
         raise Forbidden("Esta conversa está com outro vendedor.")
     return conv
-
-
-def _agent(s: Session, conv: Conversation) -> Agent | None:
-    agent, _ = agent_service.conversation_agent_settings(s, conv)
-    return agent
 
 
 # --- the conversation list -----------------------------------------------------------------------
@@ -288,10 +283,9 @@ def _lead_view(contact: Contact) -> dict:
     }
 
 
-def _followup_view(s: Session, conv: Conversation, tz: ZoneInfo) -> dict:
+def _followup_view(s: Session, conv: Conversation, steps: list[FollowupStep], tz: ZoneInfo) -> dict:
     """The conversation's follow-up cadence as the seller sees it: the next step, if any, and the
-    last steps with what happened to them."""
-    from runtime.agent.responder import conversation_agent_settings
+    last steps with what happened to them. `steps`: the agent's cadence."""
     from runtime.followups import labels
 
     rows = list(
@@ -302,8 +296,6 @@ def _followup_view(s: Session, conv: Conversation, tz: ZoneInfo) -> dict:
             .limit(6)
         )
     )
-    _, settings = conversation_agent_settings(s, conv)
-    steps = settings.followups.steps
     pending = next((f for f in rows if f.status == FollowupStatus.scheduled), None)
 
     def when(at: datetime | None) -> str:
@@ -354,7 +346,7 @@ def thread(principal: Principal, conversation_id: Any, limit: int = 300) -> dict
         conv = _conversation(s, principal, conversation_id)
         contact = s.get(Contact, conv.contact_id)
         channel = s.get(Channel, conv.channel_id) if conv.channel_id else None
-        agent = _agent(s, conv)
+        agent, settings = agent_service.conversation_agent_settings(s, conv)
         messages = list(
             s.exec(
                 select(Message)
@@ -408,7 +400,7 @@ def thread(principal: Principal, conversation_id: Any, limit: int = 300) -> dict
             ),
             "messages": [_message_view(m, authors, tz) for m in messages],
             "lead": _lead_view(contact),
-            "followup": _followup_view(s, conv, tz),
+            "followup": _followup_view(s, conv, settings.followups.steps, tz),
         }
         _mark_read(s, principal, conv)
         s.commit()

@@ -170,12 +170,15 @@ def revoke_invitation(principal: Principal, invitation_id: str) -> dict[str, Any
     return {"ok": True}
 
 
-def _membership(s, principal: Principal, user_id: uuid.UUID) -> Membership:
+def _managed_membership(s, principal: Principal, user_id: uuid.UUID) -> Membership:
+    """A member of this workspace the principal may act on: only an owner acts on an owner."""
     m = s.exec(
         select(Membership).where(Membership.workspace_id == principal.workspace_id, Membership.user_id == user_id)
     ).first()
     if m is None:
         raise UserError("Pessoa não encontrada na equipe.")
+    if m.role == Role.owner:
+        require_owner(principal)
     return m
 
 
@@ -204,8 +207,8 @@ def change_role(principal: Principal, user_id: str, role: str) -> dict[str, Any]
     except ValueError as exc:
         raise UserError("Papel inválido.") from exc
     with principal.session() as s:
-        m = _membership(s, principal, target)
-        if m.role == Role.owner or new_role == Role.owner:
+        m = _managed_membership(s, principal, target)
+        if new_role == Role.owner:
             require_owner(principal)
         if m.role == new_role:
             return {"ok": True}
@@ -233,11 +236,9 @@ def deactivate(principal: Principal, user_id: str) -> dict[str, Any]:
     if target == principal.user_id:
         raise UserError("Você não pode desativar a sua própria conta.")
     with principal.session() as s:
-        m = _membership(s, principal, target)
-        if m.role == Role.owner:
-            require_owner(principal)
-            if _other_active_owners(s, principal, target) == 0:
-                raise UserError(LAST_OWNER)
+        m = _managed_membership(s, principal, target)
+        if m.role == Role.owner and _other_active_owners(s, principal, target) == 0:
+            raise UserError(LAST_OWNER)
         m.is_active = False
         s.add(m)
         s.commit()
@@ -262,9 +263,7 @@ def password_link(principal: Principal, user_id: str) -> dict[str, Any]:
     if target == principal.user_id:
         raise UserError("Para trocar a sua própria senha, use Configurações.")
     with principal.session() as s:
-        m = _membership(s, principal, target)
-        if m.role == Role.owner:
-            require_owner(principal)
+        m = _managed_membership(s, principal, target)
         if not m.is_active:
             raise UserError("Reative o acesso desta pessoa antes.")
         workspaces = s.execute(text("SELECT app_user_workspace_count(:u)"), {"u": target}).scalar_one()
@@ -291,9 +290,7 @@ def reactivate(principal: Principal, user_id: str) -> dict[str, Any]:
     require_manager(principal)
     target = _uuid(user_id)
     with principal.session() as s:
-        m = _membership(s, principal, target)
-        if m.role == Role.owner:
-            require_owner(principal)
+        m = _managed_membership(s, principal, target)
         m.is_active = True
         s.add(m)
         s.commit()

@@ -194,7 +194,7 @@ async def google_login(request: Request) -> RedirectResponse:
     request.session.pop(LINK_KEY, None)  # a link started and abandoned earlier is not this sign-in
     if not get_settings().google_enabled:
         return _login_error("google", None)
-    redirect_uri = get_settings().public_url.rstrip("/") + "/auth/google/callback"
+    redirect_uri = get_settings().absolute_url("/auth/google/callback")
     try:
         return await _google_client(request).authorize_redirect(request, redirect_uri)
     except OAUTH_NETWORK_ERRORS as exc:  # discovery document unreachable: Google down or no network
@@ -219,7 +219,7 @@ async def google_link(request: Request) -> RedirectResponse:
     if not get_settings().google_enabled:
         return _link_result("indisponivel")
     request.session[LINK_KEY] = str(current.user_id)
-    redirect_uri = get_settings().public_url.rstrip("/") + "/auth/google/callback"
+    redirect_uri = get_settings().absolute_url("/auth/google/callback")
     try:
         return await _google_client(request).authorize_redirect(request, redirect_uri)
     except OAUTH_NETWORK_ERRORS as exc:

@@ -94,7 +94,7 @@ async def connect(request: Request, folder: str = "") -> RedirectResponse:
         "workspace_id": str(user.workspace_id),
         "user_id": str(user.user_id),
     }
-    redirect_uri = get_settings().public_url.rstrip("/") + "/integrations/google-drive/callback"
+    redirect_uri = get_settings().absolute_url("/integrations/google-drive/callback")
     try:
         return await _drive_client(request).authorize_redirect(request, redirect_uri)
     except NETWORK_ERRORS as exc:  # discovery document unreachable

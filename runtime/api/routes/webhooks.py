@@ -86,7 +86,7 @@ async def webhook(slug: str, channel_id: str, request: Request) -> Response:
     if len(body) > settings.webhook_max_bytes:
         return _error(413, "body too large")
 
-    public = settings.public_url.rstrip("/") + request.url.path
+    public = settings.absolute_url(request.url.path)
     if request.url.query:
         public += "?" + request.url.query
     hook = WebhookRequest(
