@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import reflex as rx
 from reflex_components_core.el.elements.forms import Form
 
+from runtime.security import MIN_PASSWORD_LENGTH
+
 from .state import AuthState
 
 BRAND = "PilotoDeVendas"
@@ -81,6 +83,32 @@ def field(label: str, name: str, type_: str = "text", **props) -> rx.Component:
         rx.input(name=name, type=type_, size="3", width="100%", **props),
         width="100%",
         display="block",
+    )
+
+
+def readonly_field(label: str, value: rx.Var[str]) -> rx.Component:
+    """A value shown in a form's style but not sent (e.g. the e-mail a link is for)."""
+    return rx.el.label(
+        rx.text(label, size="2", weight="medium", as_="div", margin_bottom="6px"),
+        rx.input(value=value, read_only=True, disabled=True, size="3"),
+        display="block",
+        width="100%",
+    )
+
+
+def new_password_field(label: str) -> rx.Component:
+    """The `password` field of a form that sets a password, with the length rule under it."""
+    return rx.box(
+        field(
+            label,
+            "password",
+            "password",
+            auto_complete="new-password",
+            required=True,
+            min_length=MIN_PASSWORD_LENGTH,
+        ),
+        rx.text(f"Pelo menos {MIN_PASSWORD_LENGTH} caracteres.", size="1", color_scheme="gray", margin_top="6px"),
+        width="100%",
     )
 
 

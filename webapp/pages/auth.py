@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from ..components import brand, brand_mark, error_callout, field, native_form, notice_callout
+from ..components import brand, brand_mark, error_callout, field, native_form, new_password_field, notice_callout
 from ..state import AuthState
 
 HIGHLIGHTS = (
@@ -216,11 +216,7 @@ def signup_page() -> rx.Component:
                 field(
                     "E-mail", "email", "email", placeholder="voce@empresa.com.br", auto_complete="email", required=True
                 ),
-                rx.box(
-                    field("Senha", "password", "password", auto_complete="new-password", required=True, min_length=8),
-                    rx.text("Pelo menos 8 caracteres.", size="1", color_scheme="gray", margin_top="6px"),
-                    width="100%",
-                ),
+                new_password_field("Senha"),
                 rx.button("Criar conta", type="submit", size="3", width="100%", id="signup-submit"),
                 spacing="4",
                 width="100%",

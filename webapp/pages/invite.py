@@ -9,7 +9,7 @@ import reflex as rx
 
 from runtime.auth import invitations
 
-from ..components import error_callout, field, native_form
+from ..components import error_callout, field, native_form, new_password_field, readonly_field
 from ..state import LOGIN_ERRORS, ROLE_LABELS, AuthState
 
 INVITE_ERRORS = {**invitations.INVITATION_ERRORS, "bloqueado": LOGIN_ERRORS["bloqueado"]}
@@ -70,12 +70,7 @@ def invite_page() -> rx.Component:
                     error_callout(InviteState.invite_error),
                     native_form(
                         rx.vstack(
-                            rx.el.label(
-                                rx.text("E-mail", size="2", weight="medium", as_="div", margin_bottom="6px"),
-                                rx.input(value=InviteState.invite_email, read_only=True, disabled=True, size="3"),
-                                display="block",
-                                width="100%",
-                            ),
+                            readonly_field("E-mail", InviteState.invite_email),
                             rx.el.input(type="hidden", name="token", value=InviteState.invite_token, read_only=True),
                             rx.cond(
                                 InviteState.invite_existing,
@@ -103,20 +98,7 @@ def invite_page() -> rx.Component:
                                         auto_complete="name",
                                         max_length=120,
                                     ),
-                                    rx.box(
-                                        field(
-                                            "Crie uma senha",
-                                            "password",
-                                            "password",
-                                            auto_complete="new-password",
-                                            required=True,
-                                            min_length=8,
-                                        ),
-                                        rx.text(
-                                            "Pelo menos 8 caracteres.", size="1", color_scheme="gray", margin_top="6px"
-                                        ),
-                                        width="100%",
-                                    ),
+                                    new_password_field("Crie uma senha"),
                                     spacing="4",
                                     width="100%",
                                 ),

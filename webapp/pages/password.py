@@ -10,7 +10,7 @@ import reflex as rx
 from runtime import mail
 from runtime.auth import password_reset
 
-from ..components import error_callout, field, native_form, notice_callout
+from ..components import error_callout, field, native_form, new_password_field, notice_callout, readonly_field
 from ..state import LOGIN_ERRORS, AuthState
 
 SENT = (
@@ -119,25 +119,9 @@ def reset_page() -> rx.Component:
                     error_callout(PasswordState.reset_error),
                     native_form(
                         rx.vstack(
-                            rx.el.label(
-                                rx.text("E-mail", size="2", weight="medium", as_="div", margin_bottom="6px"),
-                                rx.input(value=PasswordState.reset_email, read_only=True, disabled=True, size="3"),
-                                display="block",
-                                width="100%",
-                            ),
+                            readonly_field("E-mail", PasswordState.reset_email),
                             rx.el.input(type="hidden", name="token", value=PasswordState.reset_token, read_only=True),
-                            rx.box(
-                                field(
-                                    "Nova senha",
-                                    "password",
-                                    "password",
-                                    auto_complete="new-password",
-                                    required=True,
-                                    min_length=8,
-                                ),
-                                rx.text("Pelo menos 8 caracteres.", size="1", color_scheme="gray", margin_top="6px"),
-                                width="100%",
-                            ),
+                            new_password_field("Nova senha"),
                             field(
                                 "Repita a nova senha",
                                 "confirm",
