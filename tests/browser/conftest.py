@@ -156,7 +156,7 @@ def page(context):
 
 
 @pytest.fixture
-def smtp(smtp_server, app_url, monkeypatch) -> Iterator[FakeSmtp]:
+def smtp(smtp_server, app_url, monkeypatch, fresh_settings) -> Iterator[FakeSmtp]:
     """The app's SMTP server and public URL, also for this process's job worker (which sends the
     e-mails); request `worker` too."""
     from runtime.config import get_settings
@@ -168,5 +168,3 @@ def smtp(smtp_server, app_url, monkeypatch) -> Iterator[FakeSmtp]:
     monkeypatch.setenv("MAIL_RETRY_BASE_SECONDS", "0.05")
     get_settings.cache_clear()
     yield fake
-    monkeypatch.undo()
-    get_settings.cache_clear()
