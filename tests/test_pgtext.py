@@ -29,7 +29,7 @@ def test_nested_json_is_cleaned_keys_included():
 @pytest.mark.parametrize("raw", ["Oi\x00", "nome\ud800"])
 def test_postgres_refuses_the_raw_value_and_accepts_the_cleaned_one(pg, raw):
     doc = json.dumps({"text": raw})
-    with admin_engine().connect() as conn, pytest.raises(Exception):  # noqa: B017, PT011  (jsonb or encoding error)
+    with admin_engine().connect() as conn, pytest.raises(Exception):  # noqa: B017  (jsonb or encoding error)
         conn.execute(text("SELECT CAST(:d AS jsonb)"), {"d": doc}).scalar()
     with admin_engine().connect() as conn:
         stored = conn.execute(text("SELECT CAST(:d AS jsonb)->>'text'"), {"d": json.dumps(pg_json({"text": raw}))})
