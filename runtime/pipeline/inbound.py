@@ -22,6 +22,7 @@ from runtime.channels.base import InboundMessage, ParsedEvent
 from runtime.channels.service import ChannelSettings
 from runtime.followups.service import on_lead_messages
 from runtime.jobs.postgres import enqueue_many_on
+from runtime.pgtext import pg_json
 
 log = logging.getLogger(__name__)
 
@@ -110,18 +111,27 @@ def _delivery_json(i: int, d: Delivery, result: IngestResult) -> dict[str, Any]:
                 "pmid": m.provider_message_id,
             }
         )
-    return {
-        "i": i,
-        "ws": str(d.channel.workspace_id),
-        "channel": str(d.channel.id),
-        "agent": str(d.channel.agent_id) if d.channel.agent_id else None,
-        "ctype": (d.content_type or "")[:120] or None,
-        "messages": messages,
-        "statuses": [
-            {"pmid": s.provider_message_id, "status": s.status.value, "ts": s.timestamp.isoformat(), "error": s.error}
-            for s in d.event.statuses
-        ],
-    }
+    # Everything parsed from outside is cleaned of what PostgreSQL refuses (NUL, lone surrogates):
+    # one such character would fail the whole batch. The raw body (bytea) keeps the bytes as they came.
+    return pg_json(
+        {
+            "i": i,
+            "ws": str(d.channel.workspace_id),
+            "channel": str(d.channel.id),
+            "agent": str(d.channel.agent_id) if d.channel.agent_id else None,
+            "ctype": (d.content_type or "")[:120] or None,
+            "messages": messages,
+            "statuses": [
+                {
+                    "pmid": s.provider_message_id,
+                    "status": s.status.value,
+                    "ts": s.timestamp.isoformat(),
+                    "error": s.error,
+                }
+                for s in d.event.statuses
+            ],
+        }
+    )
 
 
 def ingest_batch(deliveries: list[Delivery]) -> list[IngestResult]:

@@ -338,3 +338,29 @@ def test_a_send_abandoned_by_a_dead_worker_is_sent_when_the_job_comes_back(api, 
         s.commit()
     assert asyncio.run(send_queued(api.workspace_id, message_id)) == "sent"
     wait_until(lambda: [m for m in replies_to(graph, phone) if m["text"]["body"] == "Voltei!"])
+
+
+def test_a_nul_in_one_message_does_not_lose_the_other_leads_of_the_same_post(api, graph, channel):
+    """PostgreSQL refuses \\u0000 in jsonb and text: one such message must not fail the whole POST
+    (Meta would redeliver it forever) nor cost the other lead its message."""
+    clean, hostile = lead(), lead()
+    payload = meta.merge(
+        meta.text_message("Oi, quero um orçamento", from_phone=clean, name="Bia"),
+        meta.text_message("tem\u0000 desconto?\ud800", from_phone=hostile, name="Zé\u0000 Hacker"),
+    )
+    r = post(api, channel["path"], payload)
+    assert r.status_code == 200, r.text
+    assert r.json()["messages"] == 2
+    rows = db(
+        api,
+        "SELECT c.phone, c.name, m.text FROM message m JOIN contact c ON c.id = "
+        "(SELECT contact_id FROM conversation WHERE id = m.conversation_id) WHERE m.channel_id = :ch "
+        "AND m.direction = 'inbound' AND c.phone IN (:a, :b) ORDER BY c.phone = :b",
+        ch=channel["id"],
+        a="+" + clean,
+        b="+" + hostile,
+    )
+    assert [(p[1:], t) for p, _, t in rows] == [(clean, "Oi, quero um orçamento"), (hostile, "tem desconto?\ufffd")]
+    assert rows[1][1] == "Zé Hacker"
+    raw = db(api, "SELECT body FROM webhook_event WHERE channel_id = :c", c=channel["id"])
+    assert any(b"\\u0000" in bytes(b) for (b,) in raw)  # the raw event keeps the bytes as they came
