@@ -92,7 +92,8 @@ class MessageStatus(enum.StrEnum):
     sent = "sent"
     delivered = "delivered"
     read = "read"
-    failed = "failed"
+    failed = "failed"  # the provider refused it, or it provably never reached the provider
+    unknown = "unknown"  # the provider may have it (a timeout after the request went out): not re-sent
 
 
 # --- global (not tenant) tables -------------------------------------------------------
@@ -302,6 +303,8 @@ class Message(SQLModel, table=True):
         # Row-level security adds workspace_id = ... to every query: with it leading, a thread's
         # newest message or unread count is one index range, not a scan of the workspace.
         Index("ix_message_ws_conversation_created", "workspace_id", "conversation_id", "created_at"),
+        # The sweep of sends whose worker died long ago.
+        Index("ix_message_sending_lease", "lease_expires_at", postgresql_where=sa_text("status = 'sending'")),
     )
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     workspace_id: uuid.UUID = _workspace_fk()
@@ -322,6 +325,11 @@ class Message(SQLModel, table=True):
     delivered_at: datetime | None = _ts(nullable=True)
     read_at: datetime | None = _ts(nullable=True)
     created_at: datetime = _ts()
+    # A send's claim (runtime.jobs.lease): its worker and until when; in_flight while a request to
+    # the provider may be under way.
+    lease_owner: str | None = Field(default=None, max_length=100)
+    lease_expires_at: datetime | None = _ts(nullable=True)
+    in_flight: bool = Field(default=False, sa_column_kwargs={"server_default": sa_text("false")})
 
 
 class WebhookEvent(SQLModel, table=True):
@@ -360,6 +368,9 @@ class ConversationTurn(SQLModel, table=True):
     route: str | None = Field(default=None, max_length=20)  # rules, learned, llm, extractive, handoff
     details: dict[str, Any] = _json()  # intent, lead type, confidence, sources, tokens, tool calls
     created_at: datetime = _ts()
+    # The claim of the worker deciding it (runtime.jobs.lease); taken over when it expires.
+    lease_owner: str | None = Field(default=None, max_length=100)
+    lease_expires_at: datetime | None = _ts(nullable=True)
 
 
 class AuditLog(SQLModel, table=True):

@@ -91,7 +91,20 @@ class Settings(BaseSettings):
     # Background jobs.
     jobs_backend: Literal["postgres"] = "postgres"
     worker_enabled: bool = True
+    # Two lanes per worker so slow background work never delays a lead's reply: the interactive
+    # lane (turns, sends, follow-up steps) and the background lane (knowledge, Drive, e-mail, upkeep).
     worker_concurrency: int = Field(default=4, ge=1)
+    worker_background_concurrency: int = Field(default=2, ge=1)
+    # A worker that stops (SIGTERM) finishes its jobs for this long, then hands the rest back.
+    worker_grace_seconds: float = Field(default=8.0, ge=0)
+    # A turn or a send is claimed with a lease renewed while its worker lives; a dead worker's
+    # lease ends after this and a redelivered job takes the work over.
+    job_lease_seconds: float = Field(default=30.0, ge=1)
+    # A picked job whose worker stopped beating for this long is delivered again (pgqueuer).
+    job_heartbeat_timeout_seconds: float = Field(default=30.0, ge=1)
+    # Attempts of a job whose handler raised (a database hiccup) before it is held as failed.
+    job_max_attempts: int = Field(default=5, ge=1, le=50)
+    job_retry_base_seconds: float = Field(default=2.0, ge=0)  # first wait; doubles, capped at 5 minutes
     # Follow-up cadences: which engine schedules each step. postgres = the job queue above;
     # cloudtasks = one Google Cloud Tasks HTTP task per step, POSTed to {TASKS_TARGET_URL}/tasks/...
     followups_engine: Literal["postgres", "cloudtasks"] = "postgres"

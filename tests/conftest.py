@@ -29,6 +29,7 @@ os.environ.setdefault("KNOWLEDGE_ALLOW_PRIVATE_URLS", "true")  # pages come from
 os.environ.setdefault("EMBEDDING_PROVIDER", "none")
 os.environ.setdefault("TTS_RETRY_BASE_SECONDS", "0.05")
 os.environ.setdefault("STT_PROVIDER", "none")  # tests that transcribe choose their model
+os.environ.setdefault("JOB_RETRY_BASE_SECONDS", "0.05")  # a failed job's retries come in tens of ms
 
 
 @pytest.fixture(scope="session")

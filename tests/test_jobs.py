@@ -71,6 +71,19 @@ def boom(payload: dict) -> None:
     raise RuntimeError("handler exploded")
 
 
+_tries: dict[str, int] = {}
+
+
+@job("test.flaky")
+def flaky(payload: dict) -> None:
+    """Fails its first two runs, as a handler does while the database restarts."""
+    tag = payload["tag"]
+    _tries[tag] = _tries.get(tag, 0) + 1
+    if _tries[tag] < 3:
+        raise ConnectionError("the database went away")
+    _record("ran", tag)
+
+
 @contextmanager
 def worker(concurrency: int = 4) -> Iterator[None]:
     """A worker on its own event loop in a thread, as the app's lifespan task would run it."""
@@ -154,12 +167,31 @@ def test_run_at_holds_when_enqueued_late_in_a_long_transaction(pg):
     assert abs((after - run_at).total_seconds()) < 0.5
 
 
+def test_a_handler_that_fails_for_a_while_is_retried_until_it_succeeds(pg):
+    """A job whose handler raised (the database restarting) used to be held as failed forever:
+    a lead's turn or send would then never happen."""
+    tag = uuid.uuid4().hex
+    with worker(concurrency=1):
+        job_id = get_queue().enqueue("test.flaky", {"tag": tag})
+        assert _wait_for(lambda: tag in seen["ran"], timeout=10)
+        statuses = _wait_status(job_id, "successful")
+    assert _tries[tag] == 3
+    assert statuses == ["queued", "picked", "queued", "picked", "queued", "picked", "successful"]
+
+
 def test_failing_handler_is_logged_recorded_and_does_not_stop_the_worker(pg, caplog):
+    from runtime.config import get_settings
+
     tag = uuid.uuid4().hex
     caplog.set_level(logging.ERROR, logger="runtime.jobs")
+    attempts = get_settings().job_max_attempts
     with worker(concurrency=1):
         failing = get_queue().enqueue("test.boom", {"api_token": "s3cr3t-token-value"})
-        assert _wait_status(failing, "failed") == ["queued", "picked", "failed"]
+        # retried with backoff (JOB_MAX_ATTEMPTS in all), then held
+        assert _wait_status(failing, "failed", timeout=15) == ["queued"] + ["picked", "queued"] * (attempts - 1) + [
+            "picked",
+            "failed",
+        ]
         get_queue().enqueue("test.record", {"tag": tag})
         assert _wait_for(lambda: tag in seen["ran"], timeout=5)
     with global_session() as s:
@@ -203,7 +235,7 @@ def test_worker_reconnects_after_losing_its_connections(pg):
                 " WHERE application_name = %s AND usename = 'piloto_app'",
                 (APPLICATION_NAME,),
             ).fetchone()[0]
-        assert killed == 2
+        assert killed == 4  # two lanes, each a query and a LISTEN connection
         get_queue().enqueue("test.record", {"tag": tag + "-after"})
         assert _wait_for(lambda: tag + "-after" in seen["ran"], timeout=8)
 

@@ -154,14 +154,38 @@ class WebhookRejected(Exception):
         self.detail = detail
 
 
-class SendError(Exception):
-    """A send the provider refused or could not take. retryable: timeouts, 429 and 5xx."""
+class SendFailure(enum.StrEnum):
+    """What a failed send means for the lead, which decides whether it may be tried again."""
 
-    def __init__(self, detail: str, *, retryable: bool, status_code: int | None = None) -> None:
+    retry = "retry"  # provably never reached the provider (no connection, 429, 503 + Retry-After)
+    refused = "refused"  # the provider answered and took nothing: failed, safe to send again by hand
+    unknown = "unknown"  # the provider may have it (timeout after the request went out): never re-sent
+
+
+class SendError(Exception):
+    """A send that did not succeed. `failure` says whether the provider may have it; `retryable`
+    (failure == retry) is what the automatic retries look at."""
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        retryable: bool | None = None,
+        failure: SendFailure | None = None,
+        status_code: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
         super().__init__(detail)
+        if failure is None:
+            failure = SendFailure.retry if retryable else SendFailure.refused
         self.detail = detail
-        self.retryable = retryable
+        self.failure = failure
         self.status_code = status_code
+        self.retry_after = retry_after
+
+    @property
+    def retryable(self) -> bool:
+        return self.failure is SendFailure.retry
 
 
 class MediaError(Exception):

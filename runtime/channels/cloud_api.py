@@ -32,6 +32,7 @@ from .base import (
     OutboundMessage,
     ParsedEvent,
     SendError,
+    SendFailure,
     SendResult,
     StatusUpdate,
     WebhookRejected,
@@ -279,7 +280,7 @@ class CloudApiAdapter:
             return SendResult(str(resp.json()["messages"][0]["id"]))
         except (ValueError, KeyError, IndexError, TypeError) as exc:
             # Graph took it (2xx): retrying could deliver it twice.
-            raise SendError(f"unexpected send response: {resp.text[:200]}", retryable=False) from exc
+            raise SendError(f"unexpected send response: {resp.text[:200]}", failure=SendFailure.unknown) from exc
 
     async def _media_object(self, message: OutboundMessage) -> dict[str, Any]:
         media = message.media
@@ -403,8 +404,10 @@ def _graph_send_error(exc: SendError) -> SendError:
     detail = f"HTTP {exc.status_code}: Graph error {_error_text(err)}"
     if err.get("type"):
         detail += f" [{err['type']}]"
-    retryable = exc.retryable or (isinstance(code, int) and code in TRANSIENT_GRAPH_CODES)
-    return SendError(detail, retryable=retryable, status_code=exc.status_code)
+    # Graph answered with an error object: Meta took nothing, so a transient code may be retried.
+    transient = exc.retryable or (isinstance(code, int) and code in TRANSIENT_GRAPH_CODES)
+    failure = SendFailure.retry if transient else SendFailure.refused
+    return SendError(detail, failure=failure, status_code=exc.status_code, retry_after=exc.retry_after)
 
 
 def _content_type(resp: httpx.Response) -> str | None:

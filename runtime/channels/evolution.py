@@ -95,6 +95,7 @@ from .base import (
     OutboundMessage,
     ParsedEvent,
     SendError,
+    SendFailure,
     SendResult,
     StatusUpdate,
     WebhookRejected,
@@ -316,9 +317,11 @@ class EvolutionAdapter:
             message_id = resp.json()["key"]["id"]
         except (ValueError, KeyError, TypeError) as exc:
             # Evolution took it (2xx): retrying could deliver twice.
-            raise SendError(f"Evolution answered without key.id: {resp.text[:300]}", retryable=False) from exc
+            raise SendError(
+                f"Evolution answered without key.id: {resp.text[:300]}", failure=SendFailure.unknown
+            ) from exc
         if not isinstance(message_id, str) or not message_id:
-            raise SendError(f"Evolution answered without key.id: {resp.text[:300]}", retryable=False)
+            raise SendError(f"Evolution answered without key.id: {resp.text[:300]}", failure=SendFailure.unknown)
         return SendResult(message_id)
 
     # ---- helpers ------------------------------------------------------------------------------

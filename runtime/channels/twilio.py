@@ -53,6 +53,7 @@ from .base import (
     OutboundMessage,
     ParsedEvent,
     SendError,
+    SendFailure,
     SendResult,
     StatusUpdate,
     WebhookRejected,
@@ -359,7 +360,9 @@ class TwilioAdapter:
             sid = resp.json()["sid"]
         except (ValueError, KeyError, TypeError) as exc:
             # Twilio took the message; retrying could send it twice.
-            raise SendError("Twilio accepted the message but its answer has no sid", retryable=False) from exc
+            raise SendError(
+                "Twilio accepted the message but its answer has no sid", failure=SendFailure.unknown
+            ) from exc
         return SendResult(str(sid))
 
 
@@ -379,4 +382,4 @@ def _with_twilio_detail(exc: SendError) -> SendError:
         detail += f" - {payload['detail']}"
     if payload.get("more_info"):
         detail += f" [{payload['more_info']}]"
-    return SendError(detail, retryable=exc.retryable, status_code=exc.status_code)
+    return SendError(detail, failure=exc.failure, status_code=exc.status_code, retry_after=exc.retry_after)

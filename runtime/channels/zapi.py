@@ -60,6 +60,7 @@ from .base import (
     OutboundMessage,
     ParsedEvent,
     SendError,
+    SendFailure,
     SendResult,
     StatusUpdate,
     WebhookRejected,
@@ -376,7 +377,9 @@ def _send_result(resp: httpx.Response) -> SendResult:
         data = None
     if not isinstance(data, dict):
         # The provider took the request but we cannot tell what happened: retrying could double-send.
-        raise SendError(f"unexpected Z-API answer: {resp.text[:200]!r}", retryable=False, status_code=resp.status_code)
+        raise SendError(
+            f"unexpected Z-API answer: {resp.text[:200]!r}", failure=SendFailure.unknown, status_code=resp.status_code
+        )
     error = data.get("error")
     if error:
         text = str(error) if not data.get("message") else f"{error}: {data['message']}"
@@ -384,5 +387,5 @@ def _send_result(resp: httpx.Response) -> SendResult:
         raise SendError(f"Z-API refused the send: {text[:500]}", retryable=retryable, status_code=resp.status_code)
     message_id = _str(data.get("messageId")) or _str(data.get("id"))
     if not message_id:
-        raise SendError(f"Z-API answer without a message id: {resp.text[:200]!r}", retryable=False)
+        raise SendError(f"Z-API answer without a message id: {resp.text[:200]!r}", failure=SendFailure.unknown)
     return SendResult(provider_message_id=message_id)

@@ -41,7 +41,7 @@ from runtime.agent import hours as business
 from runtime.agent.settings import AgentSettings, BusinessHours, FollowupStep
 from runtime.channels.base import MessageKind, Template
 from runtime.channels.registry import adapter_class
-from runtime.jobs import job
+from runtime.jobs import Lane, job
 
 from .engine import followup_queue
 
@@ -434,7 +434,7 @@ def _llm_nudge(
     return body[: settings.max_reply_chars], None
 
 
-@job(RUN_JOB)
+@job(RUN_JOB, lane=Lane.interactive)
 def run_step_job(payload: dict) -> None:
     run_step(uuid.UUID(str(payload["workspace_id"])), uuid.UUID(str(payload["followup_id"])))
 

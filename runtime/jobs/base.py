@@ -13,6 +13,7 @@ worker calls :func:`dispatch`; a Cloud Tasks backend would POST them to
 from __future__ import annotations
 
 import asyncio
+import enum
 import importlib
 import inspect
 import json
@@ -44,7 +45,16 @@ JOB_MODULES: list[str] = [
 # Safe in a URL path segment (/tasks/{name}) and in a Cloud Tasks task id.
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_.\-]{0,99}$")
 
+
+class Lane(enum.StrEnum):
+    """Which of a worker's slot pools runs a job: what a lead waits for never queues behind bulk work."""
+
+    interactive = "interactive"  # a lead's turn, a send, a follow-up step: seconds matter
+    background = "background"  # knowledge ingestion, Drive sync, e-mail, maintenance
+
+
 _registry: dict[str, Handler] = {}
+_lanes: dict[str, Lane] = {}
 _start_hooks: list[Callable[[], None]] = []
 
 
@@ -85,8 +95,8 @@ class JobQueue(Protocol):
         ...
 
 
-def job(name: str) -> Callable[[H], H]:
-    """Register ``handler(payload: dict) -> None`` (async or sync) as job ``name``."""
+def job(name: str, *, lane: Lane = Lane.background) -> Callable[[H], H]:
+    """Register ``handler(payload: dict) -> None`` (async or sync) as job ``name``, run in ``lane``."""
     if not _NAME.match(name):
         raise ValueError(f"invalid job name {name!r}: use lowercase letters, digits, '.', '_' or '-'")
 
@@ -95,14 +105,20 @@ def job(name: str) -> Callable[[H], H]:
         if existing is not None and _qualname(existing) != _qualname(handler):
             raise ValueError(f"job {name!r} is already registered to {_qualname(existing)}")
         _registry[name] = handler
+        _lanes[name] = Lane(lane)
         return handler
 
     return register
 
 
-def registered() -> list[str]:
-    """Names of the jobs registered so far, sorted."""
-    return sorted(_registry)
+def registered(lane: Lane | None = None) -> list[str]:
+    """Names of the jobs registered so far (in ``lane``, if given), sorted."""
+    return sorted(n for n in _registry if lane is None or _lanes[n] == lane)
+
+
+def lane_of(name: str) -> Lane:
+    get_handler(name)
+    return _lanes[name]
 
 
 def load_job_modules() -> None:

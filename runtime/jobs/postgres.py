@@ -15,7 +15,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
+from pgqueuer.core.executors import DatabaseRetryEntrypointExecutor, EntrypointExecutorParameters
 from pgqueuer.db import PsycopgDriver, SyncPsycopgDriver
+from pgqueuer.errors import RetryRequested
 from pgqueuer.models import Job
 from pgqueuer.qm import QueueManager
 from pgqueuer.queries import Queries, SyncQueries
@@ -26,6 +28,7 @@ from db.engine import app_engine, database_urls
 from runtime.config import get_settings
 
 from .base import (
+    Lane,
     Payload,
     decode_payload,
     dispatch,
@@ -35,6 +38,7 @@ from .base import (
     registered,
     run_start_hooks,
 )
+from .lease import LeaseHeld, current_job, release_job_leases
 
 log = logging.getLogger(__name__)
 
@@ -128,49 +132,85 @@ async def run_worker(
     stop: asyncio.Event | None = None,
     *,
     concurrency: int | None = None,
+    background_concurrency: int | None = None,
     poll_seconds: float = DEFAULT_POLL_SECONDS,
+    grace_seconds: float | None = None,
 ) -> None:
-    """Consume every registered job until ``stop`` is set, then finish in-flight jobs and return.
+    """Consume every registered job until ``stop`` is set, then stop gracefully and return.
 
-    Runs inside the caller's event loop (``asyncio.create_task(run_worker(stop))``). At most
-    ``concurrency`` (default: WORKER_CONCURRENCY) handlers run at once. A failing handler is
-    logged and its job ends as 'failed' in pgqueuer's log; a lost database connection is
-    logged and the worker reconnects with backoff. Cancelling the task also stops it, but
-    jobs in flight are then cancelled rather than finished: prefer setting ``stop``.
+    Runs inside the caller's event loop (``asyncio.create_task(run_worker(stop))``). Two lanes, each
+    its own pgqueuer queue manager and slots: ``concurrency`` (default WORKER_CONCURRENCY) for the
+    interactive jobs (a lead's turn, a send, a follow-up step) and ``background_concurrency``
+    (WORKER_BACKGROUND_CONCURRENCY) for the rest, so a tenant's bulk knowledge work never takes the
+    slots a lead's reply needs. A handler that raises is retried with backoff (JOB_MAX_ATTEMPTS),
+    then held as 'failed'; a lost database connection is logged and the lane reconnects.
+
+    Once ``stop`` is set no new job starts; jobs in flight get ``grace_seconds`` (default
+    WORKER_GRACE_SECONDS) to finish, then their leases are released and the jobs handed back to the
+    queue for another worker. A handler still running in a thread then is abandoned (its final
+    write is fenced by its lease); the caller should exit the process rather than wait for it.
     """
+    settings = get_settings()
     stop = stop or asyncio.Event()
-    concurrency = concurrency or get_settings().worker_concurrency
-    if concurrency < 1:
+    concurrency = concurrency or settings.worker_concurrency
+    background_concurrency = background_concurrency or settings.worker_background_concurrency
+    grace = settings.worker_grace_seconds if grace_seconds is None else grace_seconds
+    if concurrency < 1 or background_concurrency < 1:
         raise ValueError("concurrency must be at least 1")
     load_job_modules()
     await asyncio.to_thread(run_start_hooks)
-    names = registered()
-    log.info("job worker starting: %d job types, concurrency %d", len(names), concurrency)
+    give_up = asyncio.Event()  # the grace period is over: hand back what still runs
+    lanes = {Lane.interactive: concurrency, Lane.background: background_concurrency}
+    log.info(
+        "job worker starting: %d job types, %d interactive + %d background slots",
+        len(registered()),
+        concurrency,
+        background_concurrency,
+    )
+    tasks = [
+        asyncio.create_task(_run_lane(lane, slots, poll_seconds, stop, give_up), name=f"jobs-{lane}")
+        for lane, slots in lanes.items()
+        if registered(lane)
+    ]
     periodic = asyncio.create_task(_run_periodic(stop), name="periodic-maintenance")
+    await stop.wait()
+    _, pending = await asyncio.wait(tasks, timeout=grace) if tasks else (set(), set())
+    if pending:
+        log.warning("job worker: jobs still running after %.0f s; handing them back to the queue", grace)
+        give_up.set()
+        await asyncio.wait(pending, timeout=5)
+    for task in [*tasks, periodic]:
+        task.cancel()
+    await asyncio.gather(*tasks, periodic, return_exceptions=True)
+    log.info("job worker stopped")
+
+
+async def _run_lane(
+    lane: Lane, concurrency: int, poll_seconds: float, stop: asyncio.Event, give_up: asyncio.Event
+) -> None:
+    """One lane's queue manager, restarted with backoff when it fails (a lost connection)."""
+    names = registered(lane)
     delay = 1.0
     while not stop.is_set():
         started = time.monotonic()
         try:
-            await _run_queue_manager(names, concurrency, poll_seconds, stop)
+            await _run_queue_manager(names, concurrency, poll_seconds, stop, give_up)
         except Exception:
             if stop.is_set():
-                log.warning("job worker: error while stopping", exc_info=True)
+                log.warning("job worker (%s): error while stopping", lane, exc_info=True)
                 break
             if time.monotonic() - started > _MAX_RESTART_DELAY:
                 delay = 1.0
-            log.exception("job worker failed; restarting in %.0f s", delay)
+            log.exception("job worker (%s) failed; restarting in %.0f s", lane, delay)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=delay)
             delay = min(delay * 2, _MAX_RESTART_DELAY)
-    periodic.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await periodic
-    log.info("job worker stopped")
 
 
 # Maintenance every worker asks for (deduplicated in the queue, so one runs however many workers):
-# overdue follow-up steps whose job was lost, expired sessions. Job name -> period in seconds.
-PERIODIC_JOBS = {"followups.sweep": 60, "auth.purge_expired": 3600}
+# overdue follow-up steps whose job was lost, sends whose worker died long ago, expired sessions.
+# Job name -> period in seconds.
+PERIODIC_JOBS = {"followups.sweep": 60, "pipeline.sweep_sends": 60, "auth.purge_expired": 3600}
 
 
 async def _run_periodic(stop: asyncio.Event, jobs: dict[str, int] | None = None) -> None:
@@ -191,8 +231,11 @@ async def _run_periodic(stop: asyncio.Event, jobs: dict[str, int] | None = None)
             await asyncio.wait_for(stop.wait(), timeout=5)
 
 
-async def _run_queue_manager(names: list[str], concurrency: int, poll_seconds: float, stop: asyncio.Event) -> None:
+async def _run_queue_manager(
+    names: list[str], concurrency: int, poll_seconds: float, stop: asyncio.Event, give_up: asyncio.Event
+) -> None:
     conninfo = app_conninfo()
+    settings = get_settings()
     async with (
         await psycopg.AsyncConnection.connect(
             conninfo, autocommit=True, application_name=APPLICATION_NAME
@@ -203,8 +246,19 @@ async def _run_queue_manager(names: list[str], concurrency: int, poll_seconds: f
     ):
         qm = QueueManager(Queries(_SplitDriver(query_conn, listen_conn)))
         slots = asyncio.Semaphore(concurrency)
+
+        def retrying(params: EntrypointExecutorParameters) -> DatabaseRetryEntrypointExecutor:
+            return DatabaseRetryEntrypointExecutor(
+                params,
+                max_attempts=settings.job_max_attempts - 1,  # pgqueuer counts the retries
+                initial_delay=timedelta(seconds=settings.job_retry_base_seconds),
+                max_delay=timedelta(minutes=5),
+            )
+
         for name in names:
-            qm.entrypoint(name, accepts_context=False, on_failure="hold")(_entrypoint(name, slots))
+            qm.entrypoint(name, accepts_context=False, on_failure="hold", executor_factory=retrying)(
+                _entrypoint(name, slots, give_up)
+            )
 
         lost = False
 
@@ -230,6 +284,7 @@ async def _run_queue_manager(names: list[str], concurrency: int, poll_seconds: f
                 batch_size=batch,
                 max_concurrent_tasks=max(concurrency, 2 * batch),
                 shutdown_on_listener_failure=True,
+                heartbeat_timeout=timedelta(seconds=settings.job_heartbeat_timeout_seconds),
             )
         finally:
             supervisor.cancel()
@@ -241,18 +296,46 @@ async def _run_queue_manager(names: list[str], concurrency: int, poll_seconds: f
             raise RuntimeError("pgqueuer's queue manager stopped unexpectedly")
 
 
-def _entrypoint(name: str, slots: asyncio.Semaphore):
+def _entrypoint(name: str, slots: asyncio.Semaphore, give_up: asyncio.Event):
     async def run(job: Job) -> None:
-        async with slots:
+        key = str(job.id)
+        token = current_job.set(key)  # leases taken by the handler register under this job
+        try:
+            work = asyncio.ensure_future(_run_in_slot(name, job, slots))
+            stopping = asyncio.ensure_future(give_up.wait())
             try:
-                await dispatch(name, decode_payload(job.payload))
-            except Exception as exc:
-                # Name and id only: payloads may carry personal data or tokens.
-                log.error("job %s id=%s failed: %s", name, job.id, type(exc).__name__, exc_info=exc)
-                raise  # pgqueuer records it as 'failed' (on_failure="hold") and carries on
+                await asyncio.wait({work, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                stopping.cancel()
+            if not work.done():  # the worker is stopping and the grace period is over
+                released = await asyncio.to_thread(release_job_leases, key)
+                work.add_done_callback(_discard)
+                log.warning("job %s id=%s handed back (worker stopping; %d lease(s) released)", name, key, released)
+                raise RetryRequested(delay=timedelta(0), reason="worker stopped before the job finished")
+            work.result()
+        except LeaseHeld as exc:  # another live worker has this work: come back when its lease may end
+            raise RetryRequested(delay=timedelta(seconds=exc.retry_after), reason=str(exc)) from None
+        except RetryRequested:
+            raise
+        except Exception as exc:
+            # Name and id only: payloads may carry personal data or tokens.
+            log.error("job %s id=%s failed: %s", name, key, type(exc).__name__, exc_info=exc)
+            raise  # retried with backoff, then held as 'failed' in pgqueuer's log
+        finally:
+            current_job.reset(token)
 
     run.__name__ = run.__qualname__ = f"job_{name}"
     return run
+
+
+async def _run_in_slot(name: str, job: Job, slots: asyncio.Semaphore) -> None:
+    async with slots:
+        await dispatch(name, decode_payload(job.payload))
+
+
+def _discard(task: asyncio.Future) -> None:
+    if not task.cancelled():
+        task.exception()
 
 
 class _SplitDriver:

@@ -2,11 +2,15 @@
 the job of the burst's latest message goes on, and a UNIQUE trigger makes it reply at most once.
 
 Three steps: claim the turn and read its context (one transaction), decide the reply (no
-transaction: the agent may call a model for seconds), apply it (one transaction)."""
+transaction: the agent may call a model for seconds), apply it (one transaction). The claim is a
+lease (runtime.jobs.lease): while the worker lives it renews it; if the worker dies mid-decision,
+the job delivered again takes the turn over once the lease ends, and only the lease's owner may
+apply, so the lead is answered exactly once."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import uuid
@@ -17,27 +21,50 @@ from sqlmodel import select
 from db.models import Agent, AgentMode, Author, Channel, Contact, Conversation, ConversationStatus, Message, Suggestion
 from db.tenancy import tenant_session
 from runtime.channels.service import ChannelSettings
-from runtime.jobs import job
+from runtime.jobs import Lane, job
+from runtime.jobs.lease import WORKER_ID, Lease, LeaseHeld, lease_seconds
+from runtime.pgtext import pg_json
 
 from .outbound import ChannelUnavailable, OutsideServiceWindow, queue_message
 from .responder import LeadMessage, TurnContext, TurnResult, get_responder
 
 log = logging.getLogger(__name__)
 
+LEASE_LOST = "superseded: taken over by another worker"
+
 _LATEST_INBOUND = text("""
 SELECT id FROM message WHERE conversation_id = :c AND direction = 'inbound'
 ORDER BY created_at DESC, id DESC LIMIT 1
 """)
+# A new turn, or a pending one whose lease ended (its worker died): ours until the lease ends.
 _CLAIM_TURN = text("""
-INSERT INTO conversation_turn (id, workspace_id, conversation_id, trigger_message_id, outcome, details, created_at)
-VALUES (:id, :ws, :c, :m, 'pending', '{}'::jsonb, now())
-ON CONFLICT (trigger_message_id) DO NOTHING
+INSERT INTO conversation_turn AS t (id, workspace_id, conversation_id, trigger_message_id, outcome, details,
+                                    created_at, lease_owner, lease_expires_at)
+VALUES (:id, :ws, :c, :m, 'pending', '{}'::jsonb, now(), :me, now() + make_interval(secs => :secs))
+ON CONFLICT (trigger_message_id) DO UPDATE
+  SET lease_owner = EXCLUDED.lease_owner, lease_expires_at = EXCLUDED.lease_expires_at
+  WHERE t.outcome = 'pending' AND (t.lease_expires_at IS NULL OR t.lease_expires_at <= now())
 RETURNING id
+""")
+_TURN_STATE = text("""
+SELECT outcome, GREATEST(EXTRACT(EPOCH FROM lease_expires_at - now()), 0) AS left_s
+FROM conversation_turn WHERE trigger_message_id = :m
+""")
+# The final write of a turn: only while this worker still holds its lease (fencing).
+_OWN_TURN = text("""
+SELECT id FROM conversation_turn WHERE id = :id AND outcome = 'pending' AND lease_owner = :me FOR UPDATE
 """)
 _PREVIOUS_TRIGGER_AT = text("""
 SELECT max(m.created_at) FROM conversation_turn t JOIN message m ON m.id = t.trigger_message_id
-WHERE t.conversation_id = :c AND t.id <> :turn
+WHERE t.conversation_id = :c AND t.id <> :turn AND t.outcome <> :abandoned
 """)
+# An earlier turn whose worker died and whose burst a later message continued: this turn answers
+# its messages too.
+_ABANDON_EARLIER = text("""
+UPDATE conversation_turn SET outcome = :abandoned, lease_owner = NULL
+WHERE conversation_id = :c AND id <> :turn AND outcome = 'pending' AND lease_expires_at <= now()
+""")
+ABANDONED = "superseded: worker lost, answered by a later turn"
 
 
 def effective_mode(conversation: Conversation, agent: Agent | None) -> str:
@@ -53,10 +80,22 @@ def _claim(workspace_id: uuid.UUID, conversation_id: uuid.UUID, message_id: uuid
         if latest != message_id:
             return None, "superseded"  # a later message of the same burst has its own, later job
         turn_id = s.execute(
-            _CLAIM_TURN, {"id": uuid.uuid4(), "ws": workspace_id, "c": conversation_id, "m": message_id}
+            _CLAIM_TURN,
+            {
+                "id": uuid.uuid4(),
+                "ws": workspace_id,
+                "c": conversation_id,
+                "m": message_id,
+                "me": WORKER_ID,
+                "secs": lease_seconds(),
+            },
         ).scalar_one_or_none()
         if turn_id is None:
-            return None, "duplicate"  # this job was delivered twice; the first one answered
+            state = s.execute(_TURN_STATE, {"m": message_id}).one()
+            s.rollback()
+            if state.outcome == "pending":  # a live worker is on it: come back when its lease may end
+                raise LeaseHeld(float(state.left_s) + 0.5, "turn")
+            return None, "duplicate"  # this job was delivered twice; the turn is settled
         conversation = s.get(Conversation, conversation_id)
         channel = s.get(Channel, conversation.channel_id) if conversation.channel_id else None
         contact = s.get(Contact, conversation.contact_id)
@@ -68,7 +107,10 @@ def _claim(workspace_id: uuid.UUID, conversation_id: uuid.UUID, message_id: uuid
             _finish(s, turn_id, skip)
             s.commit()
             return turn_id, skip
-        since = s.execute(_PREVIOUS_TRIGGER_AT, {"c": conversation_id, "turn": turn_id}).scalar()
+        s.execute(_ABANDON_EARLIER, {"c": conversation_id, "turn": turn_id, "abandoned": ABANDONED})
+        since = s.execute(
+            _PREVIOUS_TRIGGER_AT, {"c": conversation_id, "turn": turn_id, "abandoned": ABANDONED}
+        ).scalar()
         burst = s.exec(
             select(Message)
             .where(Message.conversation_id == conversation_id, Message.direction == "inbound")
@@ -106,8 +148,11 @@ def _skip_reason(conversation: Conversation, channel: Channel | None, contact: C
 
 def _finish(s, turn_id: uuid.UUID, outcome: str, route: str | None = None, details: dict | None = None) -> None:
     s.execute(
-        text("UPDATE conversation_turn SET outcome = :o, route = :r, details = CAST(:d AS jsonb) WHERE id = :id"),
-        {"o": outcome[:60], "r": route, "d": json.dumps(details or {}, default=str), "id": turn_id},
+        text(
+            "UPDATE conversation_turn SET outcome = :o, route = :r, details = CAST(:d AS jsonb), "
+            "lease_owner = NULL, lease_expires_at = NULL WHERE id = :id"
+        ),
+        {"o": outcome[:60], "r": route, "d": json.dumps(pg_json(details or {}), default=str), "id": turn_id},
     )
     record_usage(s, turn_id, details or {})
 
@@ -131,6 +176,8 @@ def record_usage(s, turn_id: uuid.UUID, details: dict) -> None:
 
 def _apply(workspace_id: uuid.UUID, turn_id: uuid.UUID, ctx: TurnContext, result: TurnResult) -> str:
     with tenant_session(workspace_id) as s:
+        if s.execute(_OWN_TURN, {"id": turn_id, "me": WORKER_ID}).first() is None:
+            return LEASE_LOST  # taken over while we decided (we were presumed dead): theirs to apply
         conversation = s.get(Conversation, ctx.conversation_id)
         outcome = None
         if result.apply is not None:
@@ -222,25 +269,38 @@ def _with_media(ctx: TurnContext) -> TurnContext:
 
 
 def run_turn(workspace_id: uuid.UUID, conversation_id: uuid.UUID, message_id: uuid.UUID) -> str:
-    """Decide and queue the reply for one burst. Returns the outcome (also stored on the turn)."""
+    """Decide and queue the reply for one burst. Returns the outcome (also stored on the turn).
+
+    Raises LeaseHeld when another live worker is deciding this turn (the job comes back later)."""
     turn_id, claimed = _claim(workspace_id, conversation_id, message_id)
     if not isinstance(claimed, TurnContext):
         return claimed
-    ctx = _with_media(claimed)
-    try:
-        result = get_responder(ctx).decide(ctx)
-    except Exception:
-        log.exception("turn decision crashed conversation=%s", conversation_id)
-        with tenant_session(workspace_id) as s:
-            _finish(s, turn_id, "failed: internal error")
-            s.commit()
-        return "failed: internal error"
-    outcome = _apply(workspace_id, turn_id, ctx, result)
+    lease = Lease("conversation_turn", workspace_id, turn_id)
+    with lease.held():
+        try:
+            ctx = _with_media(claimed)
+            try:
+                result = get_responder(ctx).decide(ctx)
+            except Exception:
+                log.exception("turn decision crashed conversation=%s", conversation_id)
+                with tenant_session(workspace_id) as s:
+                    if s.execute(_OWN_TURN, {"id": turn_id, "me": WORKER_ID}).first() is None:
+                        return LEASE_LOST
+                    _finish(s, turn_id, "failed: internal error")
+                    s.commit()
+                return "failed: internal error"
+            outcome = _apply(workspace_id, turn_id, ctx, result)
+        except BaseException:
+            # The database went away, or the worker is stopping: hand the turn back at once so the
+            # job's next delivery (a retry) need not wait for the lease to run out.
+            with contextlib.suppress(Exception):
+                lease.release()
+            raise
     log.info("turn conversation=%s outcome=%s route=%s", conversation_id, outcome, result.route)
     return outcome
 
 
-@job("pipeline.process_turn")
+@job("pipeline.process_turn", lane=Lane.interactive)
 async def process_turn(payload: dict) -> None:
     await asyncio.to_thread(
         run_turn,

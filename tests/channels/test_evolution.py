@@ -23,6 +23,7 @@ from runtime.channels.base import (
     OutboundMessage,
     ParsedEvent,
     SendError,
+    SendFailure,
     Template,
     WebhookRejected,
 )
@@ -596,12 +597,16 @@ def test_refused_before_any_request(fake, base_url, message) -> None:
     assert fake.requests == []
 
 
-@pytest.mark.parametrize(("status", "retryable"), [(500, True), (502, True), (429, True), (400, False)])
-def test_send_errors_are_classified(fake, base_url, status: int, retryable: bool) -> None:
+@pytest.mark.parametrize(
+    ("status", "failure"),
+    [(500, SendFailure.unknown), (502, SendFailure.unknown), (429, SendFailure.retry), (400, SendFailure.refused)],
+)
+def test_send_errors_are_classified(fake, base_url, status: int, failure: SendFailure) -> None:
+    """Only a 429 proves the message was not taken; a 5xx may come after it went out."""
     fake.fail_next(1, status=status)
     with pytest.raises(SendError) as exc:
         send(base_url, OutboundMessage(to_phone="+5511988887777", kind=MessageKind.text, text="oi"))
-    assert (exc.value.status_code, exc.value.retryable) == (status, retryable)
+    assert (exc.value.status_code, exc.value.failure) == (status, failure)
     assert fake.sent == []
 
 

@@ -20,6 +20,7 @@ from runtime.channels.base import (
     OutboundMedia,
     OutboundMessage,
     SendError,
+    SendFailure,
     Template,
     WebhookRejected,
     WebhookRequest,
@@ -514,12 +515,16 @@ def test_unsendable_messages_are_not_retryable(fake, msg):
     assert fake.requests == []
 
 
-@pytest.mark.parametrize(("status", "retryable"), [(500, True), (503, True), (429, True), (400, False)])
-def test_error_classification(fake, status, retryable):
+@pytest.mark.parametrize(
+    ("status", "failure"),
+    [(500, SendFailure.unknown), (503, SendFailure.unknown), (429, SendFailure.retry), (400, SendFailure.refused)],
+)
+def test_error_classification(fake, status, failure):
+    """Only a 429 (or a 503 with Retry-After) proves Twilio took nothing; a bare 5xx may not."""
     fake.fail_next(1, status=status)
     with pytest.raises(SendError) as exc:
         run(fake, lambda a: a.send(OutboundMessage(to_phone=DEFAULT_CUSTOMER, kind=MessageKind.text, text="oi")))
-    assert exc.value.retryable is retryable
+    assert exc.value.failure is failure
     assert exc.value.status_code == status
     code = {500: 20500, 503: 20503, 429: 20429, 400: 21211}[status]
     assert f"Twilio {code}" in exc.value.detail

@@ -19,6 +19,7 @@ from runtime.channels.base import (
     OutboundMedia,
     OutboundMessage,
     SendError,
+    SendFailure,
     Template,
     WebhookRejected,
 )
@@ -491,12 +492,21 @@ def test_an_ok_answer_with_an_error_field_is_a_send_error(fake, error, retryable
     assert error in exc.value.detail
 
 
-@pytest.mark.parametrize(("status", "retryable"), [(500, True), (503, True), (429, True), (400, False), (401, False)])
-def test_http_errors_are_classified(fake, status, retryable):
+@pytest.mark.parametrize(
+    ("status", "failure"),
+    [
+        (500, SendFailure.unknown),
+        (503, SendFailure.unknown),
+        (429, SendFailure.retry),
+        (400, SendFailure.refused),
+        (401, SendFailure.refused),
+    ],
+)
+def test_http_errors_are_classified(fake, status, failure):
     fake.fail_next(status=status)
     with pytest.raises(SendError) as exc:
         send(fake, OutboundMessage(to_phone=LEAD_E164, kind=MessageKind.text, text="oi"))
-    assert (exc.value.status_code, exc.value.retryable) == (status, retryable)
+    assert (exc.value.status_code, exc.value.failure) == (status, failure)
     # the failure was one-shot: the retry goes through
     send(fake, OutboundMessage(to_phone=LEAD_E164, kind=MessageKind.text, text="oi"))
     assert len(fake.sent) == 1

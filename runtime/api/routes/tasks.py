@@ -8,12 +8,14 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+from math import ceil
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 
 from runtime.config import get_settings
 from runtime.jobs.base import UnknownJob, decode_payload, dispatch
+from runtime.jobs.lease import LeaseHeld
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["tasks"], include_in_schema=False)
@@ -61,6 +63,10 @@ async def run_task(name: str, request: Request) -> dict:
         await dispatch(name, payload)
     except UnknownJob as exc:
         raise HTTPException(404, f"unknown job {name!r}") from exc
+    except LeaseHeld as exc:  # another live instance has this work: Cloud Tasks delivers it again
+        raise HTTPException(
+            503, "work in progress elsewhere; retry", headers={"Retry-After": str(ceil(exc.retry_after))}
+        ) from exc
     except Exception as exc:
         log.error("task %s failed: %s", name, type(exc).__name__, exc_info=exc)
         raise HTTPException(500, "job failed; retry") from exc
