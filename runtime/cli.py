@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import secrets
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -186,11 +189,21 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(_: argparse.Namespace) -> int:
+    """The job worker alone. SIGTERM (Cloud Run, systemd) or Ctrl-C stop it gracefully: jobs in
+    flight finish within WORKER_GRACE_SECONDS or are handed back with their leases released."""
     import asyncio
+    import signal
 
     from runtime.jobs import run_worker
 
-    asyncio.run(run_worker())
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await run_worker(stop)
+
+    asyncio.run(main())
     return 0
 
 
@@ -261,16 +274,33 @@ def cmd_run(args: argparse.Namespace) -> int:
     cmd = [sys.executable, "-m", "reflex", "run", "--env", "prod", "--frontend-port", str(port)]
     cmd += ["--backend-port", str(port)]
     print(f"  PilotoDeVendas: http://localhost:{port}  (Ctrl-C para parar)\n", flush=True)
-    proc = subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=env)  # noqa: S603
+    # Reflex runs in its own process group, so that stopping it reaches its server processes too.
+    proc = subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=env, start_new_session=True)  # noqa: S603
+    kill_at: list[float] = []  # set by the first SIGTERM/Ctrl-C: when Reflex gets SIGKILL instead
+
+    def forward(_signum: int, _frame: object) -> None:
+        if not kill_at:
+            kill_at.append(time.monotonic() + s.worker_grace_seconds + 15)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+
+    previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
-        return proc.wait()
-    except KeyboardInterrupt:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        return 0
+        while True:
+            try:
+                code = proc.wait(timeout=0.5)
+                break
+            except subprocess.TimeoutExpired:
+                if kill_at and time.monotonic() > kill_at[0]:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.killpg(proc.pid, signal.SIGKILL)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        with contextlib.suppress(ProcessLookupError):  # no server process outlives the launcher
+            os.killpg(proc.pid, signal.SIGKILL)
+    # Returning (not dying of the signal) lets the embedded PostgreSQL we started stop at exit.
+    return 0 if kill_at else code
 
 
 def _bench_knowledge(args: argparse.Namespace) -> int:

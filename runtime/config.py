@@ -95,6 +95,9 @@ class Settings(BaseSettings):
     # lane (turns, sends, follow-up steps) and the background lane (knowledge, Drive, e-mail, upkeep).
     worker_concurrency: int = Field(default=4, ge=1)
     worker_background_concurrency: int = Field(default=2, ge=1)
+    # An idle worker polls the queue this often even without a NOTIFY (a job whose worker died is
+    # picked again on such a poll).
+    worker_poll_seconds: float = Field(default=10.0, gt=0)
     # A worker that stops (SIGTERM) finishes its jobs for this long, then hands the rest back.
     worker_grace_seconds: float = Field(default=8.0, ge=0)
     # A turn or a send is claimed with a lease renewed while its worker lives; a dead worker's

@@ -131,7 +131,7 @@ def test_enqueued_job_runs_and_its_tenant_write_is_visible(make_workspace):
     with worker():
         assert _wait_for(lambda: phone in seen["ran"], timeout=5)
         assert _wait_status(job_id, "successful") == ["queued", "picked", "successful"]
-    assert seen["threads"][-1].startswith("asyncio_")  # a sync handler runs off the event loop
+    assert seen["threads"][-1].startswith("job-")  # a sync handler runs off the event loop, on a daemon thread
     with tenant_session(ws.workspace_id) as s:
         assert [c.name for c in s.exec(select(Contact).where(Contact.phone == phone)).all()] == ["Via job"]
 

@@ -61,10 +61,7 @@ async def run_worker(
         raise ValueError(f"JOBS_BACKEND {backend!r} has no in-process worker")
     from .postgres import run_worker as run_postgres_worker
 
-    if poll_seconds is None:
-        await run_postgres_worker(stop, concurrency=concurrency)
-    else:
-        await run_postgres_worker(stop, concurrency=concurrency, poll_seconds=poll_seconds)
+    await run_postgres_worker(stop, concurrency=concurrency, poll_seconds=poll_seconds)
 
 
 @contextlib.asynccontextmanager
@@ -76,8 +73,8 @@ async def worker_running() -> AsyncIterator[None]:
         yield
     finally:
         stop.set()
-        try:
-            await asyncio.wait_for(task, timeout=10)
+        try:  # the worker itself hands its jobs back after WORKER_GRACE_SECONDS
+            await asyncio.wait_for(task, timeout=get_settings().worker_grace_seconds + 10)
         except Exception:  # a worker that fails to stop must not block the server's shutdown
             log.exception("job worker did not stop cleanly")
 

@@ -12,7 +12,6 @@ worker calls :func:`dispatch`; a Cloud Tasks backend would POST them to
 
 from __future__ import annotations
 
-import asyncio
 import enum
 import importlib
 import inspect
@@ -146,7 +145,9 @@ async def dispatch(name: str, payload: Payload) -> None:
     if inspect.iscoroutinefunction(handler):
         await handler(payload)
         return
-    result = await asyncio.to_thread(handler, payload)
+    from .threads import run_blocking
+
+    result = await run_blocking(handler, payload)
     if inspect.isawaitable(result):  # e.g. a functools.partial over an async function
         await result
 

@@ -42,9 +42,6 @@ from .lease import LeaseHeld, current_job, release_job_leases
 
 log = logging.getLogger(__name__)
 
-# Seconds an idle worker waits for a NOTIFY before it polls anyway (a missed notification
-# or a job whose run_at has come costs at most this much delay).
-DEFAULT_POLL_SECONDS = 10.0
 APPLICATION_NAME = "piloto-jobs-worker"  # shows in pg_stat_activity
 _MAX_RESTART_DELAY = 60.0
 
@@ -133,7 +130,7 @@ async def run_worker(
     *,
     concurrency: int | None = None,
     background_concurrency: int | None = None,
-    poll_seconds: float = DEFAULT_POLL_SECONDS,
+    poll_seconds: float | None = None,
     grace_seconds: float | None = None,
 ) -> None:
     """Consume every registered job until ``stop`` is set, then stop gracefully and return.
@@ -155,6 +152,7 @@ async def run_worker(
     concurrency = concurrency or settings.worker_concurrency
     background_concurrency = background_concurrency or settings.worker_background_concurrency
     grace = settings.worker_grace_seconds if grace_seconds is None else grace_seconds
+    poll_seconds = poll_seconds or settings.worker_poll_seconds
     if concurrency < 1 or background_concurrency < 1:
         raise ValueError("concurrency must be at least 1")
     load_job_modules()

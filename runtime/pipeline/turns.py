@@ -9,7 +9,6 @@ apply, so the lead is answered exactly once."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import logging
@@ -23,6 +22,7 @@ from db.tenancy import tenant_session
 from runtime.channels.service import ChannelSettings
 from runtime.jobs import Lane, job
 from runtime.jobs.lease import WORKER_ID, Lease, LeaseHeld, lease_seconds
+from runtime.jobs.threads import run_blocking
 from runtime.pgtext import pg_json
 
 from .outbound import ChannelUnavailable, OutsideServiceWindow, queue_message
@@ -302,7 +302,7 @@ def run_turn(workspace_id: uuid.UUID, conversation_id: uuid.UUID, message_id: uu
 
 @job("pipeline.process_turn", lane=Lane.interactive)
 async def process_turn(payload: dict) -> None:
-    await asyncio.to_thread(
+    await run_blocking(
         run_turn,
         uuid.UUID(payload["workspace_id"]),
         uuid.UUID(payload["conversation_id"]),
