@@ -144,6 +144,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         get_settings.cache_clear()
     if args.workers < 1:
         raise CliError("--workers must be at least 1")
+    # uvicorn shuts down gracefully on SIGTERM (the lifespan stops the job worker), then raises the
+    # signal again: with the default action the process would die of it before exit handlers run
+    # (an embedded PostgreSQL it started would keep running). Leave with a clean exit instead.
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     uvicorn.run(
         "runtime.api.app:create_service",
         factory=True,
@@ -155,6 +159,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         access_log=not args.quiet,
     )
     return 0
+
+
+def _exit_on_sigterm(_signum: int, _frame: object) -> None:
+    raise SystemExit(0)
 
 
 def cmd_bench(args: argparse.Namespace) -> int:

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -150,3 +151,90 @@ def test_chat_with_an_agent_in_the_terminal(cli, make_workspace):
     assert "rota=extractive" in r.stdout and "sobre-nos.md" in r.stdout
     bad = cli("chat", "--agent", "nao-e-uuid")
     assert bad.returncode == 1 and "uuid" in bad.stderr
+
+
+def _postgres_running(data_dir) -> list[int]:
+    """Pids of postgres servers whose data directory is under `data_dir`."""
+    import psutil
+
+    found = []
+    for proc in psutil.process_iter(["name", "cmdline"]):
+        cmdline = " ".join(proc.info.get("cmdline") or [])
+        if proc.info.get("name") == "postgres" and str(data_dir) in cmdline:
+            found.append(proc.pid)
+    return found
+
+
+def test_sigterm_stops_worker_and_serve_and_the_embedded_postgres_they_started():
+    """No DATABASE_URL: the process starts its own PostgreSQL under DATA_DIR. SIGTERM (what Cloud Run
+    and systemd send) must stop the process gracefully and that server with it, also after an
+    earlier holder of the server was killed with SIGKILL (it never removed itself)."""
+    import shutil
+    import signal
+    import time
+
+    import httpx
+
+    from tests.fakes.servers import free_port
+
+    data = Path(ROOT) / ".data" / f"sigterm-{uuid.uuid4().hex[:8]}"
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DATABASE_ADMIN_URL")}
+    env.update(DATA_DIR=str(data), PYTHONWARNINGS="ignore", WORKER_GRACE_SECONDS="2")
+
+    def start(*args: str) -> subprocess.Popen:
+        return subprocess.Popen(
+            [sys.executable, "-m", "runtime", *args],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+
+    def wait_for(predicate, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            assert time.monotonic() < deadline, "condition not met"
+            time.sleep(0.2)
+
+    try:
+        assert (
+            subprocess.run([sys.executable, "-m", "runtime", "migrate"], cwd=ROOT, env=env, timeout=120).returncode == 0
+        )
+        assert _postgres_running(data) == []  # migrate started and stopped it
+
+        worker = start("worker")
+        wait_for(lambda: _postgres_running(data))
+        time.sleep(3)  # the worker is up and consuming
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(timeout=30) == 0, worker.stdout.read().decode()
+        wait_for(lambda: not _postgres_running(data), timeout=10)
+
+        port = free_port()
+        serve = start("serve", "--host", "127.0.0.1", "--port", str(port), "--quiet")
+
+        def healthy() -> bool:
+            try:
+                return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200
+            except httpx.TransportError:
+                return False
+
+        wait_for(healthy)
+        serve.send_signal(signal.SIGTERM)
+        assert serve.wait(timeout=30) == 0, serve.stdout.read().decode()
+        wait_for(lambda: not _postgres_running(data), timeout=10)
+
+        crashed = start("worker")
+        wait_for(lambda: _postgres_running(data))
+        time.sleep(2)
+        crashed.kill()  # SIGKILL: no chance to stop the server or to forget itself as its holder
+        crashed.wait(timeout=10)
+        assert _postgres_running(data)
+        again = start("worker")
+        time.sleep(4)
+        again.send_signal(signal.SIGTERM)
+        assert again.wait(timeout=30) == 0, again.stdout.read().decode()
+        wait_for(lambda: not _postgres_running(data), timeout=10)
+    finally:
+        for pid in _postgres_running(data):
+            os.kill(pid, signal.SIGKILL)
+        shutil.rmtree(data, ignore_errors=True)

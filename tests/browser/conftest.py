@@ -117,6 +117,22 @@ def app_url(pg, smtp_server) -> Iterator[str]:
                 pytest.fail(f"the app did not answer within {STARTUP_TIMEOUT_S:.0f}s:\n{_tail(log_path)}")
             time.sleep(0.5)
         yield base
+        # `make run` is stopped as Cloud Run and systemd stop things: SIGTERM to the launcher alone.
+        # It must pass the signal on to Reflex's whole process group and exit cleanly, leaving no
+        # server process behind.
+        import psutil
+
+        children = psutil.Process(proc.pid).children(recursive=True)
+        assert children, "`runtime run` has no Reflex processes"
+        proc.send_signal(signal.SIGTERM)
+        try:
+            code = proc.wait(timeout=40)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"`runtime run` did not stop within 40 s of SIGTERM:\n{_tail(log_path)}")
+        assert code == 0, f"`runtime run` exited with {code} on SIGTERM:\n{_tail(log_path)}"
+        _, alive = psutil.wait_procs(children, timeout=5)
+        left = [" ".join(p.cmdline())[:120] for p in alive if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+        assert not left, f"processes of `runtime run` still running after SIGTERM: {left}"
     finally:
         _stop(proc)
 
