@@ -125,6 +125,7 @@ class Settings(BaseSettings):
 
     # Outbound sends: attempts in all, and the first backoff (doubling, capped at 60 s).
     send_max_attempts: int = Field(default=5, ge=1)
+    send_timeout_seconds: float = Field(default=15.0, gt=0)  # waiting for the provider's answer
     send_retry_base_seconds: float = Field(default=1.0, ge=0)
     # Webhook bodies above this size are refused with 413.
     webhook_max_bytes: int = Field(default=1_000_000, ge=1024)

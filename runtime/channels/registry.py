@@ -66,5 +66,6 @@ def build_adapter(config: ChannelConfig, http: httpx.AsyncClient) -> ChannelAdap
 
 
 def http_client(**kwargs: Any) -> httpx.AsyncClient:
-    """The client adapters get: bounded timeouts so a hung provider becomes a retryable error."""
-    return httpx.AsyncClient(timeout=httpx.Timeout(15.0, connect=5.0), **kwargs)
+    """The client adapters get: bounded timeouts, so a hung provider becomes an error (a send that
+    timed out after the request went out is 'unknown', never retried)."""
+    return httpx.AsyncClient(timeout=httpx.Timeout(get_settings().send_timeout_seconds, connect=5.0), **kwargs)

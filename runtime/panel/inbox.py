@@ -27,6 +27,7 @@ from db.models import (
     FollowupStatus,
     Membership,
     Message,
+    MessageStatus,
     QuickReply,
     Suggestion,
     User,
@@ -222,6 +223,15 @@ def _short(at: datetime | None, tz: ZoneInfo) -> str:
     return local.strftime("%H:%M") if local.date() == utcnow().astimezone(tz).date() else local.strftime("%d/%m")
 
 
+# What a seller reads under a message whose send did not succeed, and what to do about it.
+STATUS_NOTES = {
+    MessageStatus.unknown: (
+        "Envio não confirmado: o WhatsApp pode ter entregado. Confira com o cliente antes de reenviar, "
+        "para ele não receber duas vezes."
+    ),
+}
+
+
 def _message_view(m: Message, authors: dict[uuid.UUID, str], tz: ZoneInfo) -> dict:
     media = m.media or {}
     has_file = bool(media.get("storage_key") or media.get("data_b64"))
@@ -244,6 +254,7 @@ def _message_view(m: Message, authors: dict[uuid.UUID, str], tz: ZoneInfo) -> di
         "media_error": media.get("error") or "",
         "status": m.status.value,
         "error": m.error or "",
+        "status_note": STATUS_NOTES.get(m.status, ""),
         "created_at": m.created_at.isoformat(),
         "time": m.created_at.astimezone(tz).strftime("%H:%M"),
         "day": m.created_at.astimezone(tz).strftime("%d/%m/%Y"),
@@ -551,7 +562,7 @@ def retry_message(principal: Principal, conversation_id: Any, message_id: Any) -
         try:
             requeue_failed(s, message)
         except ValueError as exc:
-            raise UserError("Só é possível reenviar uma mensagem que falhou.") from exc
+            raise UserError("Só é possível reenviar uma mensagem que falhou ou não foi confirmada.") from exc
         s.commit()
 
 

@@ -374,3 +374,28 @@ def test_a_nul_in_one_message_does_not_lose_the_other_leads_of_the_same_post(api
     assert rows[1][1] == "Zé Hacker"
     raw = db(api, "SELECT body FROM webhook_event WHERE channel_id = :c", c=channel["id"])
     assert any(b"\\u0000" in bytes(b) for (b,) in raw)  # the raw event keeps the bytes as they came
+
+
+def test_a_send_that_times_out_after_graph_got_it_is_unknown_and_not_sent_again(
+    api, graph, channel, worker, monkeypatch, fresh_settings
+):
+    """The request reached Graph and the answer never came in time: Meta may have delivered it, so
+    repeating it could reach the lead twice. The message shows as unknown with the reason, once."""
+    from runtime.config import get_settings
+
+    monkeypatch.setenv("SEND_TIMEOUT_SECONDS", "0.5")
+    get_settings.cache_clear()
+    phone = lead()
+    graph.delay_next(3)
+    assert post(api, channel["path"], meta.text_message("Oi", from_phone=phone)).status_code == 200
+    rows = lambda: db(  # noqa: E731
+        api,
+        "SELECT m.status, m.error, m.attempts FROM message m JOIN conversation c ON c.id = m.conversation_id "
+        "JOIN contact p ON p.id = c.contact_id WHERE p.phone = :p AND m.direction = 'outbound'",
+        p="+" + phone,
+    )
+    wait_until(lambda: rows() and rows()[0][0] not in ("queued", "sending"), timeout=20)
+    time.sleep(1)
+    status, error, attempts = rows()[0]
+    assert (status, attempts) == ("unknown", 1) and "timeout" in error
+    assert len([r for r in graph.sent if (r.json or {}).get("to") == phone]) == 1

@@ -244,7 +244,13 @@ def bubble(m: Msg) -> rx.Component:
                 rx.icon(
                     m.status_icon,
                     size=14,
-                    color=rx.match(m.status, ("read", "var(--blue-10)"), ("failed", "var(--red-10)"), "var(--gray-10)"),
+                    color=rx.match(
+                        m.status,
+                        ("read", "var(--blue-10)"),
+                        ("failed", "var(--red-10)"),
+                        ("unknown", "var(--amber-10)"),
+                        "var(--gray-10)",
+                    ),
                     class_name="status-" + m.status,
                 ),
             ),
@@ -260,6 +266,22 @@ def bubble(m: Msg) -> rx.Component:
                     "Tentar de novo", size="1", variant="soft", color_scheme="red", on_click=InboxState.retry(m.id)
                 ),
                 align="center",
+            ),
+        ),
+        rx.cond(
+            m.status == "unknown",
+            rx.vstack(
+                rx.text(m.status_note, size="1", color_scheme="amber", class_name="send-unknown-note"),
+                rx.button(
+                    "Reenviar mesmo assim",
+                    size="1",
+                    variant="soft",
+                    color_scheme="amber",
+                    on_click=InboxState.retry(m.id),
+                    class_name="send-unknown-retry",
+                ),
+                spacing="1",
+                align="end",
             ),
         ),
         align_self=rx.cond(inbound, "flex-start", "flex-end"),

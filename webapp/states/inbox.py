@@ -61,6 +61,7 @@ class Msg:
     status: str = ""
     status_icon: str = ""
     error: str = ""
+    status_note: str = ""
     time: str = ""
     day: str = ""
     template: str = ""
@@ -99,7 +100,7 @@ def _row(c: dict) -> Row:
 
 
 def _msg(m: dict) -> Msg:
-    icon = "circle_alert" if m["status"] == "failed" else STATUS_ICONS.get(m["status"], "")
+    icon = {"failed": "circle_alert", "unknown": "circle_help"}.get(m["status"]) or STATUS_ICONS.get(m["status"], "")
     fields = {k: m[k] for k in Msg.__dataclass_fields__ if k in m}
     return Msg(**fields, status_icon=icon)
 
