@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import reflex as rx
@@ -110,6 +111,27 @@ def new_password_field(label: str) -> rx.Component:
         rx.text(f"Pelo menos {MIN_PASSWORD_LENGTH} caracteres.", size="1", color_scheme="gray", margin_top="6px"),
         width="100%",
     )
+
+
+# --- secrets shown once ------------------------------------------------------------------
+
+
+def one_time_secret(id_: str, **props) -> rx.Component:
+    """The read-only input a secret is shown once in. No state var holds the secret: state.reveal
+    writes it straight into this element. Keep it mounted while its callout is hidden (hide the
+    callout with `display`, not rx.cond), or the write finds no element."""
+    return rx.input(read_only=True, id=id_, size="3", width="100%", auto_complete="off", **props)
+
+
+def copy_secret(id_: str, done: str) -> list[rx.event.EventSpec]:
+    """Copy a one_time_secret from the page itself: no round trip, nothing asked of the server."""
+    script = f"navigator.clipboard.writeText(document.getElementById({json.dumps(id_)}).value)"
+    return [rx.call_script(script), rx.toast.success(done)]
+
+
+def forget_secret(id_: str) -> rx.event.EventSpec:
+    """Empty a one_time_secret (its callout was dismissed)."""
+    return rx.set_value(id_, "")
 
 
 # --- the signed-in panel -----------------------------------------------------------------

@@ -3,6 +3,11 @@
 The session lives in the HttpOnly cookie that /auth/login sets; the browser's JavaScript can't
 read it, but the websocket handshake carries it, so the server reads it from the handshake
 headers and resolves it against the database on every protected page load.
+
+Reflex keys the state tree by the tab's token, which outlives a sign-out: everything a page loads
+belongs to the principal it was loaded for. webapp.principal_guard resets the tree whenever the
+tab reconnects as someone else (or as nobody), and `_sign_out_locally` when a session ends while
+connected. Secrets shown once never enter the state at all (see `reveal`).
 """
 
 from __future__ import annotations
@@ -76,6 +81,21 @@ def _after_login(target: str | None) -> str:
     return HOME if path.startswith(("/login", "/cadastro")) else path
 
 
+def principal_key(user: Any) -> str:
+    """Who a state tree is filled for: the session and the role behind the cookie ("" for nobody).
+    A new sign-in (anyone's) or a role change is a new principal."""
+    return f"{user.session_id}:{user.role}" if user is not None else ""
+
+
+def reveal(element_id: str, secret: str) -> rx.event.EventSpec:
+    """Show a secret once (an API key, an invitation or new-password link): written straight into
+    the page's input `element_id` (see components.one_time_secret), never into a state var. So it
+    is not kept in the synced state, not replayed on reconnect, not stored server side, and it is
+    gone when dismissed, on navigation or reload. The input must stay mounted (hide it, don't
+    unmount it) or the write finds no element."""
+    return rx.set_value(element_id, secret)
+
+
 def login_url(next_path: str | None = None, error: str | None = None) -> str:
     query: dict[str, str] = {}
     if error:
@@ -99,6 +119,10 @@ class AuthState(rx.State):
     login_next: str = ""
     signup_error: str = ""
     google_enabled: bool = False
+
+    # principal_key() of the person this tree was filled for. Backend-only (leading underscore):
+    # never sent to the browser. Kept by webapp.principal_guard.
+    _principal_key: str = ""
 
     @rx.var
     def display_name(self) -> str:
@@ -135,9 +159,26 @@ class AuthState(rx.State):
 
         return await asyncio.to_thread(resolve_session, token), True
 
+    async def _current_principal_key(self) -> str:
+        user, _ = await self._resolve()
+        return principal_key(user)
+
+    def _auth_state(self) -> AuthState:
+        """This tab's AuthState instance (the parent of every page state)."""
+        state = self
+        while state.get_full_name() != AuthState.get_full_name():
+            state = state.parent_state
+        return state
+
+    def _forget_everything(self) -> None:
+        """Every app state back to its defaults (all of them live under AuthState); the router
+        data stays. Also clears `_principal_key`, so the next connection resets again in full
+        (with Redis an event loads only part of the tree)."""
+        self._auth_state().reset()
+
     def _sign_out_locally(self) -> None:
-        self.signed_in = False
-        self.user_name = self.user_email = self.workspace_name = self.role = ""
+        """Nobody is signed in on this tab any more: drop what the pages loaded for the last one."""
+        self._forget_everything()
 
     @rx.event
     async def check_session(self):
@@ -224,6 +265,7 @@ class PanelState(AuthState):
             if getattr(self, flag):
                 return
             setattr(self, flag, True)
+            started_for = self._principal_key
         try:
             for _ in range(times):
                 await asyncio.sleep(seconds)
@@ -232,11 +274,13 @@ class PanelState(AuthState):
                 except Exception:
                     return
                 async with self:
-                    if not apply(data):
+                    # Someone else on this tab now: what was read may be the last person's.
+                    if self._principal_key != started_for or not apply(data):
                         return
         finally:
             async with self:
-                setattr(self, flag, False)
+                if self._principal_key == started_for:
+                    setattr(self, flag, False)
 
     def _fail(self, exc: Exception):
         """The event to return for a failed service call: back to /login when signed out, else a toast."""

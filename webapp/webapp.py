@@ -14,6 +14,7 @@ from runtime.config import get_settings
 from runtime.jobs import worker_running
 
 from .pages import auth, panel
+from .principal_guard import PrincipalGuard
 from .state import AuthState
 
 STYLE = {
@@ -55,6 +56,9 @@ app = rx.App(
     style=STYLE,
     head_components=HEAD,
 )
+
+# Before a (re)connecting tab gets its state: reset it when the person behind the cookie changed.
+app.add_middleware(PrincipalGuard())
 
 if get_settings().worker_enabled:
     # `make run` and the production image run the job worker inside the web process.

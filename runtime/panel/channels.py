@@ -28,6 +28,7 @@ from runtime.contacts import ContactError, normalize_phone
 log = logging.getLogger(__name__)
 
 SET = "configurado"
+MASK = "••••••••"  # a secret the page shows without printing it (it is copied whole, on request)
 TEST_TEXT = "Mensagem de teste do PilotoDeVendas: seu canal está funcionando. ✅"
 MAX_TEST_CHARS = 1000
 
@@ -230,8 +231,9 @@ def _credentials_from(provider: Provider, data: dict[str, Any]) -> dict[str, str
 
 
 def _view(channel: Channel, agents: dict[uuid.UUID, str]) -> dict[str, Any]:
-    """The page's row: runtime.channels.service.public_view plus labels; never a secret value
-    (the webhook URL and the verify token are meant to be copied into the provider)."""
+    """The page's row: runtime.channels.service.public_view plus labels; never a credential value.
+    The webhook URL and the verify token are meant to be copied into the provider: they come whole
+    (`webhook_url`, `verify_token`) and masked for printing (`*_shown`)."""
     public = service.public_view(channel)
     provider = channel.provider
     creds_set = set(public["credentials_set"])
@@ -269,6 +271,9 @@ def _view(channel: Channel, agents: dict[uuid.UUID, str]) -> dict[str, Any]:
         "last_error": channel.last_error or "",
         "webhook_url": public["webhook_url"],
         "verify_token": verify_token,
+        # What the page prints: the same, with the secrets masked (the page copies the whole ones).
+        "webhook_url_shown": _masked_webhook_url(channel.provider, public["webhook_url"]),
+        "verify_token_shown": MASK + verify_token[-4:] if verify_token else "",
         "api_base_url": public["api_base_url"],
         "custom_api_base_url": channel.api_base_url or "",
         "agent_id": str(channel.agent_id) if channel.agent_id else "",
@@ -277,6 +282,12 @@ def _view(channel: Channel, agents: dict[uuid.UUID, str]) -> dict[str, Any]:
         "has_service_window": public["has_service_window"],
         "created_at": channel.created_at.isoformat() if channel.created_at else "",
     }
+
+
+def _masked_webhook_url(provider: Provider, url: str) -> str:
+    if provider not in service.URL_SECRET_PROVIDERS:
+        return url
+    return f"{url.split('?', 1)[0]}?secret={MASK}"
 
 
 def _mask_id(value: str) -> str:

@@ -33,11 +33,15 @@ def test_api_key_is_shown_once_and_works_then_revoked(page: Page, app_url):
     expect(page.locator(".api-key-row", has_text="Integração CRM")).to_be_visible()
     shot(page, "settings_api_key_created")
     assert _api_status(app_url, key) == 200
+    page.locator("#new-api-key-done").click()  # "Já copiei": gone from the page too
+    expect(page.locator("#new-api-key")).to_be_hidden()
+    expect(page.locator("#new-api-key")).to_have_value("")
 
     # Shown once: after a reload only the prefix is left.
     page.reload()
     expect(page.locator(".api-key-row", has_text="Integração CRM")).to_be_visible()
-    expect(page.locator("#new-api-key")).to_have_count(0)
+    expect(page.locator("#new-api-key")).to_be_hidden()
+    expect(page.locator("#new-api-key")).to_have_value("")
     assert key not in page.content()
 
     page.locator(".api-key-row", has_text="Integração CRM").locator(".api-key-revoke").click()

@@ -123,10 +123,15 @@ def test_each_provider_connects_lists_without_secrets_and_sends_a_test_message(m
         assert form[SECRETS[provider][0]] not in stored.credentials_encrypted  # encrypted at rest
     if provider == "cloud_api":  # left blank: generated, and shown to be pasted into Meta
         assert len(creds["verify_token"]) >= 16 and view["verify_token"] == creds["verify_token"]
+        # printed masked (the last 4 characters to recognise it), copied whole
+        assert view["verify_token_shown"] == panel.MASK + creds["verify_token"][-4:]
     else:
-        assert view["verify_token"] == ""
+        assert view["verify_token"] == view["verify_token_shown"] == ""
     if provider in ("evolution", "zapi"):  # the gateway's secret travels in the URL to copy
         assert view["webhook_url"].endswith(f"?secret={creds['webhook_secret']}")
+        assert view["webhook_url_shown"] == view["webhook_url"].split("?")[0] + f"?secret={panel.MASK}"
+    else:
+        assert view["webhook_url_shown"] == view["webhook_url"]
     if provider == "twilio":
         assert view["phone"] == "+5511955550000"
 

@@ -9,7 +9,7 @@ import reflex as rx
 from runtime.panel import agents as svc
 
 from ..components import empty_state, icon_tile
-from ..states.agents import AgentsState
+from ..states.agents import LLM_KEY_ID, AgentsState
 from .panel import PanelPage
 
 F = AgentsState.form
@@ -512,12 +512,15 @@ def tab_model() -> rx.Component:
             ),
             _labeled(
                 "Chave de API",
-                rx.input(
-                    value=F["llm_api_key"].to(str),
-                    on_change=lambda v: AgentsState.set_field("llm_api_key", v),
+                rx.input(  # uncontrolled: what is typed goes to a backend-only var, never comes back
+                    on_change=AgentsState.set_llm_api_key,
                     type="password",
-                    id="f-llm_api_key",
-                    placeholder=rx.cond(F["llm_api_key_set"].to(bool), "•••••••• (definida)", "Cole a chave aqui"),
+                    id=LLM_KEY_ID,
+                    placeholder=rx.cond(
+                        AgentsState.llm_key_typed,
+                        "•••••••• (nova chave digitada: salve para guardar)",
+                        rx.cond(F["llm_api_key_set"].to(bool), "•••••••• (definida)", "Cole a chave aqui"),
+                    ),
                     width="100%",
                     auto_complete="off",
                 ),

@@ -75,12 +75,13 @@ def agent_select(default: Any = None) -> rx.Component:
     )
 
 
-def copy_field(label: str, value: rx.Var[str], what: str, kind: str) -> rx.Component:
+def copy_field(label: str, shown: rx.Var[str], channel_id: rx.Var[str], what: str, kind: str) -> rx.Component:
+    """A setup value printed with its secret masked; the button copies it whole (from the server)."""
     return rx.vstack(
         rx.text(label, size="1", weight="medium", color_scheme="gray"),
         rx.hstack(
             rx.code(
-                value,
+                shown,
                 size="2",
                 variant="soft",
                 color_scheme="gray",
@@ -93,7 +94,7 @@ def copy_field(label: str, value: rx.Var[str], what: str, kind: str) -> rx.Compo
             rx.tooltip(
                 rx.icon_button(
                     rx.icon("copy", size=16),
-                    on_click=[rx.set_clipboard(value), rx.toast.success(f"{what} copiado.", duration=2000)],
+                    on_click=ChannelsState.copy_setup(channel_id, kind),
                     variant="soft",
                     size="2",
                     aria_label=f"Copiar {what.lower()}",
@@ -500,13 +501,20 @@ def channel_card(c: ChannelRow) -> rx.Component:
             ),
             rx.box(
                 rx.vstack(
-                    copy_field("Endereço do webhook", c.webhook_url, "Endereço do webhook", "webhook"),
+                    copy_field("Endereço do webhook", c.webhook_url_shown, c.id, "Endereço do webhook", "webhook"),
                     rx.cond(
-                        c.verify_token != "",
-                        copy_field("Token de verificação", c.verify_token, "Token de verificação", "verify-token"),
+                        c.verify_token_shown != "",
+                        copy_field(
+                            "Token de verificação", c.verify_token_shown, c.id, "Token de verificação", "verify-token"
+                        ),
                     ),
                     rx.text(
                         rx.match(c.provider, *SETUP_HINTS.items(), ""),
+                        rx.cond(
+                            (c.verify_token_shown != "") | c.webhook_url_shown.contains("•"),
+                            " O segredo aparece mascarado: use o botão de copiar, que leva o valor completo.",
+                            "",
+                        ),
                         size="1",
                         color_scheme="gray",
                     ),

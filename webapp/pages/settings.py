@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import reflex as rx
 
-from ..components import native_form, section_card
-from ..states.settings import SettingsState
+from ..components import copy_secret, forget_secret, native_form, one_time_secret, section_card
+from ..states.settings import NEW_KEY_ID, SettingsState
 from .panel import PanelPage
 
 
@@ -242,6 +242,7 @@ def company_section() -> rx.Component:
 
 
 def _new_key_callout() -> rx.Component:
+    """Always mounted, hidden until a key is created: the key is revealed into its input."""
     return rx.box(
         rx.vstack(
             rx.hstack(
@@ -256,23 +257,21 @@ def _new_key_callout() -> rx.Component:
                 spacing="2",
             ),
             rx.flex(
-                rx.input(
-                    value=SettingsState.new_key,
-                    read_only=True,
-                    size="3",
-                    width="100%",
-                    font_family="var(--code-font-family)",
-                    id="new-api-key",
-                ),
+                one_time_secret(NEW_KEY_ID, font_family="var(--code-font-family)"),
                 rx.button(
-                    rx.icon("copy", size=16), "Copiar", size="3", variant="soft", on_click=SettingsState.copy_key
+                    rx.icon("copy", size=16),
+                    "Copiar",
+                    size="3",
+                    variant="soft",
+                    on_click=copy_secret(NEW_KEY_ID, "Chave copiada."),
+                    id="new-api-key-copy",
                 ),
                 rx.button(
                     "Já copiei",
                     size="3",
                     variant="ghost",
                     color_scheme="gray",
-                    on_click=SettingsState.hide_key,
+                    on_click=[forget_secret(NEW_KEY_ID), SettingsState.hide_key],
                     id="new-api-key-done",
                 ),
                 direction=rx.breakpoints(initial="column", sm="row"),
@@ -288,6 +287,8 @@ def _new_key_callout() -> rx.Component:
         border="1px solid var(--amber-a6)",
         background="var(--amber-a2)",
         width="100%",
+        display=rx.cond(SettingsState.key_shown, "block", "none"),
+        id="new-api-key-callout",
     )
 
 
@@ -367,7 +368,7 @@ def api_keys_section() -> rx.Component:
             reset_on_submit=True,
             width="100%",
         ),
-        rx.cond(SettingsState.new_key != "", _new_key_callout()),
+        _new_key_callout(),
         rx.cond(
             SettingsState.api_keys.length() > 0,
             rx.box(rx.foreach(SettingsState.api_keys, _key_row), width="100%", id="api-keys"),

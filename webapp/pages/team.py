@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import reflex as rx
 
-from ..components import card_heading
-from ..states.team import TeamState
+from ..components import card_heading, copy_secret, forget_secret, one_time_secret
+from ..states.team import LINK_ID, TeamState
 from .panel import PanelPage
 
 
@@ -69,7 +69,7 @@ def invite_card() -> rx.Component:
                 width="100%",
                 id="invite-form",
             ),
-            rx.cond(TeamState.invite_link != "", link_callout()),
+            link_callout(),
             spacing="4",
             width="100%",
         ),
@@ -79,6 +79,7 @@ def invite_card() -> rx.Component:
 
 
 def link_callout() -> rx.Component:
+    """Always mounted, hidden until a link is made: the link is revealed into its input."""
     return rx.box(
         rx.vstack(
             rx.hstack(
@@ -101,7 +102,7 @@ def link_callout() -> rx.Component:
                     variant="ghost",
                     color_scheme="gray",
                     size="1",
-                    on_click=TeamState.close_link,
+                    on_click=[forget_secret(LINK_ID), TeamState.close_link],
                     aria_label="Fechar",
                 ),
                 align="center",
@@ -134,13 +135,13 @@ def link_callout() -> rx.Component:
                 ),
             ),
             rx.flex(
-                rx.input(value=TeamState.invite_link, read_only=True, size="3", width="100%", id="invite-link"),
+                one_time_secret(LINK_ID),
                 rx.button(
                     rx.icon("copy", size=16),
                     "Copiar link",
                     size="3",
                     variant="soft",
-                    on_click=TeamState.copy_link,
+                    on_click=copy_secret(LINK_ID, "Link copiado."),
                     id="invite-copy",
                 ),
                 direction=rx.breakpoints(initial="column", sm="row"),
@@ -155,6 +156,7 @@ def link_callout() -> rx.Component:
         border="1px solid var(--teal-a6)",
         background="var(--teal-a2)",
         width="100%",
+        display=rx.cond(TeamState.link_shown, "block", "none"),
         id="invite-result",
     )
 

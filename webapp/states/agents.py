@@ -23,6 +23,7 @@ TABS = {
     svc.TAB_HOURS: "horario",
     svc.TAB_FOLLOWUP: "followup",
 }
+LLM_KEY_ID = "f-llm_api_key"  # the key's input (pages.agents)
 SAVED = "Agente salvo. As mudanças valem a partir da próxima mensagem dos clientes."
 
 
@@ -41,6 +42,10 @@ class AgentsState(PanelState):
     saving: bool = False
     opening: str = ""  # id of the agent being opened
     uploading: bool = False
+    # The LLM API key being typed: backend-only, so it is never echoed back to the page, replayed
+    # on reconnect or kept in the synced form (whose "llm_api_key" the runtime always leaves empty).
+    _llm_api_key: str = ""
+    llm_key_typed: bool = False
 
     @rx.var
     def is_new(self) -> bool:
@@ -73,6 +78,7 @@ class AgentsState(PanelState):
         self.followup_steps = form.pop("followup_steps")
         self.form = form
         self.tab, self.error, self.editing = "persona", "", True
+        self._llm_api_key, self.llm_key_typed = "", False
 
     @rx.event
     def new_agent(self):
@@ -116,6 +122,10 @@ class AgentsState(PanelState):
         self.form = {**self.form, key: value}
 
     @rx.event
+    def set_llm_api_key(self, value: str):
+        self._llm_api_key, self.llm_key_typed = value, bool(value)
+
+    @rx.event
     def set_row(self, table: str, index: int, key: str, value: Any):
         rows = [dict(r) for r in getattr(self, table)]
         rows[index][key] = value
@@ -146,6 +156,7 @@ class AgentsState(PanelState):
         yield
         data = {
             **self.form,
+            "llm_api_key": self._llm_api_key,
             "qualification": self.qualification,
             "intents": self.intents,
             "hours": self.hours,
@@ -166,7 +177,7 @@ class AgentsState(PanelState):
         self._open(saved)
         self.tab, self.saving = tab, False
         self.agents = await self._run(svc.list_agents)
-        yield rx.toast.success(SAVED)
+        yield [rx.set_value(LLM_KEY_ID, ""), rx.toast.success(SAVED)]
 
     @rx.event
     async def upload_voice(self, files: list[rx.UploadFile]):

@@ -33,8 +33,8 @@ class ChannelRow:
     status_color: str = "gray"
     last_event_ago: str = ""
     last_error: str = ""
-    webhook_url: str = ""
-    verify_token: str = ""
+    webhook_url_shown: str = ""  # secrets masked: the whole values stay in ChannelsState._setup
+    verify_token_shown: str = ""
     api_base_url: str = ""
     custom_api_base_url: str = ""
     agent_id: str = ""
@@ -47,6 +47,13 @@ class ChannelRow:
 class AgentChoice:
     id: str = ""
     name: str = ""
+
+
+# What the card's copy buttons copy: the view's key and the toast's name for it.
+SETUP_VALUES = {
+    "webhook": ("webhook_url", "Endereço do webhook"),
+    "verify-token": ("verify_token", "Token de verificação"),
+}
 
 
 def _row(view: dict[str, Any]) -> ChannelRow:
@@ -78,9 +85,14 @@ class ChannelsState(PanelState):
 
     just_connected: str = ""  # id of the channel created in this visit: its card is highlighted
 
+    # channel id -> the whole webhook URL and verify token (they carry secrets). Backend-only:
+    # the page gets them only when the person copies one (copy_setup).
+    _setup: dict[str, dict[str, str]] = {}
+
     async def _reload(self) -> None:
         views = await self._run(svc.list_channels)
         self.channels = [_row(v) for v in views]
+        self._setup = {v["id"]: {key: v[key] for key, _ in SETUP_VALUES.values()} for v in views}
         self.agents = [AgentChoice(**a) for a in await self._run(svc.agent_choices)]
         self.loaded = True
 
@@ -91,6 +103,15 @@ class ChannelsState(PanelState):
         except Exception as exc:
             return self._fail(exc)
         return None
+
+    @rx.event
+    def copy_setup(self, channel_id: str, what: str):
+        """Copy a channel's webhook URL or verify token: the one frame that carries it whole."""
+        key, label = SETUP_VALUES.get(what, ("", ""))
+        value = self._setup.get(channel_id, {}).get(key, "")
+        if not value:
+            return rx.toast.error("Não foi possível copiar. Recarregue a página e tente de novo.", close_button=True)
+        return [rx.set_clipboard(value), rx.toast.success(f"{label} copiado.", duration=2000)]
 
     # -- connect -----------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ import asyncio
 import base64
 import dataclasses
 import logging
+import uuid
 from typing import Any
 
 import reflex as rx
@@ -146,7 +147,9 @@ class InboxState(PanelState):
     team: list[Member] = []
     quick: list[Quick] = []
     live: bool = False
-    _live_gen: int = 0
+    # The page load the running live loop belongs to: a fresh id per load, so a loop started for
+    # an earlier load (or for the last person on this tab, whose state was reset) stops.
+    _live_gen: str = ""
 
     activity_open: bool = False
     activity_sellers: list[dict[str, str]] = []
@@ -223,7 +226,7 @@ class InboxState(PanelState):
         except Exception as exc:
             self.current_id = ""
             return self._fail(exc)
-        self._live_gen += 1
+        self._live_gen = uuid.uuid4().hex
         return InboxState.live_updates
 
     @rx.event

@@ -8,7 +8,9 @@ import reflex as rx
 
 from runtime.panel import settings
 
-from ..state import PanelState
+from ..state import PanelState, reveal
+
+NEW_KEY_ID = "new-api-key"  # the input the new key is revealed in (pages.settings)
 
 GOOGLE_RESULTS = {
     "vinculado": (True, "Conta Google vinculada. Você já pode entrar com o Google."),
@@ -37,7 +39,7 @@ class SettingsState(PanelState):
     saving_company: bool = False
     api_keys: list[dict[str, Any]] = rx.field(default_factory=list)
     creating_key: bool = False
-    new_key: str = ""
+    key_shown: bool = False  # the new key's callout; the key itself is never a state var (reveal)
     new_key_name: str = ""
     revoking_id: str = ""
     integrations: list[dict[str, Any]] = rx.field(default_factory=list)
@@ -50,7 +52,7 @@ class SettingsState(PanelState):
 
     @rx.event
     async def load(self):
-        self.new_key = ""
+        self.key_shown = False
         try:
             self._apply_account(await self._run(settings.my_account))
             if self.is_manager:
@@ -147,21 +149,20 @@ class SettingsState(PanelState):
         yield
         try:
             out = await self._run(settings.create_api_key, form.get("key_name", ""))
-            self.new_key, self.new_key_name = out["key"], out["name"]
+            self.new_key_name, self.key_shown = out["name"], True
             self.api_keys = await self._run(settings.list_api_keys)
-            yield rx.toast.success("Chave criada. Copie agora: ela não será mostrada de novo.")
+            yield [
+                reveal(NEW_KEY_ID, out["key"]),
+                rx.toast.success("Chave criada. Copie agora: ela não será mostrada de novo."),
+            ]
         except Exception as exc:
             yield self._fail(exc)
         finally:
             self.creating_key = False
 
     @rx.event
-    def copy_key(self):
-        return [rx.set_clipboard(self.new_key), rx.toast.success("Chave copiada.")]
-
-    @rx.event
     def hide_key(self):
-        self.new_key = ""
+        self.key_shown = False
 
     @rx.event
     async def revoke_key(self, key_id: str):

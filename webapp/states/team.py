@@ -8,7 +8,9 @@ import reflex as rx
 
 from runtime.panel import team
 
-from ..state import PanelState
+from ..state import PanelState, reveal
+
+LINK_ID = "invite-link"  # the input an invitation or new-password link is revealed in (pages.team)
 
 POLL_SECONDS = 1.0
 POLL_MAX = 120  # the mail job retries for up to about a minute and a half
@@ -22,7 +24,7 @@ class TeamState(PanelState):
     loaded: bool = False
     polling: bool = False
     inviting: bool = False
-    invite_link: str = ""
+    link_shown: bool = False  # the link's callout; the link itself is never a state var (reveal)
     invite_email: str = ""
     invite_role: str = ""
     invite_expires: str = ""
@@ -42,7 +44,7 @@ class TeamState(PanelState):
 
     @rx.event
     async def load(self):
-        self.invite_link = ""
+        self.link_shown = False
         try:
             self._apply(await self._run(team.overview))
         except Exception as exc:
@@ -59,11 +61,13 @@ class TeamState(PanelState):
 
         await self._poll("polling", lambda: self._run(team.overview), apply, seconds=POLL_SECONDS, times=POLL_MAX)
 
-    def _show_link(self, out: dict[str, Any]) -> None:
-        self.link_kind = "invite"
-        self.invite_link, self.invite_email = out["link"], out["email"]
+    def _show_link(self, out: dict[str, Any]):
+        """The invitation's callout; returns the event that reveals its link."""
+        self.link_kind, self.link_shown = "invite", True
+        self.invite_email = out["email"]
         self.invite_role, self.invite_expires = out["role_label"], out["expires"]
         self.invite_emailed = out["emailed"]
+        return reveal(LINK_ID, out["link"])
 
     @rx.event
     async def invite(self, form: dict[str, Any]):
@@ -71,13 +75,13 @@ class TeamState(PanelState):
         yield
         try:
             out = await self._run(team.invite, form.get("email", ""), form.get("role") or "seller")
-            self._show_link(out)
+            shown = self._show_link(out)
             self._apply(await self._run(team.overview))
             if out["emailed"]:
-                yield rx.toast.success(f"Convite a caminho de {out['email']}.")
+                yield [shown, rx.toast.success(f"Convite a caminho de {out['email']}.")]
                 yield TeamState.poll_email
             else:
-                yield rx.toast.success("Convite criado. Envie o link para a pessoa.")
+                yield [shown, rx.toast.success("Convite criado. Envie o link para a pessoa.")]
         except Exception as exc:
             yield self._fail(exc)
         finally:
@@ -90,9 +94,9 @@ class TeamState(PanelState):
         yield
         try:
             out = await self._run(team.renew_invitation, invitation_id)
-            self._show_link(out)
+            shown = self._show_link(out)
             self._apply(await self._run(team.overview))
-            yield rx.toast.success("Novo link gerado; o anterior não vale mais.")
+            yield [shown, rx.toast.success("Novo link gerado; o anterior não vale mais.")]
             if out["emailed"]:
                 yield TeamState.poll_email
         except Exception as exc:
@@ -107,21 +111,17 @@ class TeamState(PanelState):
         yield
         try:
             out = await self._run(team.password_link, user_id)
-            self.link_kind, self.invite_link, self.invite_email = "password", out["link"], email
+            self.link_kind, self.link_shown, self.invite_email = "password", True, email
             self.invite_expires, self.invite_emailed, self.invite_role = f"{out['hours']} horas", False, ""
-            yield rx.toast.success("Link de nova senha gerado. Envie para a pessoa.")
+            yield [reveal(LINK_ID, out["link"]), rx.toast.success("Link de nova senha gerado. Envie para a pessoa.")]
         except Exception as exc:
             yield self._fail(exc)
         finally:
             self.busy_id = ""
 
     @rx.event
-    def copy_link(self):
-        return [rx.set_clipboard(self.invite_link), rx.toast.success("Link copiado.")]
-
-    @rx.event
     def close_link(self):
-        self.invite_link = ""
+        self.link_shown = False
 
     async def _act(self, row_id: str, fn, *args, done: str):
         self.busy_id = row_id
