@@ -77,6 +77,11 @@ def _parser() -> argparse.ArgumentParser:
     fu.add_argument("--leads", type=int, default=200)
     fu.add_argument("--delay", type=int, default=10, help="seconds from the lead's message to the step (default 10)")
     fu.add_argument("--concurrency", type=int, default=8, help="worker concurrency (default 8)")
+    fair = bench_sub.add_parser("fairness", help="a lead's turn start while another tenant floods the worker")
+    fair.add_argument("--pages", type=int, default=500, help="slow web pages the other tenant imports (500)")
+    fair.add_argument("--page-seconds", type=float, default=2.0, help="seconds each page takes to answer (2)")
+    fair.add_argument("--leads", type=int, default=40, help="leads who write meanwhile (40)")
+    fair.add_argument("--cutoff", type=float, default=45.0, help="seconds to wait for the last turn (45)")
     dash = bench_sub.add_parser("dashboard", help="the Painel's query time over a seeded 1M-message workspace")
     dash.add_argument("-n", "--messages", type=int, default=1_000_000)
     dash.add_argument("--days", type=int, default=30, help="period the messages are spread over (default 30)")
@@ -180,6 +185,13 @@ def cmd_bench(args: argparse.Namespace) -> int:
         return 0
     if args.bench_command == "dashboard":
         return _bench_dashboard(args)
+    if args.bench_command == "fairness":
+        from runtime.jobs.bench import bench_fairness
+
+        if min(args.pages, args.leads) < 1 or min(args.page_seconds, args.cutoff) <= 0:
+            raise CliError("pages, leads, page-seconds and cutoff must be positive")
+        print(json.dumps(bench_fairness(args.pages, args.page_seconds, args.leads, args.cutoff), indent=2))
+        return 0
     if args.bench_command == "followups":
         from runtime.followups.bench import bench_followups
 

@@ -132,6 +132,7 @@ async def run_worker(
     background_concurrency: int | None = None,
     poll_seconds: float | None = None,
     grace_seconds: float | None = None,
+    single_lane: bool = False,
 ) -> None:
     """Consume every registered job until ``stop`` is set, then stop gracefully and return.
 
@@ -146,6 +147,9 @@ async def run_worker(
     WORKER_GRACE_SECONDS) to finish, then their leases are released and the jobs handed back to the
     queue for another worker. A handler still running in a thread then is abandoned (its final
     write is fenced by its lease); the caller should exit the process rather than wait for it.
+
+    ``single_lane`` puts every job in one pool of both sizes together: how workers ran before lanes,
+    kept for the fairness benchmark's comparison.
     """
     settings = get_settings()
     stop = stop or asyncio.Event()
@@ -158,7 +162,9 @@ async def run_worker(
     load_job_modules()
     await asyncio.to_thread(run_start_hooks)
     give_up = asyncio.Event()  # the grace period is over: hand back what still runs
-    lanes = {Lane.interactive: concurrency, Lane.background: background_concurrency}
+    lanes: dict[Lane | None, int] = {Lane.interactive: concurrency, Lane.background: background_concurrency}
+    if single_lane:
+        lanes = {None: concurrency + background_concurrency}
     log.info(
         "job worker starting: %d job types, %d interactive + %d background slots",
         len(registered()),
@@ -166,7 +172,7 @@ async def run_worker(
         background_concurrency,
     )
     tasks = [
-        asyncio.create_task(_run_lane(lane, slots, poll_seconds, stop, give_up), name=f"jobs-{lane}")
+        asyncio.create_task(_run_lane(lane, slots, poll_seconds, stop, give_up), name=f"jobs-{lane or 'all'}")
         for lane, slots in lanes.items()
         if registered(lane)
     ]
@@ -184,7 +190,7 @@ async def run_worker(
 
 
 async def _run_lane(
-    lane: Lane, concurrency: int, poll_seconds: float, stop: asyncio.Event, give_up: asyncio.Event
+    lane: Lane | None, concurrency: int, poll_seconds: float, stop: asyncio.Event, give_up: asyncio.Event
 ) -> None:
     """One lane's queue manager, restarted with backoff when it fails (a lost connection)."""
     names = registered(lane)
@@ -307,7 +313,7 @@ def _entrypoint(name: str, slots: asyncio.Semaphore, give_up: asyncio.Event):
                 stopping.cancel()
             if not work.done():  # the worker is stopping and the grace period is over
                 released = await asyncio.to_thread(release_job_leases, key)
-                work.add_done_callback(_discard)
+                work.cancel()  # its thread, if any, runs on unwatched; its final write is fenced
                 log.warning("job %s id=%s handed back (worker stopping; %d lease(s) released)", name, key, released)
                 raise RetryRequested(delay=timedelta(0), reason="worker stopped before the job finished")
             work.result()
@@ -329,11 +335,6 @@ def _entrypoint(name: str, slots: asyncio.Semaphore, give_up: asyncio.Event):
 async def _run_in_slot(name: str, job: Job, slots: asyncio.Semaphore) -> None:
     async with slots:
         await dispatch(name, decode_payload(job.payload))
-
-
-def _discard(task: asyncio.Future) -> None:
-    if not task.cancelled():
-        task.exception()
 
 
 class _SplitDriver:

@@ -93,7 +93,8 @@ def _jobs(session, workspace_id) -> dict[str, Any]:
         if tb.get("exception_message"):
             error += f": {str(tb['exception_message'])[:200]}"
         failures.append({"job": JOB_LABELS.get(entrypoint, entrypoint), "when": ago(updated), "error": error})
-    workers = session.execute(_WORKERS, {"name": APPLICATION_NAME}).scalar_one() // 2  # two connections each
+    # each worker process: two lanes, each with a query and a LISTEN connection
+    workers = session.execute(_WORKERS, {"name": APPLICATION_NAME}).scalar_one() // 4
     oldest = float(row.oldest_seconds) if row.oldest_seconds is not None else None
     level = "ok"
     if row.failed or (oldest is not None and oldest > STUCK_AFTER_SECONDS):
