@@ -185,7 +185,7 @@ def google_sign_in(
                 if user.google_sub is not None:
                     raise AccountError("google_outra_conta")  # never relinked to a second Google account
                 if user.email_verified_at is None:
-                    claimed = takeover.take_over(s, user, google_sub, now)
+                    claimed = takeover.take_over(s, user, google_sub, now, name)
                 else:
                     user.google_sub = google_sub
         if user is not None:

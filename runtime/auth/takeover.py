@@ -49,11 +49,13 @@ class Takeover:
     workspaces: tuple[WorkspaceCleanup, ...]
 
 
-def take_over(s: Session, user: User, google_sub: str, now: datetime) -> Takeover:
+def take_over(s: Session, user: User, google_sub: str, now: datetime, name: str = "") -> Takeover:
     """In the caller's transaction, with `user` locked: make `google_sub` the account's login and
     end everything the unproven password set up. The caller commits."""
     user.google_sub = google_sub
     user.password_hash = None
+    if name.strip():
+        user.name = name.strip()[:120]  # the name Google knows, not the one the squatter typed
     mark_verified(user, now)
     s.add(user)
     for link in (PasswordReset, EmailVerification):
