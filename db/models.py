@@ -115,6 +115,9 @@ class User(SQLModel, table=True):
     name: str = Field(default="", max_length=120)
     password_hash: str | None = None  # None for Google-only accounts
     google_sub: str | None = Field(default=None, unique=True, max_length=255)
+    # When the person proved they receive mail at `email` (a link we e-mailed, or Google saying so).
+    # Until then a Google sign-in with this address takes the account over instead of joining it.
+    email_verified_at: datetime | None = _ts(nullable=True)
     is_active: bool = True
     created_at: datetime = _ts()
     last_login_at: datetime | None = _ts(nullable=True)
@@ -158,6 +161,23 @@ class PasswordReset(SQLModel, table=True):
     expires_at: datetime = Field(sa_type=DateTime(timezone=True), nullable=False)
     used_at: datetime | None = _ts(nullable=True)
     created_by_user_id: uuid.UUID | None = Field(default=None, foreign_key="app_user.id", ondelete="SET NULL")
+    # A manager's link: the workspace it was made in. It works only while the person belongs to no
+    # other workspace (checked when it is made and when it is used). None for links asked by e-mail.
+    workspace_id: uuid.UUID | None = Field(default=None, foreign_key="workspace.id", ondelete="CASCADE")
+
+
+class EmailVerification(SQLModel, table=True):
+    """A one-use link, e-mailed to `email`, that proves its owner reads that mailbox. Only the
+    token's hash is stored."""
+
+    __tablename__ = "email_verification"
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    user_id: uuid.UUID = Field(foreign_key="app_user.id", index=True, ondelete="CASCADE")
+    email: str = Field(max_length=320)  # the address it was sent to (the account's at the time)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = _ts()
+    expires_at: datetime = Field(sa_type=DateTime(timezone=True), nullable=False)
+    used_at: datetime | None = _ts(nullable=True)
 
 
 # --- tenant tables (workspace_id + RLS) ---------------------------------------------
@@ -389,7 +409,7 @@ class AuditLog(SQLModel, table=True):
 
 
 # Tables that are not scoped by workspace_id (authentication infrastructure).
-GLOBAL_TABLES = {"workspace", "app_user", "user_session", "login_attempt"}
+GLOBAL_TABLES = {"workspace", "app_user", "user_session", "login_attempt", "password_reset", "email_verification"}
 
 
 # --- knowledge base -----------------------------------------------------------------
@@ -528,6 +548,18 @@ class Invitation(SQLModel, table=True):
     email_status: str | None = Field(default=None, max_length=16)
     email_error: str | None = None
     email_sent_at: datetime | None = _ts(nullable=True)
+
+
+class InvitationEmailSend(SQLModel, table=True):
+    """One row per invitation e-mail queued (a new invitation or a new link): the workspace's hourly
+    allowance (INVITATION_EMAILS_PER_HOUR) counts them. Rows older than a day are dropped."""
+
+    __tablename__ = "invitation_email_send"
+    __table_args__ = (Index("ix_invitation_email_send_ws_at", "workspace_id", "created_at"),)
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    workspace_id: uuid.UUID = Field(foreign_key="workspace.id", nullable=False, ondelete="CASCADE")
+    invitation_id: uuid.UUID = Field(foreign_key="invitation.id", nullable=False, ondelete="CASCADE")
+    created_at: datetime = _ts()
 
 
 # --- seller inbox ---------------------------------------------------------------------------

@@ -38,6 +38,17 @@ def tenant_session(workspace_id: uuid.UUID | str | None, user_id: uuid.UUID | st
         yield session
 
 
+def switch_scope(session: Session, workspace_id: uuid.UUID | str | None, user_id: uuid.UUID | str | None) -> None:
+    """Point the rest of the session's current transaction at another workspace and user (RLS follows).
+
+    For the rare change that must touch several workspaces atomically (runtime.auth.takeover);
+    everything else opens one tenant_session per workspace. Pending ORM changes are flushed first,
+    so they are written under the workspace they were made for.
+    """
+    session.flush()
+    session.execute(_SET, {"ws": str(workspace_id) if workspace_id else "", "uid": str(user_id) if user_id else ""})
+
+
 @contextmanager
 def global_session() -> Iterator[Session]:
     """App-role session with no tenant: sees global tables only (RLS hides tenant rows)."""

@@ -42,13 +42,15 @@ class Settings(BaseSettings):
     # (Cloud Run / a Google load balancer: 1). 0 = use the TCP peer address.
     trusted_proxy_hops: int = Field(default=0, ge=0)
 
-    # Outgoing e-mail (team invitations): smtp+starttls://user:pass@host:587, smtps://...:465 or
-    # smtp://host:25. Unset = the panel shows invitation links for the inviter to send.
+    # Outgoing e-mail (team invitations, password links, e-mail confirmation): smtp+starttls://user:pass@host:587,
+    # smtps://...:465 or smtp://host:25. Unset = the panel shows invitation links for the inviter to send.
     smtp_url: SecretStr | None = None
     mail_from: str = "PilotoDeVendas <no-reply@localhost>"
     smtp_timeout_seconds: float = Field(default=20.0, gt=0)
     mail_max_attempts: int = Field(default=4, ge=1, le=10)
     mail_retry_base_seconds: float = Field(default=2.0, ge=0)
+    # Invitation e-mails (new invitations and new links) a workspace may send per hour.
+    invitation_emails_per_hour: int = Field(default=20, ge=1)
 
     # Google sign-in (shown only when both are set).
     google_client_id: str | None = None

@@ -1,4 +1,5 @@
-"""Outgoing e-mail over SMTP (team invitations), with retries and errors fit to show an owner.
+"""Outgoing e-mail over SMTP (invitations, password links, e-mail confirmations), with retries and
+errors fit to show an owner.
 
 SMTP_URL names the server, the security and the login in one setting:
 

@@ -76,6 +76,9 @@ def test_seed_demo_creates_once(cli):
     assert first.returncode == 0 and second.returncode == 0
     assert "demo@example.com" in first.stdout
     assert "already exists" in second.stdout
+    from runtime.auth import accounts, email_verification
+
+    assert email_verification.is_verified(accounts.find_user_id("demo@example.com"))  # no notice to confirm it
 
 
 def test_serve_answers_on_the_given_port_and_stops_on_sigint(pg):

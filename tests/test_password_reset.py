@@ -111,7 +111,7 @@ def test_asking_again_and_again_sends_three_an_hour(workspace, smtp):
 
 def test_an_expired_link_is_refused(workspace):
     ws, _, _ = workspace
-    link = password_reset.link_for_member(ws.user_id, ws.user_id, now=utcnow() - timedelta(hours=25))
+    link = password_reset.link_for_member(ws.user_id, ws.user_id, ws.workspace_id, now=utcnow() - timedelta(hours=25))
     with pytest.raises(password_reset.ResetError) as caught:
         password_reset.complete(link.token, NEW_PASSWORD, NEW_PASSWORD)
     assert caught.value.code == "link_expirado"
@@ -173,3 +173,23 @@ def test_no_manager_link_for_someone_who_is_also_in_another_company(workspace, m
         team.password_link(owner, str(seller.user_id))
     with global_session() as s:
         assert s.exec(select(PasswordReset).where(PasswordReset.user_id == seller.user_id)).all() == []
+
+
+def test_a_manager_link_stops_working_once_the_member_joins_another_company(workspace, make_workspace, client):
+    """Checked when the link is made AND when it is used: joining another company in between (where this
+    manager has no say) makes the link useless, or an admin here could take over the account there."""
+    ws, _, _ = workspace
+    owner = Principal(ws.user_id, ws.workspace_id, Role.owner)
+    seller, seller_email = _member(owner)
+    token = _token(team.password_link(owner, str(seller.user_id))["link"].replace(get_settings().public_url, ""))
+    other = make_workspace("Outra Loja")
+    link = team.invite(Principal(other.user_id, other.workspace_id, Role.owner), seller_email, "seller")["link"]
+    invitations.accept(parse_qs(urlsplit(link).query)["token"][0], "", "senha-da-carla-1")
+
+    with pytest.raises(password_reset.ResetError) as shown:
+        password_reset.describe(token)
+    assert shown.value.code == "outra_empresa" and "Esqueci minha senha" in str(shown.value)
+    r = _reset(client, token, "senha-do-admin-9")
+    assert parse_qs(urlsplit(r.headers["location"]).query)["erro"] == ["outra_empresa"]
+    assert accounts.authenticate(seller_email, "senha-do-admin-9") is None
+    assert accounts.authenticate(seller_email, "senha-da-carla-1") is not None

@@ -429,6 +429,67 @@ def loading_screen() -> rx.Component:
     )
 
 
+def account_notices() -> rx.Component:
+    """Above every panel page: confirm your e-mail (small, with "reenviar"), and what a Google
+    takeover ended (once, after that sign-in)."""
+    from .states.email_confirmation import EmailConfirmationState as S
+
+    confirm = rx.cond(
+        S.confirm_needed,
+        rx.callout.root(
+            rx.flex(
+                rx.hstack(
+                    rx.icon("mail", size=16, flex_shrink="0"),
+                    rx.text(S.confirm_text, size="2"),
+                    spacing="2",
+                    align="center",
+                ),
+                rx.cond(
+                    S.confirm_button != "",
+                    rx.button(
+                        S.confirm_button,
+                        size="1",
+                        variant="soft",
+                        color_scheme="amber",
+                        loading=S.confirm_sending,
+                        on_click=S.resend,
+                        flex_shrink="0",
+                        id="email-confirm-resend",
+                    ),
+                ),
+                rx.cond(
+                    S.confirm_href != "",
+                    rx.link("Abrir Configurações", href=S.confirm_href, size="2", weight="medium", flex_shrink="0"),
+                ),
+                flex_direction=["column", "row"],
+                align_items=["flex-start", "center"],
+                justify="between",
+                gap="2",
+                width="100%",
+            ),
+            color_scheme="amber",
+            variant="surface",
+            size="1",
+            width="100%",
+            role="status",
+            id="email-confirm-banner",
+        ),
+    )
+    takeover = rx.cond(
+        S.takeover_notice != "",
+        rx.callout.root(
+            rx.callout.icon(rx.icon("shield_check", size=16)),
+            rx.callout.text(S.takeover_notice),
+            color_scheme="blue",
+            size="1",
+            width="100%",
+            role="status",
+            id="takeover-notice",
+        ),
+    )
+    return rx.fragment(takeover, confirm)
+
+
 def shell(active_route: str, title: str, description: str, *content: rx.Component, wide: bool = False) -> rx.Component:
     """The signed-in layout. Nothing of it renders until the server has checked the cookie."""
     return rx.cond(
@@ -439,6 +500,7 @@ def shell(active_route: str, title: str, description: str, *content: rx.Componen
                 mobile_header(active_route),
                 rx.box(
                     rx.vstack(
+                        account_notices(),
                         page_header(title, description),
                         *content,
                         spacing="6",

@@ -35,6 +35,8 @@ LOGIN_ERRORS = {
     "bloqueado": "Muitas tentativas de acesso. Aguarde alguns minutos e tente novamente.",
     "sessao": "Sua sessão expirou. Entre novamente.",
     "google": "Não foi possível entrar com o Google. Tente novamente ou use e-mail e senha.",
+    "google_outra_conta": ACCOUNT_ERRORS["google_outra_conta"],
+    "google_email_nao_verificado": ACCOUNT_ERRORS["google_email_nao_verificado"],
 }
 GENERIC_LOGIN_ERROR = "Não foi possível entrar. Tente novamente."
 GENERIC_SIGNUP_ERROR = "Não foi possível criar a conta. Tente novamente."

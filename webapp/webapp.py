@@ -16,6 +16,7 @@ from runtime.jobs import worker_running
 from .pages import auth, panel
 from .principal_guard import PrincipalGuard
 from .state import AuthState
+from .states.email_confirmation import EmailConfirmationState
 
 STYLE = {
     "font_family": "var(--default-font-family)",
@@ -74,5 +75,5 @@ for _page in PANEL_PAGES:
         panel.make_page(_page),
         route=_page.route,
         title=f"{_page.title} | PilotoDeVendas",
-        on_load=[AuthState.check_session, *_page.on_load],
+        on_load=[AuthState.check_session, EmailConfirmationState.load, *_page.on_load],
     )

@@ -14,6 +14,8 @@ from db.models import Membership, Role, User, Workspace, utcnow
 from db.tenancy import global_session, tenant_session
 from runtime import security
 
+from . import email_verification, takeover
+
 ACCOUNT_ERRORS = {
     "email_invalido": "E-mail inválido.",
     "email_existente": "Já existe uma conta com este e-mail.",
@@ -26,6 +28,15 @@ ACCOUNT_ERRORS = {
     "senha_incorreta": "A senha atual está incorreta.",
     "nome_longo": "O nome pode ter no máximo 120 caracteres.",
     "google_em_uso": "Esta conta Google já está vinculada a outro usuário.",
+    "google_outra_conta": (
+        "Já existe uma conta com este e-mail, vinculada a outra conta Google. Entre com aquela conta Google "
+        "ou com e-mail e senha (em “Esqueci minha senha” você cria uma nova)."
+    ),
+    "google_email_nao_verificado": (
+        "O Google ainda não confirmou o e-mail desta conta Google. Confirme-o no Google e tente de novo, "
+        "ou entre com e-mail e senha."
+    ),
+    "google_ja_vinculado": "Você já tem uma conta Google vinculada. Desvincule-a antes de vincular outra.",
     "google_sem_senha": "Defina uma senha antes de desvincular o Google, senão você não conseguirá entrar.",
 }
 
@@ -52,9 +63,16 @@ def normalize_email(email: str) -> str:
 
 
 def create_workspace(
-    name: str, owner_email: str, password: str | None, owner_name: str = "", google_sub: str | None = None
+    name: str,
+    owner_email: str,
+    password: str | None,
+    owner_name: str = "",
+    google_sub: str | None = None,
+    *,
+    email_verified: bool = False,
 ) -> NewWorkspace:
-    """Create a workspace and its owner in one transaction (sign-up, CLI, Google first login)."""
+    """Create a workspace and its owner in one transaction (sign-up, CLI, Google first login).
+    `email_verified` only when the address is known to be the owner's (Google said so; the demo)."""
     name = name.strip()
     if not name:
         raise AccountError("empresa_vazia")
@@ -72,7 +90,13 @@ def create_workspace(
     with tenant_session(workspace_id) as s:
         if s.exec(select(User.id).where(User.email == email)).first():
             raise AccountError("email_existente")
-        user = User(email=email, name=owner_name.strip(), password_hash=password_hash, google_sub=google_sub)
+        user = User(
+            email=email,
+            name=owner_name.strip(),
+            password_hash=password_hash,
+            google_sub=google_sub,
+            email_verified_at=utcnow() if email_verified else None,
+        )
         s.add(Workspace(id=workspace_id, name=name))
         s.add(user)
         s.flush()
@@ -137,32 +161,57 @@ def find_user_id(email: str) -> uuid.UUID | None:
         return s.exec(select(User.id).where(User.email == normalize_email(email))).first()
 
 
-def google_sign_in(google_sub: str, email: str, name: str = "") -> Authenticated:
-    """Find the user by Google subject, else link by verified e-mail, else sign up a new workspace."""
+@dataclass(frozen=True)
+class GoogleSignIn(Authenticated):
+    took_over: bool = False  # an account with this unproven address was taken over (runtime.auth.takeover)
+
+
+def google_sign_in(
+    google_sub: str, email: str, name: str = "", *, email_verified: bool, ip: str | None = None
+) -> GoogleSignIn:
+    """Find the user by Google subject; else by e-mail: an account that proved the address is linked,
+    one that never did is taken over, one linked to another Google account is refused; else sign up
+    a new workspace. Google must have verified the address."""
+    if not email_verified:
+        raise AccountError("google_email_nao_verificado")
     email = normalize_email(email)
+    now = utcnow()
+    claimed: takeover.Takeover | None = None
     with global_session() as s:
-        user = s.exec(select(User).where(User.google_sub == google_sub)).first()
+        user = s.exec(select(User).where(User.google_sub == google_sub).with_for_update()).first()
         if user is None:
-            user = s.exec(select(User).where(User.email == email)).first()
-            if user is not None:
-                user.google_sub = google_sub  # the caller checked email_verified
+            user = s.exec(select(User).where(User.email == email).with_for_update()).first()
+            if user is not None and user.is_active:
+                if user.google_sub is not None:
+                    raise AccountError("google_outra_conta")  # never relinked to a second Google account
+                if user.email_verified_at is None:
+                    claimed = takeover.take_over(s, user, google_sub, now, name)
+                else:
+                    user.google_sub = google_sub
         if user is not None:
             if not user.is_active:
                 raise AccountError("conta_desativada")
-            user.last_login_at = utcnow()
+            user.last_login_at = now
             s.add(user)
-            s.commit()
+            try:
+                s.commit()
+            except IntegrityError as exc:  # the same Google account signing in twice at this moment
+                raise AccountError("google_em_uso") from exc
             user_id = user.id
         else:
             user_id = None
+    if claimed is not None:
+        takeover.record(claimed, ip)
     if user_id is None:
         company = f"Empresa de {name}".strip() if name else email.split("@", 1)[1]
-        new = create_workspace(company, email, None, owner_name=name, google_sub=google_sub)
+        new = create_workspace(company, email, None, owner_name=name, google_sub=google_sub, email_verified=True)
         user_id = new.user_id
     found = primary_membership(user_id)
     if found is None:
         raise AccountError("sem_empresa")
-    return found
+    return GoogleSignIn(
+        user_id=found.user_id, workspace_id=found.workspace_id, role=found.role, took_over=claimed is not None
+    )
 
 
 # --- the signed-in user's own account (Configurações) ---------------------------------------
@@ -200,21 +249,33 @@ def change_password(user_id: uuid.UUID, current: str | None, new: str | None) ->
         s.commit()
 
 
-def link_google(user_id: uuid.UUID, google_sub: str) -> None:
-    """Link a Google account (verified by the OIDC callback) to a signed-in user."""
+def link_google(user_id: uuid.UUID, google_sub: str, google_email: str | None = None) -> None:
+    """Link a Google account (verified by the OIDC callback) to a signed-in user. When Google's
+    verified address is the account's own, that proves the account's address too."""
     with global_session() as s:
         other = s.exec(select(User.id).where(User.google_sub == google_sub)).first()
         if other is not None and other != user_id:
             raise AccountError("google_em_uso")
-        user = s.get(User, user_id)
+        user = s.exec(select(User).where(User.id == user_id).with_for_update()).first()
         if user is None or not user.is_active:
             raise AccountError("conta_desativada")
+        if user.google_sub is not None and user.google_sub != google_sub:
+            raise AccountError("google_ja_vinculado")
         user.google_sub = google_sub
+        if google_email and _same_address(google_email, user.email):
+            email_verification.mark_verified(user)
         s.add(user)
         try:
             s.commit()
         except IntegrityError as exc:
             raise AccountError("google_em_uso") from exc
+
+
+def _same_address(a: str, b: str) -> bool:
+    try:
+        return normalize_email(a) == b
+    except AccountError:
+        return False
 
 
 def unlink_google(user_id: uuid.UUID) -> None:

@@ -4,20 +4,27 @@ The link's token exists in plaintext only while the job waits: the payload carri
 (runtime.crypto). A job whose invitation was since renewed (new token), accepted or cancelled
 sends nothing. The outcome (sent / failed with the reason) is what Equipe shows beside the
 invitation, so a mistyped address or an SMTP outage is visible rather than silent.
+
+A workspace may queue at most INVITATION_EMAILS_PER_HOUR of them (new invitations and new links
+alike), so Equipe can't be used to flood strangers' inboxes from our server; the count is taken
+under a per-workspace lock, so concurrent invitations can't both slip past it.
 """
 
 from __future__ import annotations
 
 import html
 import logging
+import math
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlmodel import Session, select
+from sqlalchemy import func, text
+from sqlmodel import Session, delete, select
 
-from db.models import Invitation, Role, User, Workspace, utcnow
+from db.models import Invitation, InvitationEmailSend, Role, User, Workspace, utcnow
 from db.tenancy import tenant_session
 from runtime import crypto, mail, security
+from runtime.config import get_settings
 from runtime.jobs import get_queue, job
 
 from . import invitations
@@ -28,8 +35,19 @@ JOB = "team.invitation_email"
 ROLE_NAMES = {Role.seller: "vendedor(a)", Role.admin: "administrador(a)"}
 
 
-def queue_in(session: Session, inv: Invitation, token: str) -> None:
-    """Queue the e-mail in the caller's transaction (it exists exactly when the invitation does)."""
+class TooManyEmails(Exception):
+    """The workspace used its hourly allowance; `minutes` until the next e-mail may go."""
+
+    def __init__(self, per_hour: int, minutes: int) -> None:
+        self.per_hour, self.minutes = per_hour, minutes
+        super().__init__(f"{per_hour} invitation e-mails an hour; next in {minutes} min")
+
+
+def queue_in(session: Session, inv: Invitation, token: str, now: datetime | None = None) -> None:
+    """Queue the e-mail in the caller's transaction (it exists exactly when the invitation does).
+    Raises TooManyEmails when the workspace has used its hourly allowance (the caller rolls back)."""
+    now = now or utcnow()
+    _use_allowance(session, inv, now)
     inv.email_status, inv.email_error, inv.email_sent_at = "queued", None, None
     session.add(inv)
     get_queue().enqueue_in(
@@ -37,6 +55,30 @@ def queue_in(session: Session, inv: Invitation, token: str) -> None:
         JOB,
         {"workspace_id": str(inv.workspace_id), "invitation_id": str(inv.id), "token": crypto.encrypt(token)},
     )
+
+
+def _use_allowance(session: Session, inv: Invitation, now: datetime) -> None:
+    per_hour = get_settings().invitation_emails_per_hour
+    # One invitation e-mail decision at a time per workspace, until the transaction ends.
+    session.execute(
+        text("SELECT pg_advisory_xact_lock(hashtextextended('invitation_email:' || :ws, 0))"),
+        {"ws": str(inv.workspace_id)},
+    )
+    session.exec(
+        delete(InvitationEmailSend).where(
+            InvitationEmailSend.workspace_id == inv.workspace_id,
+            InvitationEmailSend.created_at < now - timedelta(days=1),
+        )
+    )
+    window = now - timedelta(hours=1)
+    sent, oldest = session.exec(
+        select(func.count(), func.min(InvitationEmailSend.created_at)).where(
+            InvitationEmailSend.workspace_id == inv.workspace_id, InvitationEmailSend.created_at > window
+        )
+    ).one()
+    if sent >= per_hour:
+        raise TooManyEmails(per_hour, max(1, math.ceil((oldest + timedelta(hours=1) - now).total_seconds() / 60)))
+    session.add(InvitationEmailSend(workspace_id=inv.workspace_id, invitation_id=inv.id, created_at=now))
 
 
 def compose(

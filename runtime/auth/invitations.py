@@ -42,15 +42,25 @@ INVITATION_ERRORS = {
     "senha_incorreta": "Já existe uma conta com este e-mail: informe a senha dela para entrar na equipe.",
     "conta_google": "Esta conta entra com o Google: entre com o Google e abra o link do convite de novo.",
     "conta_desativada": "Conta desativada.",
+    "limite_emails": "Esta empresa chegou ao limite de convites por e-mail desta hora. Tente de novo mais tarde.",
 }
 
 
 class InvitationError(ValueError):
     """A stable code (for URLs) and a pt-BR message."""
 
-    def __init__(self, code: str) -> None:
+    def __init__(self, code: str, message: str | None = None) -> None:
         self.code = code
-        super().__init__(INVITATION_ERRORS[code])
+        super().__init__(message or INVITATION_ERRORS[code])
+
+
+def _too_many_emails(exc: invitation_email.TooManyEmails) -> InvitationError:
+    n, m = exc.per_hour, exc.minutes
+    return InvitationError(
+        "limite_emails",
+        f"Esta empresa chegou ao limite de {n} convite{'s' if n > 1 else ''} por e-mail por hora. "
+        f"Tente de novo em {m} minuto{'s' if m > 1 else ''}.",
+    )
 
 
 @dataclass(frozen=True)
@@ -147,7 +157,10 @@ def create_invitation(
         s.add(inv)
         if email_it:
             s.flush()
-            invitation_email.queue_in(s, inv, token)
+            try:
+                invitation_email.queue_in(s, inv, token, now)
+            except invitation_email.TooManyEmails as exc:
+                raise _too_many_emails(exc) from None  # nothing is kept: the session rolls back
         s.commit()
         return NewInvitation(id=inv.id, token=token, email=email, role=role, expires_at=inv.expires_at)
 
@@ -168,7 +181,10 @@ def renew_invitation(
         inv.email_status, inv.email_error, inv.email_sent_at = None, None, None
         s.add(inv)
         if email_it:
-            invitation_email.queue_in(s, inv, token)
+            try:
+                invitation_email.queue_in(s, inv, token, now)
+            except invitation_email.TooManyEmails as exc:
+                raise _too_many_emails(exc) from None
         s.commit()
         return NewInvitation(id=inv.id, token=token, email=inv.email, role=inv.role, expires_at=inv.expires_at)
 

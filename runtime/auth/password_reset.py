@@ -5,6 +5,13 @@ the same whether or not the address has an account, so the page tells nobody who
 or an owner/admin makes one for a member on Equipe and sends it (e.g. on WhatsApp) -- the way
 when no e-mail is configured. The database keeps only the token's hash. Setting the new password
 uses the link up, cancels the person's other links and signs them out everywhere.
+
+A manager's link is bound to the workspace it was made in and works only while the person belongs
+to no other workspace -- checked when it is made and again when it is opened and used, since the
+person may join another company in between (an admin here must not be able to take over the
+account there). An e-mailed link proves the address (runtime.auth.email_verification); a Google
+login linked to the account before the address was proven is removed then, since whoever held the
+password may have linked their own.
 """
 
 from __future__ import annotations
@@ -17,13 +24,13 @@ from datetime import datetime, timedelta
 
 from sqlmodel import select
 
-from db.models import PasswordReset, User, utcnow
-from db.tenancy import global_session
+from db.models import Membership, PasswordReset, User, utcnow
+from db.tenancy import global_session, tenant_session
 from runtime import crypto, mail, security
 from runtime.config import get_settings
 from runtime.jobs import get_queue, job
 
-from . import sessions
+from . import email_verification, sessions
 from .accounts import AccountError, normalize_email
 
 log = logging.getLogger(__name__)
@@ -41,6 +48,14 @@ RESET_ERRORS = {
     "senha_fraca": f"A senha precisa ter pelo menos {security.MIN_PASSWORD_LENGTH} caracteres.",
     "senhas_diferentes": "As duas senhas não são iguais.",
     "conta_desativada": "Esta conta está desativada. Fale com o administrador da sua empresa.",
+    "outra_empresa": (
+        "Este link não vale mais: a conta agora participa de outra empresa. Peça um novo link em "
+        "“Esqueci minha senha”, na tela de login."
+    ),
+    "membro_de_outra_empresa": (
+        "Esta pessoa também participa de outra empresa: ela mesma precisa pedir o link em "
+        "“Esqueci minha senha”, na tela de login."
+    ),
 }
 
 
@@ -67,7 +82,12 @@ def reset_link(token: str) -> str:
 
 
 def _create(
-    s, user_id: uuid.UUID, ttl: timedelta, created_by: uuid.UUID | None, now: datetime
+    s,
+    user_id: uuid.UUID,
+    ttl: timedelta,
+    created_by: uuid.UUID | None,
+    now: datetime,
+    workspace_id: uuid.UUID | None = None,
 ) -> tuple[str, PasswordReset]:
     token = security.new_token(32)
     row = PasswordReset(
@@ -76,6 +96,7 @@ def _create(
         created_at=now,
         expires_at=now + ttl,
         created_by_user_id=created_by,
+        workspace_id=workspace_id,
     )
     s.add(row)
     s.flush()
@@ -112,16 +133,33 @@ def request_reset(email: str, now: datetime | None = None) -> bool:
     return True
 
 
-def link_for_member(user_id: uuid.UUID, created_by: uuid.UUID, now: datetime | None = None) -> NewLink:
-    """A link a manager sends to a member by hand (authorization is the caller's: runtime.panel.team)."""
+def link_for_member(
+    user_id: uuid.UUID, created_by: uuid.UUID, workspace_id: uuid.UUID, now: datetime | None = None
+) -> NewLink:
+    """A link a manager of `workspace_id` sends to a member by hand (that the manager may act on the
+    member is the caller's check: runtime.panel.team)."""
     now = now or utcnow()
+    if _belongs_elsewhere(user_id, workspace_id):
+        raise ResetError("membro_de_outra_empresa")
     with global_session() as s:
         user = s.get(User, user_id)
         if user is None or not user.is_active:
             raise ResetError("conta_desativada")
-        token, row = _create(s, user_id, MEMBER_TTL, created_by, now)
+        token, row = _create(s, user_id, MEMBER_TTL, created_by, now, workspace_id)
         s.commit()
         return NewLink(token=token, expires_at=row.expires_at)
+
+
+def _belongs_elsewhere(user_id: uuid.UUID, workspace_id: uuid.UUID | None) -> bool:
+    """Whether the person has a membership (active or not) in any workspace but `workspace_id`."""
+    with tenant_session(None, user_id=user_id) as s:  # a user's own memberships are readable as them
+        joined = s.exec(select(Membership.workspace_id).where(Membership.user_id == user_id)).all()
+    return any(w != workspace_id for w in joined)
+
+
+def _is_managers(row: PasswordReset) -> bool:
+    # created_by is SET NULL when the manager's account goes; the workspace says it all the same
+    return row.workspace_id is not None or row.created_by_user_id is not None
 
 
 def _open(s, token: str | None, now: datetime) -> PasswordReset:
@@ -136,6 +174,8 @@ def _open(s, token: str | None, now: datetime) -> PasswordReset:
         raise ResetError("link_usado")
     if row.expires_at <= now:
         raise ResetError("link_expirado")
+    if _is_managers(row) and _belongs_elsewhere(row.user_id, row.workspace_id):
+        raise ResetError("outra_empresa")
     return row
 
 
@@ -166,6 +206,10 @@ def complete(token: str | None, password: str | None, confirm: str | None, now: 
         if user is None or not user.is_active:
             raise ResetError("conta_desativada")
         user.password_hash = new_hash
+        if not _is_managers(row):  # it came by e-mail: the person reads that mailbox
+            if user.email_verified_at is None:
+                user.google_sub = None  # linked by whoever held the password before the address was proven
+            email_verification.mark_verified(user, now)
         s.add(user)
         for other in s.exec(
             select(PasswordReset).where(PasswordReset.user_id == user.id, PasswordReset.used_at.is_(None))

@@ -1,8 +1,8 @@
 """Configurações: the workspace's profile, API keys and integrations (owners and admins), and the
 signed-in user's own account (everyone, sellers included).
 
-Only `my_account`, `update_my_account`, `change_password` and `unlink_google` are open to sellers;
-they act on the caller's own user and nothing else.
+Only `my_account`, `update_my_account`, `change_password`, `unlink_google`, `email_confirmation` and
+`resend_email_confirmation` are open to sellers; they act on the caller's own user and nothing else.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from db.models import Agent, User, Workspace
 from db.tenancy import global_session
 from runtime import audit, mail
 from runtime.access import NotSignedIn, Principal, UserError, require_manager
-from runtime.auth import accounts, api_keys, sessions
+from runtime.auth import accounts, api_keys, email_verification, sessions
 from runtime.config import get_settings
 
 # The zones a Brazilian business is in (any valid IANA name is accepted).
@@ -247,3 +247,42 @@ def unlink_google(principal: Principal) -> dict[str, Any]:
         raise UserError(str(exc)) from exc
     audit.record(principal.workspace_id, "auth.google_unlink", user_id=principal.user_id)
     return my_account(principal)
+
+
+# --- the panel's e-mail confirmation notice (everyone; runtime.auth.email_verification) ----
+
+
+def email_confirmation(principal: Principal) -> dict[str, Any]:
+    """Whether the caller's address still needs confirming, what the notice says and what it offers.
+    An unconfirmed account may do everything; it only isn't joined by a Google sign-in (one takes
+    it over), so with neither e-mail nor Google on this server there is nothing to ask."""
+    try:
+        st = email_verification.status(principal.user_id)
+    except email_verification.VerificationError as exc:
+        raise NotSignedIn() from exc
+    google = get_settings().google_enabled
+    view: dict[str, Any] = {"needed": False, "text": "", "button": "", "href": ""}
+    if st.verified or not (st.can_email or google):
+        return view
+    view["needed"] = True
+    if st.can_email and st.last_sent_at is not None:
+        view["text"] = (
+            f"Confirme o seu e-mail: enviamos um link para {st.email}. Não chegou? Confira o spam ou peça outro."
+        )
+        view["button"] = "Reenviar link"
+    elif st.can_email:
+        view["text"] = f"Confirme o seu e-mail {st.email}: peça o link de confirmação."
+        view["button"] = "Enviar link"
+    else:
+        view["text"] = f"Confirme o seu e-mail: em Configurações, vincule a conta Google de {st.email}."
+        view["href"] = "/configuracoes"
+    return view
+
+
+def resend_email_confirmation(principal: Principal) -> dict[str, Any]:
+    """A new confirmation link by e-mail (at most three an hour, the sign-up's included)."""
+    try:
+        email_verification.send_link(principal.user_id)
+    except email_verification.VerificationError as exc:
+        raise UserError(str(exc)) from exc
+    return {**email_confirmation(principal), "sent": True}

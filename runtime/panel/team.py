@@ -11,7 +11,6 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import text
 from sqlmodel import select
 
 from db.models import Membership, Role, User
@@ -129,7 +128,10 @@ def renew_invitation(principal: Principal, invitation_id: str) -> dict[str, Any]
     require_manager(principal)
     inv_id = _uuid(invitation_id, "convite")
     emailed = mail.mail_enabled()
-    new = invitations.renew_invitation(principal.workspace_id, inv_id, email_it=emailed)
+    try:
+        new = invitations.renew_invitation(principal.workspace_id, inv_id, email_it=emailed)
+    except InvitationError as exc:
+        raise UserError(str(exc)) from exc
     if new is None:
         raise UserError("Este convite já foi usado ou cancelado.")
     audit.record(
@@ -266,14 +268,8 @@ def password_link(principal: Principal, user_id: str) -> dict[str, Any]:
         m = _managed_membership(s, principal, target)
         if not m.is_active:
             raise UserError("Reative o acesso desta pessoa antes.")
-        workspaces = s.execute(text("SELECT app_user_workspace_count(:u)"), {"u": target}).scalar_one()
-    if workspaces > 1:
-        raise UserError(
-            "Esta pessoa também participa de outra empresa: ela mesma precisa pedir o link em "
-            "“Esqueci minha senha”, na tela de login."
-        )
     try:
-        link = password_reset.link_for_member(target, principal.user_id)
+        link = password_reset.link_for_member(target, principal.user_id, principal.workspace_id)
     except password_reset.ResetError as exc:
         raise UserError(str(exc)) from exc
     audit.record(

@@ -37,12 +37,13 @@ def login(page: Page, email: str, password: str = PASSWORD, expect_path: str | N
         expect(page.locator("#workspace-name")).to_be_visible()
 
 
-def new_owner(company: str = "Clínica Sorriso", name: str = "Ana Souza"):
-    """A fresh workspace and its owner: (NewWorkspace, email, password)."""
+def new_owner(company: str = "Clínica Sorriso", name: str = "Ana Souza", email_verified: bool = True):
+    """A fresh workspace and its owner: (NewWorkspace, email, password). The owner confirmed their
+    e-mail long ago (no notice above the pages) unless `email_verified=False`."""
     from runtime.auth.accounts import create_workspace
 
     email = f"dona-{uuid.uuid4().hex[:8]}@example.com"
-    ws = create_workspace(company, email, PASSWORD, owner_name=name)
+    ws = create_workspace(company, email, PASSWORD, owner_name=name, email_verified=email_verified)
     return ws, email, PASSWORD
 
 

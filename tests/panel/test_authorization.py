@@ -24,6 +24,8 @@ SELLER_ALLOWED = {
     ("settings", "update_my_account"),
     ("settings", "change_password"),
     ("settings", "unlink_google"),
+    ("settings", "email_confirmation"),
+    ("settings", "resend_email_confirmation"),
     *(
         ("inbox", name)
         for name in (

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 import uuid
+from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -17,10 +18,10 @@ from sqlalchemy import text
 from sqlmodel import select
 
 from db.engine import app_engine
-from db.models import Invitation, Role
+from db.models import Invitation, Role, utcnow
 from db.tenancy import tenant_session
 from runtime import crypto, mail
-from runtime.access import Principal
+from runtime.access import Principal, UserError
 from runtime.auth import accounts, invitation_email, invitations
 from runtime.config import get_settings
 from runtime.panel import team
@@ -260,3 +261,29 @@ def test_smtp_url_forms(url, expected):
 def test_bad_smtp_urls_are_clear_errors(url, message):
     with pytest.raises(mail.MailError, match=message):
         mail.parse_smtp_url(url)
+
+
+def test_invitation_emails_are_throttled_per_workspace(workspace, make_workspace, smtp, monkeypatch):
+    """At most INVITATION_EMAILS_PER_HOUR e-mails an hour per company (new invitations and new links
+    alike), so the panel can't be used to flood inboxes from our SMTP server; the manager is told when
+    they can send again."""
+    monkeypatch.setenv("INVITATION_EMAILS_PER_HOUR", "2")
+    get_settings.cache_clear()
+    ws, _, _ = workspace
+    owner = _owner(ws)
+    first = team.invite(owner, _email(), "seller")
+    team.invite(owner, _email(), "seller")
+    refused = _email()
+    with pytest.raises(UserError, match=r"2 convites por e-mail por hora.*em \d+ minutos?") as caught:
+        team.invite(owner, refused, "seller")
+    assert "Tente de novo" in str(caught.value)
+    with pytest.raises(UserError, match="por hora"):
+        team.renew_invitation(owner, first["id"])  # a new link e-mailed counts too
+    assert refused not in [i["email"] for i in team.overview(owner)["invitations"]]
+
+    other = make_workspace("Outra Loja")  # another company has its own allowance
+    assert team.invite(_owner(other), _email(), "seller")["emailed"] is True
+    later = invitations.create_invitation(
+        ws.workspace_id, refused, "seller", owner.user_id, now=utcnow() + timedelta(hours=1, minutes=1), email_it=True
+    )
+    assert later.email == refused

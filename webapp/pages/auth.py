@@ -243,7 +243,7 @@ def home_page() -> rx.Component:
 # Other public (signed-out) pages, e.g. accepting an invitation: (route, component, title, on_load).
 EXTRA_PAGES: list[tuple[str, object, str, object]] = []
 
-from . import invite, password  # noqa: E402 (their pages use this module's layout)
+from . import invite, password, verify_email  # noqa: E402 (their pages use this module's layout)
 
-EXTRA_PAGES.extend([invite.PAGE, *password.PAGES])
+EXTRA_PAGES.extend([invite.PAGE, *password.PAGES, verify_email.PAGE])
 EXTRA_ROUTES = tuple(route for route, *_ in EXTRA_PAGES)

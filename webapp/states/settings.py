@@ -15,6 +15,7 @@ NEW_KEY_ID = "new-api-key"  # the input the new key is revealed in (pages.settin
 GOOGLE_RESULTS = {
     "vinculado": (True, "Conta Google vinculada. Você já pode entrar com o Google."),
     "em_uso": (False, "Esta conta Google já está vinculada a outro usuário."),
+    "ja_vinculado": (False, "Você já tem uma conta Google vinculada. Desvincule-a antes de vincular outra."),
     "erro": (False, "Não foi possível vincular a conta Google. Tente novamente."),
     "indisponivel": (False, "O login com Google não está configurado neste servidor."),
 }

@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse
 
 from db.models import Role
 from runtime import audit
-from runtime.auth import accounts, invitations, password_reset, ratelimit, sessions
+from runtime.auth import accounts, email_verification, invitations, password_reset, ratelimit, sessions
 from runtime.config import get_settings
 
 from ..deps import OAUTH_NETWORK_ERRORS, client_ip, same_origin
@@ -92,6 +92,7 @@ def signup(
     except accounts.AccountError as exc:
         ratelimit.record_attempt(ip, email, success=False)
         return RedirectResponse(f"/cadastro?erro={exc.code}", status_code=303)
+    email_verification.after_sign_up(new.user_id)
     token = sessions.create_session(new.user_id, new.workspace_id, ip, request.headers.get("user-agent"))
     audit.record(new.workspace_id, "auth.signup", user_id=new.user_id, ip=ip)
     return _signed_in(HOME, token)
@@ -137,6 +138,8 @@ def invite_accept(
             ratelimit.record_attempt(ip, email, success=False)
         return _invite_error(token, exc.code)
     ratelimit.record_attempt(ip, email, success=True)
+    if done.created_user:
+        email_verification.after_sign_up(done.user_id)  # the invitation's link proves nothing: see the module
     session_token = sessions.create_session(done.user_id, done.workspace_id, ip, request.headers.get("user-agent"))
     audit.record(
         done.workspace_id,
@@ -179,6 +182,20 @@ def password_reset_submit(
         return RedirectResponse(f"/redefinir-senha?{urlencode({'token': token, 'erro': exc.code})}", status_code=303)
     log.info("password reset done for user %s from ip=%s", user_id, client_ip(request))
     return RedirectResponse("/login?aviso=senha_redefinida", status_code=303)
+
+
+# --- e-mail confirmation (runtime.auth.email_verification) -----------------------------------
+
+
+@router.post("/email/verify")
+def email_verify(request: Request, token: Annotated[str, Form(max_length=200)]) -> RedirectResponse:
+    """The button on /verificar-email: a POST, so a mail scanner opening the link confirms nothing."""
+    try:
+        user_id = email_verification.confirm(token)
+    except email_verification.VerificationError as exc:
+        return RedirectResponse(f"/verificar-email?{urlencode({'token': token, 'erro': exc.code})}", status_code=303)
+    log.info("e-mail confirmed for user %s from ip=%s", user_id, client_ip(request))
+    return RedirectResponse("/verificar-email?confirmado=1", status_code=303)
 
 
 # --- Google (OpenID Connect, authorization code + PKCE, state checked by authlib) -----
@@ -235,9 +252,9 @@ def _finish_link(request: Request, link_user: str, info: dict | None) -> Redirec
     if info is None:
         return _link_result("erro")
     try:
-        accounts.link_google(current.user_id, info["sub"])
+        accounts.link_google(current.user_id, info["sub"], info.get("email"))
     except accounts.AccountError as exc:
-        return _link_result("em_uso" if exc.code == "google_em_uso" else "erro")
+        return _link_result({"google_em_uso": "em_uso", "google_ja_vinculado": "ja_vinculado"}.get(exc.code, "erro"))
     audit.record(current.workspace_id, "auth.google_link", user_id=current.user_id, ip=client_ip(request))
     return _link_result("vinculado")
 
@@ -258,15 +275,26 @@ async def google_callback(request: Request) -> RedirectResponse:
         log.warning("google sign-in unavailable: %s", type(exc).__name__)
         return _finish_link(request, link_user, None) if link_user else _login_error("google", None)
     info = token.get("userinfo") or {}
-    if not info.get("sub") or not info.get("email") or not info.get("email_verified"):
+    if not info.get("sub") or not info.get("email"):
         return _finish_link(request, link_user, None) if link_user else _login_error("google", None)
     if link_user:
-        return _finish_link(request, link_user, info)
+        return _finish_link(request, link_user, info if info.get("email_verified") else None)
     ip = client_ip(request)
     try:
-        auth = accounts.google_sign_in(info["sub"], info["email"], info.get("name", ""))
-    except accounts.AccountError:
-        return _login_error("google", None)
+        auth = accounts.google_sign_in(
+            info["sub"], info["email"], info.get("name", ""), email_verified=bool(info.get("email_verified")), ip=ip
+        )
+    except accounts.AccountError as exc:
+        shown = exc.code if exc.code in GOOGLE_LOGIN_ERRORS else "google"
+        return _login_error(shown, None)
     session_token = sessions.create_session(auth.user_id, auth.workspace_id, ip, request.headers.get("user-agent"))
     audit.record(auth.workspace_id, "auth.login", user_id=auth.user_id, ip=ip, data={"method": "google"})
-    return _signed_in(HOME, session_token)
+    target = SELLER_HOME if auth.role == Role.seller else HOME
+    if auth.took_over:
+        target += "?" + urlencode({"aviso": TAKEOVER_NOTICE})  # the panel explains what was ended
+    return _signed_in(target, session_token)
+
+
+# Account errors of a Google sign-in the login page explains (webapp.state.LOGIN_ERRORS); others: "google".
+GOOGLE_LOGIN_ERRORS = frozenset({"google_outra_conta", "google_email_nao_verificado"})
+TAKEOVER_NOTICE = "conta_protegida"

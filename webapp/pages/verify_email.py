@@ -1,0 +1,128 @@
+"""/verificar-email?token=...: the page the confirmation e-mail opens. It names the address and the
+company, and confirms only on the button (a form posting to /auth/email/verify), so a mail scanner
+that fetches the link confirms nothing and someone who did not create the account can leave."""
+
+from __future__ import annotations
+
+import asyncio
+
+import reflex as rx
+
+from runtime.auth import email_verification
+
+from ..components import error_callout, native_form, readonly_field
+from ..state import AuthState
+
+
+class VerifyEmailState(AuthState):
+    verify_checked: bool = False
+    verify_ok: bool = False
+    verify_done: bool = False
+    verify_token: str = ""
+    verify_email: str = ""
+    verify_company: str = ""
+    verify_error: str = ""
+
+    @rx.event
+    async def load_verify(self):
+        params = self.router.url.query_parameters
+        self.verify_done = params.get("confirmado") == "1"
+        self.verify_token = params.get("token", "")
+        self.verify_ok, self.verify_error = False, ""
+        if not self.verify_done:
+            try:
+                info = await asyncio.to_thread(email_verification.describe, self.verify_token)
+            except email_verification.VerificationError as exc:
+                self.verify_error = str(exc)
+            else:
+                self.verify_ok = True
+                self.verify_email, self.verify_company = info.email, info.company
+                code = params.get("erro", "")
+                self.verify_error = email_verification.VERIFY_ERRORS.get(code, "") if code else ""
+        self.verify_checked = True
+
+
+def _heading(title: str, text: rx.Var | str) -> rx.Component:
+    return rx.vstack(
+        rx.heading(title, size="7", weight="bold", letter_spacing="-0.02em", as_="h1"),
+        rx.text(text, size="3", color_scheme="gray"),
+        spacing="1",
+    )
+
+
+def _form() -> rx.Component:
+    return rx.vstack(
+        _heading("Confirmar e-mail", "Confirme que este e-mail é seu para proteger a sua conta."),
+        error_callout(VerifyEmailState.verify_error),
+        native_form(
+            rx.vstack(
+                readonly_field("E-mail", VerifyEmailState.verify_email),
+                rx.cond(
+                    VerifyEmailState.verify_company != "",
+                    readonly_field("Empresa", VerifyEmailState.verify_company),
+                ),
+                rx.el.input(type="hidden", name="token", value=VerifyEmailState.verify_token, read_only=True),
+                rx.button("Confirmar meu e-mail", type="submit", size="3", width="100%", id="verify-submit"),
+                rx.text(
+                    "Não foi você que criou esta conta? Não confirme: feche esta página.",
+                    size="2",
+                    color_scheme="gray",
+                ),
+                spacing="4",
+                width="100%",
+            ),
+            action="/auth/email/verify",
+            width="100%",
+            id="verify-form",
+        ),
+        spacing="5",
+        width="100%",
+    )
+
+
+def _done() -> rx.Component:
+    return rx.vstack(
+        rx.center(
+            rx.icon("circle_check", size=28, color="var(--teal-11)"),
+            width="56px",
+            height="56px",
+            border_radius="16px",
+            background="var(--teal-a3)",
+        ),
+        _heading("E-mail confirmado", "Pronto: a sua conta está protegida."),
+        rx.link(
+            rx.button("Ir para o painel", size="3", width="100%"), href="/painel", width="100%", id="verify-continue"
+        ),
+        spacing="5",
+        width="100%",
+        id="verify-done",
+    )
+
+
+def _unavailable() -> rx.Component:
+    return rx.vstack(
+        rx.heading("Link indisponível", size="7", weight="bold", as_="h1"),
+        error_callout(VerifyEmailState.verify_error),
+        rx.link("Entrar na minha conta", href="/login", weight="medium", color_scheme="teal"),
+        spacing="4",
+        width="100%",
+    )
+
+
+def verify_page() -> rx.Component:
+    from .auth import _auth_page
+
+    return _auth_page(
+        rx.cond(
+            VerifyEmailState.verify_checked,
+            rx.cond(
+                VerifyEmailState.verify_done,
+                _done(),
+                rx.cond(VerifyEmailState.verify_ok, _form(), _unavailable()),
+            ),
+            rx.center(rx.spinner(size="3"), width="100%", padding_y="48px"),
+        ),
+    )
+
+
+PAGE = ("/verificar-email", verify_page, "Confirmar e-mail", VerifyEmailState.load_verify)
