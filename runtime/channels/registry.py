@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 
 from db.models import Provider
-from runtime import crypto
+from runtime import crypto, egress
 from runtime.config import get_settings
 
 from .base import WEBHOOK_SLUGS, ChannelAdapter, ChannelConfig
@@ -66,5 +66,7 @@ def build_adapter(config: ChannelConfig, http: httpx.AsyncClient) -> ChannelAdap
 
 
 def http_client(**kwargs: Any) -> httpx.AsyncClient:
-    """The client adapters get: bounded timeouts so a hung provider becomes a retryable error."""
-    return httpx.AsyncClient(timeout=httpx.Timeout(15.0, connect=5.0), **kwargs)
+    """The client adapters get: through the egress guard (a channel's api_base_url is the tenant's
+    choice: an internal address is refused at connection time), with bounded timeouts so a hung
+    provider becomes a retryable error."""
+    return egress.async_client(timeout=httpx.Timeout(15.0, connect=5.0), **kwargs)
