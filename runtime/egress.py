@@ -175,7 +175,10 @@ class Allowance:
     def allows(self, address: IPAddress, *, host: str, port: int) -> bool:
         if (str(address), port) in self.endpoints or (_normal_host(host), port) in self.endpoints:
             return True
-        return any(address.version == net.version and address in net for net in self.networks)
+        candidates = [address]
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+            candidates.append(address.ipv4_mapped)  # ::ffff:10.0.0.5 is 10.0.0.5
+        return any(ip.version == net.version and ip in net for ip in candidates for net in self.networks)
 
 
 def _port(text: str) -> int:

@@ -78,6 +78,7 @@ def test_allowance_entries():
     assert allows(ip.ip_address("::1"), host="::1", port=9000)
     assert allows(ip.ip_address("172.18.0.5"), host="Evolution.", port=8080)  # by the name in the URL
     assert allows(ip.ip_address("192.168.1.20"), host="nas", port=5000)
+    assert allows(ip.ip_address("::ffff:10.1.2.3"), host="::ffff:10.1.2.3", port=80)  # mapped: its IPv4 counts
     assert not allows(ip.ip_address("192.168.1.21"), host="nas", port=5000)
     assert Allowance.parse("") == Allowance()
     for bad in ("10.0.0.0/33", "localhost", "host:porta", "127.0.0.1:99999"):
