@@ -390,3 +390,18 @@ def test_origin():
     assert egress.origin("https://API.z-api.io/") == egress.origin("https://api.z-api.io:443/instances")
     assert egress.origin("http://api.z-api.io") != egress.origin("https://api.z-api.io")
     assert egress.origin("https://a.example:8443") != egress.origin("https://a.example")
+
+
+def test_the_deprecated_knowledge_setting_still_allows_private_networks(monkeypatch, fresh_settings):
+    from runtime.config import get_settings
+
+    monkeypatch.setenv("EGRESS_ALLOW_PRIVATE_NETWORKS", "")
+    monkeypatch.setenv("KNOWLEDGE_ALLOW_PRIVATE_URLS", "true")
+    get_settings.cache_clear()
+    assert egress.admit("10.0.0.1", 80) == ["10.0.0.1"] and egress.admit("::1", 80) == ["::1"]
+    with pytest.raises(egress.EgressRefused):
+        egress.admit("169.254.169.254", 80)
+    monkeypatch.setenv("KNOWLEDGE_ALLOW_PRIVATE_URLS", "false")
+    get_settings.cache_clear()
+    with pytest.raises(egress.EgressRefused):
+        egress.admit("10.0.0.1", 80)
