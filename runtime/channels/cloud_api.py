@@ -18,6 +18,7 @@ import httpx
 
 from db.models import Provider
 from runtime.contacts import ContactError, normalize_phone
+from runtime.egress import Fetched
 from runtime.security import constant_time_equals
 
 from .base import (
@@ -408,6 +409,6 @@ def _graph_send_error(exc: SendError) -> SendError:
     return SendError(detail, retryable=retryable, status_code=exc.status_code)
 
 
-def _content_type(resp: httpx.Response) -> str | None:
+def _content_type(resp: httpx.Response | Fetched) -> str | None:
     value = resp.headers.get("content-type")
     return value.split(";")[0].strip() if value else None
