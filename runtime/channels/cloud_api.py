@@ -18,6 +18,7 @@ import httpx
 
 from db.models import Provider
 from runtime.contacts import ContactError, normalize_phone
+from runtime.egress import Fetched
 from runtime.security import constant_time_equals
 
 from .base import (
@@ -69,6 +70,7 @@ class CloudApiAdapter:
     provider: ClassVar[Provider] = Provider.cloud_api
     default_api_base_url: ClassVar[str] = "https://graph.facebook.com"
     credential_fields: ClassVar[tuple[str, ...]] = ("phone_number_id", "access_token", "app_secret", "verify_token")
+    api_credentials: ClassVar[tuple[str, ...]] = ("access_token",)
     has_service_window: ClassVar[bool] = True
 
     def __init__(self, config: ChannelConfig, http: httpx.AsyncClient) -> None:
@@ -235,7 +237,7 @@ class CloudApiAdapter:
         if not media.id:
             raise MediaError("Cloud API media has no id")
         headers = self._auth()
-        info_resp = await fetch_media(self.http, f"{self._base}/{GRAPH_VERSION}/{media.id}", headers=headers)
+        info_resp = await fetch_media(f"{self._base}/{GRAPH_VERSION}/{media.id}", headers=headers)
         try:
             info = info_resp.json()
             url = info["url"]
@@ -243,7 +245,7 @@ class CloudApiAdapter:
             raise MediaError("media lookup returned no url") from exc
         if not isinstance(url, str) or not url.startswith(("https://", "http://")):
             raise MediaError("media lookup returned an invalid url")
-        resp = await fetch_media(self.http, url, headers=headers)
+        resp = await fetch_media(url, headers=headers)  # Meta wants the bearer on its media host too
         mime = info.get("mime_type") or media.mime_type or _content_type(resp) or "application/octet-stream"
         return DownloadedMedia(data=resp.content, mime_type=mime, filename=media.filename)
 
@@ -410,6 +412,6 @@ def _graph_send_error(exc: SendError) -> SendError:
     return SendError(detail, failure=failure, status_code=exc.status_code, retry_after=exc.retry_after)
 
 
-def _content_type(resp: httpx.Response) -> str | None:
+def _content_type(resp: httpx.Response | Fetched) -> str | None:
     value = resp.headers.get("content-type")
     return value.split(";")[0].strip() if value else None

@@ -164,6 +164,7 @@ class EvolutionAdapter:
     provider: ClassVar[Provider] = Provider.evolution
     default_api_base_url: ClassVar[str] = "http://localhost:8080"  # self-hosted: the owner sets theirs
     credential_fields: ClassVar[tuple[str, ...]] = ("instance", "api_key", "webhook_secret")
+    api_credentials: ClassVar[tuple[str, ...]] = ("api_key",)
     has_service_window: ClassVar[bool] = False
 
     def __init__(self, config: ChannelConfig, http: httpx.AsyncClient) -> None:

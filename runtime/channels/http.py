@@ -8,6 +8,9 @@ from typing import Any
 
 import httpx
 
+from runtime import egress
+from runtime.config import get_settings
+
 from .base import MediaError, SendError, SendFailure
 
 # Answers that prove the provider did not take the request, so sending again cannot double it:
@@ -25,6 +28,8 @@ async def send_request(http: httpx.AsyncClient, method: str, url: str, **kwargs:
     says whether the provider may have the message (see SendFailure)."""
     try:
         resp = await http.request(method, url, **kwargs)
+    except egress.EgressRefused as exc:  # an internal address: refused before any connection, for good
+        raise SendError(str(exc), failure=SendFailure.refused) from exc
     except _NEVER_SENT as exc:
         raise SendError(f"connection error: {type(exc).__name__}", failure=SendFailure.retry) from exc
     except _NOT_SENDABLE as exc:
@@ -62,15 +67,43 @@ def _retry_after(value: str | None) -> float | None:
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
-async def fetch_media(http: httpx.AsyncClient, url: str, **kwargs: Any) -> httpx.Response:
-    """GET media bytes; any failure is a MediaError with the reason."""
+async def fetch_media(url: str, *, headers: dict[str, str] | None = None, auth: Any = None) -> egress.Fetched:
+    """GET a lead's media through the egress guard (runtime.egress): internal addresses refused at
+    every redirect hop, at most MEDIA_MAX_BYTES, within MEDIA_DOWNLOAD_TIMEOUT_SECONDS; `headers`
+    and `auth` never follow a redirect to another origin. Any failure is a MediaError whose message
+    (pt-BR, shown to the seller) says why and what to do."""
+    settings = get_settings()
     try:
-        resp = await http.get(url, follow_redirects=True, **kwargs)
-    except httpx.HTTPError as exc:
-        raise MediaError(f"media download failed: {type(exc).__name__}") from exc
-    if not resp.is_success:
-        raise MediaError(f"media download failed: HTTP {resp.status_code}")
-    return resp
+        return await egress.fetch(
+            url,
+            max_bytes=settings.media_max_bytes,
+            deadline_seconds=settings.media_download_timeout_seconds,
+            headers=headers,
+            auth=auth,
+        )
+    except egress.FetchError as exc:
+        raise MediaError(_media_failure(exc)) from exc
+
+
+def _media_failure(exc: egress.FetchError) -> str:
+    failure = egress.Failure
+    if exc.failure == failure.blocked:
+        return (
+            "Arquivo não baixado: o endereço dele aponta para uma rede interna ou local, o que não é "
+            "permitido. Peça ao cliente que envie o arquivo de novo."
+        )
+    if exc.failure == failure.too_large:
+        return (
+            f"Arquivo maior que o limite de {egress.format_size(exc.limit)}: não foi baixado. "
+            "Peça ao cliente um arquivo menor."
+        )
+    if exc.failure == failure.timeout:
+        return "Tempo esgotado ao baixar o arquivo do provedor. Peça ao cliente que envie de novo."
+    if exc.failure == failure.http_status:
+        return f"O provedor não entregou o arquivo (HTTP {exc.status_code}); o link pode ter expirado."
+    if exc.failure == failure.too_many_redirects:
+        return "O endereço do arquivo redirecionou vezes demais: não foi baixado."
+    return f"Não foi possível baixar o arquivo de {exc.host or 'o provedor'}. Tente de novo mais tarde."
 
 
 def from_epoch(value: Any) -> datetime:

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 
 from db.models import Provider
-from runtime import crypto
+from runtime import crypto, egress
 from runtime.config import get_settings
 
 from .base import WEBHOOK_SLUGS, ChannelAdapter, ChannelConfig
@@ -66,6 +66,8 @@ def build_adapter(config: ChannelConfig, http: httpx.AsyncClient) -> ChannelAdap
 
 
 def http_client(**kwargs: Any) -> httpx.AsyncClient:
-    """The client adapters get: bounded timeouts, so a hung provider becomes an error (a send that
-    timed out after the request went out is 'unknown', never retried)."""
-    return httpx.AsyncClient(timeout=httpx.Timeout(get_settings().send_timeout_seconds, connect=5.0), **kwargs)
+    """The client adapters get: through the egress guard (a channel's api_base_url is the tenant's
+    choice: an internal address is refused at connection time), with bounded timeouts so a hung
+    provider becomes an error (a send that timed out after the request went out is 'unknown',
+    never retried)."""
+    return egress.async_client(timeout=httpx.Timeout(get_settings().send_timeout_seconds, connect=5.0), **kwargs)

@@ -12,6 +12,7 @@ from urllib.parse import urlencode, urlsplit
 from sqlmodel import Session, select
 
 from db.models import Channel, Provider
+from runtime import egress
 
 from .registry import UnknownProvider, adapter_class, decrypt_credentials, encrypt_credentials, webhook_url
 
@@ -22,6 +23,22 @@ GENERATED_SECRETS = {"webhook_secret"}
 
 class ChannelError(ValueError):
     """Invalid channel input; the message is safe to show (never contains a secret)."""
+
+
+class ApiAddressRefused(ChannelError):
+    """api_base_url points at an internal address the egress guard refuses (pt-BR message)."""
+
+
+class CredentialsRequired(ChannelError):
+    """The API address moved to another server while credentials are saved: the ones sent to the
+    API (`fields`) must come again in the same change, or the stored token would go to the new host."""
+
+    def __init__(self, fields: list[str], old: str, new: str) -> None:
+        super().__init__(
+            f"Você mudou o endereço da API (de {old} para {new}): informe de novo {', '.join(fields)} nesta "
+            "mesma alteração. Por segurança, as credenciais salvas nunca são enviadas a outro servidor."
+        )
+        self.fields = fields
 
 
 @dataclass(frozen=True)
@@ -62,7 +79,34 @@ def _validate_base_url(url: str | None) -> str | None:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ChannelError("api_base_url must be an http(s) URL")
+    try:
+        egress.check_url(url)  # checked again at every connection; this says it at once
+    except egress.EgressRefused as exc:
+        raise ApiAddressRefused(
+            f"Endereço da API não permitido: {exc.host} aponta para uma rede interna ou local. Use o endereço "
+            "público do servidor (quem administra a instalação pode liberar um servidor interno em "
+            "EGRESS_ALLOW_PRIVATE_NETWORKS)."
+        ) from exc
+    except ValueError as exc:
+        raise ChannelError("api_base_url must be an http(s) URL") from exc
     return url.rstrip("/")
+
+
+def _api_origin(provider: Provider, api_base_url: str | None) -> tuple[str, str, int]:
+    return egress.origin(api_base_url or adapter_class(provider).default_api_base_url)
+
+
+def _credentials_follow_the_host(
+    channel: Channel, new_base_url: str | None, given: dict[str, str], stored: dict[str, str]
+) -> None:
+    """A stored credential is sent only to the server (scheme, host, port) it was saved for. Another
+    path on the same server keeps the credentials; another server needs them again."""
+    before, after = _api_origin(channel.provider, channel.api_base_url), _api_origin(channel.provider, new_base_url)
+    if before == after:
+        return
+    missing = [f for f in adapter_class(channel.provider).api_credentials if stored.get(f) and not given.get(f)]
+    if missing:
+        raise CredentialsRequired(missing, before[1], after[1])
 
 
 def _provider(value: str) -> Provider:
@@ -139,16 +183,17 @@ def update_channel(
         if not name or len(name) > 120:
             raise ChannelError("name is required (at most 120 characters)")
         channel.name = name
-    if credentials:
-        merged = {
-            **decrypt_credentials(channel.credentials_encrypted),
-            **_check_credentials(channel.provider, credentials),
-        }
-        channel.credentials_encrypted = encrypt_credentials(merged)
+    given = _check_credentials(channel.provider, credentials or {})
+    new_base_url = channel.api_base_url
     if clear_api_base_url:
-        channel.api_base_url = None
-    elif api_base_url is not None:
-        channel.api_base_url = _validate_base_url(api_base_url)
+        new_base_url = None
+    elif api_base_url is not None and api_base_url.rstrip("/") != (channel.api_base_url or ""):
+        new_base_url = _validate_base_url(api_base_url)
+    stored = decrypt_credentials(channel.credentials_encrypted)
+    _credentials_follow_the_host(channel, new_base_url, given, stored)
+    if given:
+        channel.credentials_encrypted = encrypt_credentials({**stored, **given})
+    channel.api_base_url = new_base_url
     if agent_id is not None:
         channel.agent_id = agent_id
     if settings:

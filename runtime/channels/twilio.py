@@ -153,6 +153,7 @@ class TwilioAdapter:
     provider: ClassVar[Provider] = Provider.twilio
     default_api_base_url: ClassVar[str] = "https://api.twilio.com"
     credential_fields: ClassVar[tuple[str, ...]] = ("account_sid", "auth_token", "from_number")
+    api_credentials: ClassVar[tuple[str, ...]] = ("auth_token",)
     has_service_window: ClassVar[bool] = True
 
     def __init__(self, config: ChannelConfig, http: httpx.AsyncClient) -> None:
@@ -294,10 +295,10 @@ class TwilioAdapter:
             raise MediaError("Twilio media has no URL")
         kwargs: dict[str, Any] = {}
         if self._is_twilio_host(media.url) and self._account_sid and self._auth_token:
-            # Twilio answers with a redirect to a short-lived CDN URL; httpx drops the
-            # Authorization header when the redirect leaves the origin, as it should.
+            # Twilio answers with a redirect to a short-lived CDN URL; fetch_media drops the
+            # credentials when a redirect leaves the origin, as it should.
             kwargs["auth"] = (self._account_sid, self._auth_token)
-        resp = await fetch_media(self._http, media.url, **kwargs)
+        resp = await fetch_media(media.url, **kwargs)
         mime = _base_mime(resp.headers.get("content-type")) or media.mime_type or "application/octet-stream"
         return DownloadedMedia(data=resp.content, mime_type=mime, filename=media.filename)
 

@@ -113,6 +113,7 @@ class ZapiAdapter:
     provider: ClassVar[Provider] = Provider.zapi
     default_api_base_url: ClassVar[str] = "https://api.z-api.io"
     credential_fields: ClassVar[tuple[str, ...]] = ("instance_id", "token", "client_token", "webhook_secret")
+    api_credentials: ClassVar[tuple[str, ...]] = ("token", "client_token")
     has_service_window: ClassVar[bool] = False
 
     def __init__(self, config: ChannelConfig, http: httpx.AsyncClient) -> None:
@@ -216,7 +217,7 @@ class ZapiAdapter:
         """Z-API hands out public, temporary storage URLs (kept 30 days): a plain GET, no credentials."""
         if not media.url:
             raise MediaError("Z-API media without a URL")
-        resp = await fetch_media(self.http, media.url)
+        resp = await fetch_media(media.url)
         header_type = resp.headers.get("content-type", "").split(";")[0].strip()
         mime = media.mime_type or header_type or "application/octet-stream"
         return DownloadedMedia(data=resp.content, mime_type=mime, filename=media.filename)

@@ -166,13 +166,13 @@ def bench_fairness(pages: int = 500, page_seconds: float = 2.0, leads: int = 40,
     from runtime.config import get_settings
     from runtime.followups.bench import _GraphSink
 
-    # The slow site and the Graph sink listen on loopback, which fetches refuse by default (SSRF):
-    # this benchmark process allows it for itself.
-    os.environ["KNOWLEDGE_ALLOW_PRIVATE_URLS"] = "true"
-    get_settings.cache_clear()
+    # The slow site and the Graph sink listen on loopback, which the egress guard refuses by
+    # default (SSRF): this benchmark process allows exactly these two endpoints for itself.
     _SlowPage.delay = page_seconds
     page_server, site = _serve(_SlowPage)
     sink_server, sink = _serve(_GraphSink)
+    os.environ["EGRESS_ALLOW_PRIVATE_NETWORKS"] = ",".join(u.removeprefix("http://") for u in (site, sink))
+    get_settings.cache_clear()
     settings = get_settings()
     try:
         report = {

@@ -228,7 +228,6 @@ def ingest_document(workspace_id: uuid.UUID, document_id: uuid.UUID, *, embedder
                 url,
                 timeout=settings.knowledge_url_timeout_seconds,
                 max_bytes=settings.knowledge_max_bytes,
-                allow_private=settings.knowledge_allow_private_urls,
             )
             _set(workspace_id, document_id, mime_type=mime, size_bytes=len(data))
         extracted = extract(data, filename, mime, max_bytes=settings.knowledge_max_bytes)

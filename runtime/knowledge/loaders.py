@@ -3,8 +3,8 @@
 `extract()` sniffs the content first (PDF, ZIP-based DOCX/XLSX, images), then trusts the
 extension and the MIME type. Every failure is an `ExtractionError` whose message is a
 reason in pt-BR that the owner can act on; no library exception escapes unwrapped.
-`fetch_url()` downloads a page or file over http(s) with a size limit, bounded redirects
-and a guard against addresses on private networks (SSRF).
+`fetch_url()` downloads a page or file over http(s) through the egress guard (runtime.egress:
+internal addresses refused at every redirect, a size limit, one deadline).
 """
 
 from __future__ import annotations
@@ -12,20 +12,16 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import ipaddress
 import math
 import mimetypes
 import re
-import socket
-import time
 import unicodedata
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from decimal import Decimal
-from urllib.parse import unquote, urljoin, urlsplit
+from urllib.parse import unquote, urlsplit
 
-import httpx
-
+from runtime import egress
 from runtime.knowledge.types import ExtractedDocument, ExtractionError, Section
 
 MAX_BYTES = 20_000_000
@@ -844,108 +840,52 @@ def fetch_url(
     *,
     timeout: float = 15.0,
     max_bytes: int = MAX_BYTES,
-    client: httpx.Client | None = None,
-    allow_private: bool = False,
+    allowance: egress.Allowance | None = None,
+    resolver: egress.Resolver | None = None,
 ) -> tuple[bytes, str, str]:
-    """Download `url` and return (body, filename, mime_type).
-
-    Only http(s); at most MAX_REDIRECTS redirects, each hop checked again; hosts that resolve
-    to private, loopback, link-local or reserved addresses are refused unless `allow_private`.
-    `timeout` bounds each network operation and the whole download.
-    """
+    """Download `url` and return (body, filename, mime_type), through the egress guard
+    (runtime.egress): only http(s), internal addresses refused at every redirect hop (at most
+    MAX_REDIRECTS), at most `max_bytes`, everything within `timeout` seconds. `allowance` and
+    `resolver` default to EGRESS_ALLOW_PRIVATE_NETWORKS and the system's DNS."""
     url = (url or "").strip()
-    deadline = time.monotonic() + timeout
-    own_client = client is None
-    http = client or httpx.Client(timeout=timeout, follow_redirects=False)
     try:
-        current = url
-        for _hop in range(MAX_REDIRECTS + 1):
-            _check_url(current, allow_private)
-            try:
-                with http.stream(
-                    "GET",
-                    current,
-                    headers={"User-Agent": USER_AGENT, "Accept": "text/html,application/xhtml+xml,*/*;q=0.8"},
-                    timeout=timeout,
-                    follow_redirects=False,
-                ) as response:
-                    if response.is_redirect:
-                        location = response.headers.get("location")
-                        if not location:
-                            raise ExtractionError(f"A página respondeu HTTP {response.status_code} sem destino.")
-                        current = urljoin(str(response.url), location)
-                        continue
-                    if response.status_code >= 400:
-                        raise ExtractionError(f"A página respondeu HTTP {response.status_code}.")
-                    body = _read_limited(response, max_bytes, deadline)
-                    mime = response.headers.get("content-type", "").split(";")[0].strip().lower()
-                    return body, _filename_for(str(response.url), mime), mime or "application/octet-stream"
-            except httpx.TimeoutException as exc:
-                raise ExtractionError("Tempo esgotado ao buscar a página.") from exc
-            except httpx.InvalidURL as exc:
-                raise ExtractionError("Endereço inválido.") from exc
-            except httpx.HTTPError as exc:
-                host = urlsplit(current).hostname or current
-                raise ExtractionError(f"Não foi possível conectar a {host}.") from exc
-        raise ExtractionError("A página redirecionou vezes demais.")
-    finally:
-        if own_client:
-            http.close()
+        page = egress.fetch_sync(
+            url,
+            max_bytes=max_bytes,
+            deadline_seconds=timeout,
+            headers={"User-Agent": USER_AGENT, "Accept": "text/html,application/xhtml+xml,*/*;q=0.8"},
+            max_redirects=MAX_REDIRECTS,
+            allowance=allowance,
+            resolver=resolver,
+        )
+    except egress.FetchError as exc:
+        raise ExtractionError(_fetch_failure(exc, url, max_bytes)) from exc
+    mime = page.headers.get("content-type", "").split(";")[0].strip().lower()
+    return page.content, _filename_for(page.url, mime), mime or "application/octet-stream"
 
 
-def _read_limited(response: httpx.Response, max_bytes: int, deadline: float) -> bytes:
-    declared = response.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > max_bytes:
-        raise ExtractionError(f"Arquivo maior que o limite de {_format_size(max_bytes)}.")
-    chunks: list[bytes] = []
-    size = 0
-    for chunk in response.iter_bytes():  # decoded bytes: a gzip bomb hits the limit too
-        size += len(chunk)
-        if size > max_bytes:
-            raise ExtractionError(f"Arquivo maior que o limite de {_format_size(max_bytes)}.")
-        if time.monotonic() > deadline:
-            raise ExtractionError("Tempo esgotado ao buscar a página.")
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _check_url(url: str, allow_private: bool) -> None:
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError as exc:
-        raise ExtractionError("Endereço inválido.") from exc
-    if parts.scheme.lower() not in ("http", "https"):
-        raise ExtractionError("Só endereços que começam com http:// ou https:// podem ser importados.")
-    host = parts.hostname
-    if not host:
-        raise ExtractionError("Endereço inválido: falta o nome do site.")
-    if allow_private:
-        return
-    for address in _resolve(host, port or (443 if parts.scheme.lower() == "https" else 80)):
-        if _is_private(address):
-            raise ExtractionError("Endereço não permitido: o site aponta para uma rede interna ou local.")
-
-
-def _resolve(host: str, port: int) -> Iterator[str]:
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError, OSError) as exc:
-        raise ExtractionError(f"Site não encontrado: {host}.") from exc
-    for info in infos:
-        yield str(info[4][0]).split("%", 1)[0]
-
-
-def _is_private(address: str) -> bool:
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return True
-    if isinstance(ip, ipaddress.IPv6Address):
-        mapped = ip.ipv4_mapped or ip.sixtofour
-        if mapped is not None:
-            ip = mapped
-    return not ip.is_global or ip.is_multicast
+def _fetch_failure(exc: egress.FetchError, url: str, max_bytes: int) -> str:
+    failure = egress.Failure
+    host = exc.host or urlsplit(url).hostname or url
+    if exc.failure == failure.invalid_url:
+        if urlsplit(url).scheme.lower() not in ("http", "https"):
+            return "Só endereços que começam com http:// ou https:// podem ser importados."
+        return "Endereço inválido: falta o nome do site." if not urlsplit(url).hostname else "Endereço inválido."
+    if exc.failure == failure.blocked:
+        return "Endereço não permitido: o site aponta para uma rede interna ou local."
+    if exc.failure == failure.not_found:
+        return f"Site não encontrado: {host}."
+    if exc.failure == failure.timeout:
+        return "Tempo esgotado ao buscar a página."
+    if exc.failure == failure.too_large:
+        return f"Arquivo maior que o limite de {_format_size(max_bytes)}."
+    if exc.failure == failure.too_many_redirects:
+        return "A página redirecionou vezes demais."
+    if exc.failure == failure.http_status:
+        if exc.status_code in egress.REDIRECT_STATUSES:
+            return f"A página respondeu HTTP {exc.status_code} sem destino."
+        return f"A página respondeu HTTP {exc.status_code}."
+    return f"Não foi possível conectar a {host}."
 
 
 def _filename_for(url: str, mime: str) -> str:

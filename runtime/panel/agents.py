@@ -579,6 +579,10 @@ def save_agent(principal: Principal, agent_id: str | None, data: dict[str, Any])
                     clear_llm_api_key=bool(data.get("llm_api_key_clear")) and not api_key,
                 )
                 action = "agent.update"
+        except service.LLMKeyRequired as exc:
+            raise UserError(f"{_where(TAB_MODEL, 'chave de API')}: {exc}") from exc
+        except service.LLMServerRefused as exc:
+            raise UserError(f"{_where(TAB_MODEL, 'URL do servidor')}: {exc}") from exc
         except service.AgentError as exc:  # anything the checks above did not word better
             raise UserError(f"Não foi possível salvar: {exc}") from exc
         s.commit()

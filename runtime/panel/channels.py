@@ -199,6 +199,14 @@ def _phone(value: str) -> str | None:
 
 def _pt_br(exc: service.ChannelError) -> UserError:
     """runtime.channels.service's (English, API-facing) errors as the panel shows them."""
+    if isinstance(exc, service.CredentialsRequired):
+        labels = [CREDENTIAL_LABELS.get(n, (n,))[0] for n in exc.fields]
+        return UserError(
+            f"Você mudou o endereço da API: digite de novo {', '.join(labels)}. Por segurança, as credenciais "
+            "salvas nunca são enviadas a outro servidor."
+        )
+    if isinstance(exc, service.ApiAddressRefused):
+        return UserError(str(exc))
     msg = str(exc)
     if msg.startswith("missing credential"):
         names = [n.strip() for n in msg.split(":", 1)[1].split(",")]

@@ -270,6 +270,79 @@ def test_connection_refused_is_unavailable() -> None:
 
 
 # ---------------------------------------------------------------------------------------------
+# The egress guard: an agent's own LLM server may not be an internal address
+# ---------------------------------------------------------------------------------------------
+@pytest.fixture
+def nothing_internal(monkeypatch, fresh_settings):
+    """The test run allows loopback for its fakes; here nothing internal is allowed."""
+    from runtime.config import get_settings
+
+    monkeypatch.setenv("EGRESS_ALLOW_PRIVATE_NETWORKS", "")
+    get_settings.cache_clear()
+
+
+def test_a_base_url_on_an_internal_address_is_refused_at_call_time(nothing_internal) -> None:
+    fake = FakeOpenAIChat(default_reply="olá")
+    with serve_in_thread(fake.app()) as url:  # its own server: no pooled connection from other tests
+        model = openai_model(url, fake.api_key)
+        with pytest.raises(LLMUnavailable) as info:
+            invoke_with_tools(model, PROMPT, None, **FAST)
+    assert info.value.reason == "config" and info.value.attempts == 1  # not retried: retrying cannot help
+    assert "rede interna" in str(info.value) and "EGRESS_ALLOW_PRIVATE_NETWORKS" in str(info.value)
+    assert fake.requests == []  # nothing, and no key, reached the server
+    assert fake.api_key not in f"{info.value!s} {info.value!r}"
+
+
+def test_ollama_default_is_loopback_and_needs_to_be_allowed(nothing_internal) -> None:
+    model = build_chat_model(LLMSettings(provider="ollama"), None)
+    with pytest.raises(LLMUnavailable) as info:
+        invoke_with_tools(model, PROMPT, None, **FAST)
+    assert info.value.reason == "config" and "localhost" in str(info.value)
+
+
+def test_the_default_public_endpoints_keep_the_sdk_clients() -> None:
+    """OpenAI's and Gemini's own endpoints are not the owner's choice: their SDK clients (and proxy
+    settings) stay; a custom base_url gets the guarded client."""
+    from runtime import egress
+
+    assert build_chat_model(LLMSettings(provider="openai"), "sk-x").http_client is None
+    custom = build_chat_model(LLMSettings(provider="openai", base_url="http://10.0.0.1/v1"), "sk-x")
+    assert custom.http_client is egress.shared_client()
+    assert build_chat_model(LLMSettings(provider="gemini"), "AIza").client_args is None
+
+
+def test_check_endpoint_when_saving() -> None:
+    from runtime.agent.llm import check_endpoint
+
+    for llm in (
+        LLMSettings(provider="openai", base_url="http://10.0.0.1:8000/v1"),
+        LLMSettings(provider="gemini", base_url="http://169.254.169.254"),
+        LLMSettings(provider="ollama", base_url="http://[::ffff:192.168.0.5]:11434/v1"),
+    ):
+        with pytest.raises(LLMUnavailable) as info:
+            check_endpoint(llm)
+        assert info.value.reason == "config" and "rede interna" in str(info.value)
+    check_endpoint(LLMSettings(provider="openai"))  # the public default: nothing to check
+    check_endpoint(LLMSettings(provider="openai", base_url="https://nao-resolve-agora.invalid/v1"))
+
+
+def test_gemini_base_url_on_an_internal_address_is_refused(nothing_internal) -> None:
+    seen: list[str] = []
+
+    async def generate(request: Request) -> JSONResponse:
+        seen.append(request.url.path)
+        return JSONResponse({"candidates": []})
+
+    app = Starlette(routes=[Route("/{version}/models/{model_action}", generate, methods=["POST"])])
+    with serve_in_thread(app) as url:
+        model = build_chat_model(LLMSettings(provider="gemini", base_url=url), "AIza-da-loja")
+        with pytest.raises(LLMUnavailable) as info:
+            invoke_with_tools(model, PROMPT, None, **FAST)
+    assert info.value.reason == "config" and "rede interna" in str(info.value)
+    assert seen == []
+
+
+# ---------------------------------------------------------------------------------------------
 # Gemini: ChatGoogleGenerativeAI through base_url, against a minimal generateContent fake
 # ---------------------------------------------------------------------------------------------
 def test_gemini_through_base_url() -> None:

@@ -107,3 +107,36 @@ def test_owner_creates_an_agent_and_it_persists(page: Page):
     page.locator("#back-to-list").click()
     expect(page.locator(".agent-card")).to_have_count(1)
     shot(page, "agents_list_phone")
+
+
+def test_a_new_llm_server_asks_for_the_key_again(page: Page):
+    """The saved API key never follows a change of server: the editor says to type it again."""
+    _, email, _ = new_owner()
+    login(page, email)
+    open_page(page, "/agentes")
+    page.locator("#new-agent-empty").click()
+    page.locator("#f-name").fill("Bia")
+    page.locator("#tab-modelo").click()
+    page.locator("#f-llm_provider").click()
+    page.get_by_role("option", name="OpenAI (ou compatível)").click()
+    page.locator("#f-llm_api_key").fill("sk-chave-da-loja")
+    expect(page.get_by_text("a chave salva só vai para o servidor onde foi cadastrada")).to_be_visible()
+    page.locator("#save-agent").click()
+    expect(page.locator("[data-sonner-toast]", has_text="Agente salvo")).to_be_visible()
+    assert "sk-chave-da-loja" not in page.content()
+
+    page.locator("#f-llm_base_url").fill("https://coletor.example/v1")
+    page.locator("#save-agent").click()
+    error = page.locator("#agent-error")
+    expect(error).to_contain_text("Aba Modelo › chave de API: Você mudou o servidor do modelo")
+    expect(error).to_contain_text("informe a chave de API de novo")
+    shot(page, "agents_new_server_needs_key")
+    page.set_viewport_size({"width": 390, "height": 844})
+    expect(error).to_be_visible()
+    shot(page, "agents_new_server_needs_key_phone")
+    page.set_viewport_size({"width": 1280, "height": 800})
+
+    page.locator("#f-llm_api_key").fill("sk-para-o-novo-servidor")
+    page.locator("#save-agent").click()
+    expect(page.locator("[data-sonner-toast]", has_text="Agente salvo").last).to_be_visible()
+    expect(page.locator("#agent-error")).to_have_count(0)

@@ -124,11 +124,26 @@ def test_cloud_api_verify_token_edit_disable_and_delete(page: Page):
     assert "EAAG-token-secreto-de-teste" not in page.content() and "segredo-do-app" not in page.content()
     shot(page, "canais_cloud_api")
 
+    for close in page.locator("[data-sonner-toast] [data-close-button]").all():  # the shots show the next toast
+        close.click()
     card.locator(".channel-edit").click()
     edit = page.locator("#edit-form")
     expect(edit.locator("input[name=name]")).to_have_value("Oficial")
     expect(edit.locator("input[name=access_token]")).to_have_value("")
     edit.locator("input[name=name]").fill("Oficial Matriz")
+    # A new API address with the secrets left blank: refused, saying which ones to type again.
+    expect(page.get_by_text("as salvas só vão para o servidor onde foram cadastradas")).to_be_visible()
+    edit.locator("input[name=api_base_url]").fill("https://outro-servidor.example.com")
+    page.locator("#edit-submit").click()
+    refused = page.locator("[data-sonner-toast]", has_text="Você mudou o endereço da API")
+    expect(refused).to_contain_text("digite de novo Token de acesso")
+    page.wait_for_timeout(500)  # the toast's slide-in, for the screenshot
+    shot(page, "canais_novo_endereco_pede_credenciais")
+    page.set_viewport_size({"width": 390, "height": 844})
+    expect(refused).to_be_visible()
+    shot(page, "canais_novo_endereco_pede_credenciais_celular")
+    page.set_viewport_size({"width": 1280, "height": 800})
+    edit.locator("input[name=api_base_url]").fill("")
     page.locator("#edit-submit").click()
     expect(page.locator("[data-sonner-toast]", has_text="Canal atualizado")).to_be_visible()
     card = page.locator(".channel-card", has_text="Oficial Matriz")

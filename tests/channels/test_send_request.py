@@ -104,3 +104,20 @@ def test_success_returns_the_response(server):
             return await send_request(http, "POST", f"{server}/ok", json={})
 
     assert asyncio.run(go()).json() == {"id": "m1"}
+
+
+def test_a_send_to_an_internal_address_is_refused_for_good_not_retried(server):
+    """The egress guard refuses the channel's internal api_base_url before connecting: nothing was
+    sent and trying again cannot help, so the send fails with the guard's reason at once."""
+    from runtime import egress
+
+    received.clear()
+
+    async def go():
+        async with egress.async_client(allowance=egress.Allowance()) as http:
+            await send_request(http, "POST", f"{server}/ok", json={"text": "oi"})
+
+    with pytest.raises(SendError) as exc:
+        asyncio.run(go())
+    assert exc.value.failure is SendFailure.refused and not exc.value.retryable
+    assert received == []

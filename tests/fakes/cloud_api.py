@@ -87,6 +87,7 @@ class StoredMedia:
     data: bytes
     mime_type: str
     filename: str | None = None
+    url: str | None = None  # where the media lookup says the bytes are (None = this fake's own route)
 
     @property
     def sha256(self) -> str:
@@ -141,10 +142,12 @@ class FakeGraph:
         still there when the delay ends, processed; if it has hung up it is recorded with status 0."""
         self._delays.extend(seconds for _ in range(n))
 
-    def add_media(self, data: bytes, mime_type: str, filename: str | None = None) -> str:
-        """Store media as if a customer had sent it; returns its media id (use it in media_message())."""
+    def add_media(self, data: bytes, mime_type: str, filename: str | None = None, *, url: str | None = None) -> str:
+        """Store media as if a customer had sent it; returns its media id (use it in media_message()).
+        `url`: the download URL the media lookup answers instead of this fake's own (like Graph's
+        lookaside host, or whatever a server posing as Graph says)."""
         media_id = str(secrets.randbelow(10**15) + 10**15)
-        self.media[media_id] = StoredMedia(data, mime_type, filename)
+        self.media[media_id] = StoredMedia(data, mime_type, filename, url)
         return media_id
 
     def reset(self) -> None:
@@ -270,7 +273,7 @@ class FakeGraph:
                 ),
                 status_code=400,
             )
-        url = f"{str(request.base_url).rstrip('/')}/whatsapp_business/attachments/?mid={media_id}"
+        url = stored.url or f"{str(request.base_url).rstrip('/')}/whatsapp_business/attachments/?mid={media_id}"
         return JSONResponse(
             {
                 "messaging_product": "whatsapp",

@@ -14,14 +14,13 @@ import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from runtime.knowledge import loaders
+from runtime import egress
 from runtime.knowledge.loaders import clean_text, extract, fetch_url
 from runtime.knowledge.types import ExtractedDocument, ExtractionError
 from tests.fakes.servers import serve_in_thread
@@ -493,6 +492,14 @@ async def _pdf(request: Request) -> Response:
     return Response((COMPANY / "politicas-e-procedimentos.pdf").read_bytes(), media_type="application/pdf")
 
 
+async def _declared_huge(request: Request) -> Response:
+    async def body():
+        yield b"%PDF-1.4"
+        await asyncio.sleep(2)
+
+    return StreamingResponse(body(), media_type="application/pdf", headers={"content-length": "30000000"})
+
+
 def _app() -> Starlette:
     return Starlette(
         routes=[
@@ -505,6 +512,12 @@ def _app() -> Starlette:
             Route("/grande", _big),
             Route("/docs/Políticas.pdf", _pdf),
             Route("/baixar", _pdf),
+            Route("/erro", lambda r: PlainTextResponse("fora do ar", status_code=503)),
+            Route("/catalogo.pdf", _declared_huge),
+            Route(
+                "/promo",
+                lambda r: RedirectResponse("http://169.254.169.254/latest/meta-data/", status_code=302),
+            ),
         ]
     )
 
@@ -516,7 +529,7 @@ def site() -> Iterator[str]:
 
 
 def test_fetch_html_page_and_extract_main_text(site):
-    body, filename, mime = fetch_url(f"{site}/blog/escova", allow_private=True)
+    body, filename, mime = fetch_url(f"{site}/blog/escova")
     assert (filename, mime) == ("escova.html", "text/html")
     doc = extract(body, filename, mime)
     assert doc.title == "Clínica Sorriso Feliz — Blog"
@@ -525,48 +538,65 @@ def test_fetch_html_page_and_extract_main_text(site):
 
 
 def test_fetch_root_is_pagina_html(site):
-    _body, filename, _mime = fetch_url(site + "/", allow_private=True)
+    _body, filename, _mime = fetch_url(site + "/")
     assert filename == "pagina.html"
 
 
 def test_fetch_file_names_from_path_or_type(site):
-    body, filename, mime = fetch_url(f"{site}/docs/Pol%C3%ADticas.pdf", allow_private=True)
+    body, filename, mime = fetch_url(f"{site}/docs/Pol%C3%ADticas.pdf")
     assert (filename, mime) == ("Políticas.pdf", "application/pdf")
     assert extract(body, filename, mime).pages == 4
-    _body, filename, _mime = fetch_url(f"{site}/baixar", allow_private=True)
+    _body, filename, _mime = fetch_url(f"{site}/baixar")
     assert filename == "baixar.pdf"
 
 
 def test_fetch_follows_redirects_but_not_forever(site):
-    body, filename, _mime = fetch_url(f"{site}/antigo", allow_private=True)
+    body, filename, _mime = fetch_url(f"{site}/antigo")
     assert filename == "escova.html" and b"escova" in body
     with pytest.raises(ExtractionError) as exc:
-        fetch_url(f"{site}/loop", allow_private=True)
+        fetch_url(f"{site}/loop")
     assert "redirecionou vezes demais" in reason(exc)
 
 
-def test_fetch_404(site):
+def test_fetch_404_and_503(site):
     with pytest.raises(ExtractionError) as exc:
-        fetch_url(f"{site}/nao-existe", allow_private=True)
+        fetch_url(f"{site}/nao-existe")
     assert reason(exc) == "A página respondeu HTTP 404."
+    with pytest.raises(ExtractionError) as exc:
+        fetch_url(f"{site}/erro")
+    assert reason(exc) == "A página respondeu HTTP 503."
+
+
+def test_fetch_connection_refused():
+    from tests.fakes.servers import free_port
+
+    with pytest.raises(ExtractionError) as exc:
+        fetch_url(f"http://127.0.0.1:{free_port()}/")
+    assert reason(exc) == "Não foi possível conectar a 127.0.0.1."
 
 
 def test_fetch_timeout(site):
     with pytest.raises(ExtractionError) as exc:
-        fetch_url(f"{site}/lento", timeout=0.2, allow_private=True)
+        fetch_url(f"{site}/lento", timeout=0.2)
     assert reason(exc) == "Tempo esgotado ao buscar a página."
 
 
 def test_fetch_total_deadline_stops_a_slow_drip(site):
     with pytest.raises(ExtractionError) as exc:
-        fetch_url(f"{site}/gotejando", timeout=0.5, allow_private=True)
+        fetch_url(f"{site}/gotejando", timeout=0.5)
     assert reason(exc) == "Tempo esgotado ao buscar a página."
 
 
 def test_fetch_size_limit_while_streaming(site):
     with pytest.raises(ExtractionError) as exc:
-        fetch_url(f"{site}/grande", max_bytes=5000, allow_private=True)
+        fetch_url(f"{site}/grande", max_bytes=5000)
     assert reason(exc) == "Arquivo maior que o limite de 5 KB."
+
+
+def test_fetch_refuses_declared_oversize_before_reading(site):
+    with pytest.raises(ExtractionError) as exc:
+        fetch_url(f"{site}/catalogo.pdf", timeout=1.5)
+    assert reason(exc) == "Arquivo maior que o limite de 20 MB."
 
 
 @pytest.mark.parametrize("url", ["ftp://example.com/a.pdf", "file:///etc/passwd", "javascript:alert(1)", "example.com"])
@@ -576,9 +606,10 @@ def test_fetch_refuses_non_http_schemes(url):
     assert "http://" in reason(exc)
 
 
-def test_fetch_refuses_loopback_without_allow_private(site):
+def test_fetch_refuses_loopback_unless_allowed(site):
+    """The test run allows loopback (EGRESS_ALLOW_PRIVATE_NETWORKS); with nothing allowed it is refused."""
     with pytest.raises(ExtractionError) as exc:
-        fetch_url(f"{site}/blog/escova")
+        fetch_url(f"{site}/blog/escova", allowance=egress.Allowance())
     assert "rede interna" in reason(exc)
 
 
@@ -588,60 +619,27 @@ def test_fetch_refuses_loopback_without_allow_private(site):
         "http://localhost/",
         "http://[::1]/",
         "http://169.254.169.254/latest/meta-data/",
+        "http://metadata.google.internal/computeMetadata/v1/",
         "http://10.0.0.7/",
         "http://192.168.0.1/",
         "http://100.64.0.1/",
         "http://0.0.0.0/",
         "http://[::ffff:127.0.0.1]/",
+        "http://[64:ff9b::a00:1]/",
     ],
 )
 def test_fetch_refuses_private_addresses(url):
     with pytest.raises(ExtractionError) as exc:
-        fetch_url(url, client=httpx.Client(transport=httpx.MockTransport(lambda r: httpx.Response(200))))
+        fetch_url(url, timeout=2, allowance=egress.Allowance())
     assert "rede interna" in reason(exc)
 
 
-def test_fetch_checks_every_redirect_hop():
-    """A public page that redirects to the cloud metadata address is refused at the second hop."""
-    seen: list[str] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(str(request.url))
-        return httpx.Response(302, headers={"location": "http://169.254.169.254/latest/meta-data/"})
-
-    with httpx.Client(transport=httpx.MockTransport(handler)) as client, pytest.raises(ExtractionError) as exc:
-        fetch_url("http://93.184.215.14/promo", client=client)
+def test_fetch_checks_every_redirect_hop(site):
+    """A page that redirects to the cloud metadata address is refused at the second hop, even though
+    loopback (the first hop) is allowed: metadata never is."""
+    with pytest.raises(ExtractionError) as exc:
+        fetch_url(f"{site}/promo", timeout=2)
     assert "rede interna" in reason(exc)
-    assert seen == ["http://93.184.215.14/promo"]
-
-
-def test_fetch_with_given_client_and_other_http_errors():
-    def handler(request: httpx.Request) -> httpx.Response:
-        if request.url.path == "/erro":
-            return httpx.Response(503)
-        raise httpx.ConnectError("recusado", request=request)
-
-    with httpx.Client(transport=httpx.MockTransport(handler)) as client:
-        with pytest.raises(ExtractionError) as exc:
-            fetch_url("http://93.184.215.14/erro", client=client)
-        assert reason(exc) == "A página respondeu HTTP 503."
-        with pytest.raises(ExtractionError) as exc:
-            fetch_url("http://93.184.215.14/", client=client)
-        assert reason(exc) == "Não foi possível conectar a 93.184.215.14."
-
-
-def test_fetch_refuses_declared_oversize_before_reading():
-    def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, headers={"content-length": "30000000", "content-type": "application/pdf"})
-
-    with httpx.Client(transport=httpx.MockTransport(handler)) as client, pytest.raises(ExtractionError) as exc:
-        fetch_url("https://93.184.215.14/catalogo.pdf", client=client)
-    assert reason(exc) == "Arquivo maior que o limite de 20 MB."
-
-
-def test_is_private_addresses():
-    assert loaders._is_private("127.0.0.1") and loaders._is_private("fe80::1") and loaders._is_private("fd00::1")
-    assert not loaders._is_private("93.184.215.14") and not loaders._is_private("2606:4700::6810:84e5")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -131,6 +131,49 @@ def test_update_keeps_what_the_form_does_not_show_and_the_api_key_stays_write_on
         assert list(actions) == ["agent.create", "agent.update", "agent.update"]
 
 
+def _stored_key(me, agent_id: str) -> str | None:
+    from runtime import crypto
+
+    with tenant_session(me.workspace_id) as s:
+        enc = s.execute(text("SELECT llm_api_key_encrypted FROM agent WHERE id = :i"), {"i": agent_id}).scalar()
+    return crypto.decrypt(enc) if enc else None
+
+
+def test_a_new_llm_server_needs_the_key_typed_again(me):
+    """Changing the model's server (or the provider) must not send the saved key there (issue 14, item 6)."""
+    saved = panel.save_agent(me, None, form(llm_provider="openai", llm_api_key="sk-da-loja"))
+    with pytest.raises(UserError) as info:
+        panel.save_agent(me, saved["id"], {**saved, "llm_base_url": "https://coletor.example/v1"})
+    assert str(info.value).startswith(
+        "Aba Modelo › chave de API: Você mudou o servidor do modelo (de api.openai.com para coletor.example): "
+        "informe a chave de API de novo"
+    )
+    with pytest.raises(UserError, match="chave de API de novo"):  # gemini: another server for the same key
+        panel.save_agent(me, saved["id"], {**saved, "llm_provider": "gemini"})
+    assert panel.get_agent(me, saved["id"])["llm_base_url"] == "" and _stored_key(me, saved["id"]) == "sk-da-loja"
+
+    # The same server with another path keeps the key; a new key (or removing it) allows any server.
+    same = panel.save_agent(me, saved["id"], {**saved, "llm_base_url": "https://api.openai.com:443/v1/"})
+    assert same["llm_api_key_set"] is True
+    moved = panel.save_agent(
+        me, saved["id"], {**same, "llm_base_url": "https://coletor.example/v1", "llm_api_key": "sk-para-o-coletor"}
+    )
+    assert moved["llm_base_url"] == "https://coletor.example/v1" and _stored_key(me, saved["id"]) == "sk-para-o-coletor"
+    keyless = panel.save_agent(
+        me, saved["id"], {**moved, "llm_base_url": "https://llm.interno.example/v1", "llm_api_key_clear": True}
+    )
+    assert keyless["llm_api_key_set"] is False
+
+
+def test_an_internal_llm_server_is_refused_with_the_tab_named(me):
+    for url in ("http://10.0.0.1:11434/v1", "http://169.254.169.254/", "http://[::ffff:192.168.0.9]:8080/v1"):
+        with pytest.raises(UserError) as info:
+            panel.save_agent(me, None, form(llm_provider="ollama", llm_base_url=url))
+        assert "Aba Modelo › URL do servidor: Servidor do modelo não permitido" in str(info.value)
+        assert "rede interna" in str(info.value)
+    assert panel.list_agents(me) == []
+
+
 @pytest.mark.parametrize(
     ("changes", "message"),
     [

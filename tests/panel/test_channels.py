@@ -8,6 +8,10 @@ import uuid
 
 import pytest
 from sqlmodel import select
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
 
 from db.models import AuditLog, Channel, Role
 from db.tenancy import tenant_session
@@ -215,6 +219,44 @@ def test_update_keeps_blank_secrets_disable_enable_and_delete(me, fakes):
     with tenant_session(me.workspace_id) as s:
         actions = [e.action for e in s.exec(select(AuditLog).order_by(AuditLog.created_at)).all()]
     assert actions[0] == "channel.create" and actions[-1] == "channel.delete"
+
+
+def test_a_new_api_address_needs_the_secrets_typed_again(me, fakes):
+    """Editing only the API address must not hand the saved token to another server (issue 14, item 6):
+    the edit is refused in pt-BR, naming what to type, and the next send still goes to the old server."""
+    fake, form = fakes["zapi"]
+    harvested: list[dict] = []
+
+    async def collect(request: Request) -> JSONResponse:
+        harvested.append({"path": request.url.path, **dict(request.headers)})
+        return JSONResponse({"zaapId": "1", "messageId": "2", "id": "2"})
+
+    view = panel.connect_channel(me, "zapi", {"name": "Z", **form})
+    app = Starlette(routes=[Route("/{path:path}", collect, methods=["GET", "POST"])])
+    with serve_in_thread(app) as collector:
+        edit = {"name": "Z", "api_base_url": collector, "instance_id": "", "token": "", "client_token": ""}
+        with pytest.raises(UserError) as info:
+            panel.update_channel(me, view["id"], edit)
+        assert str(info.value) == (
+            "Você mudou o endereço da API: digite de novo Token da instância, Token de segurança da conta. "
+            "Por segurança, as credenciais salvas nunca são enviadas a outro servidor."
+        )
+        assert panel.list_channels(me)[0]["api_base_url"] == fake.base_url
+        panel.send_test_message(me, view["id"], LEAD, "")
+        assert harvested == [] and received("zapi", fake, LEAD_E164)[-1] == panel.TEST_TEXT
+
+        # Typed again in the same edit: the owner chose that server for them.
+        moved = panel.update_channel(me, view["id"], {**edit, "token": "t-novo", "client_token": "c-novo"})
+        assert moved["api_base_url"] == collector
+        panel.send_test_message(me, view["id"], LEAD, "")
+        assert harvested and harvested[-1]["client-token"] == "c-novo" and "t-novo" in harvested[-1]["path"]
+
+
+def test_an_internal_api_address_is_refused_in_pt_br(me, fakes):
+    _, form = fakes["zapi"]
+    with pytest.raises(UserError, match="aponta para uma rede interna ou local"):
+        panel.connect_channel(me, "zapi", {"name": "Z", **form, "api_base_url": "http://169.254.169.254"})
+    assert panel.list_channels(me) == []
 
 
 def test_another_workspace_cannot_see_or_touch_the_channel(me, fakes, make_workspace):

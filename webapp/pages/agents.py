@@ -524,7 +524,8 @@ def tab_model() -> rx.Component:
                     width="100%",
                     auto_complete="off",
                 ),
-                "Guardada criptografada; nunca é mostrada de volta.",
+                "Guardada criptografada; nunca é mostrada de volta. Mudou o provedor ou a URL do servidor? "
+                "Digite a chave de novo: a chave salva só vai para o servidor onde foi cadastrada.",
             ),
             rx.cond(
                 F["llm_api_key_set"].to(bool),

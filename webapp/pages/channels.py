@@ -266,7 +266,8 @@ def edit_dialog() -> rx.Component:
         rx.dialog.content(
             rx.dialog.title("Editar canal"),
             rx.dialog.description(
-                "Campos de acesso em branco mantêm o valor guardado.",
+                "Campos de acesso em branco mantêm o valor guardado, menos quando o endereço da API muda: "
+                "aí digite as credenciais de novo.",
                 size="2",
                 color_scheme="gray",
                 margin_bottom="12px",
@@ -289,7 +290,10 @@ def edit_dialog() -> rx.Component:
                         type_="url",
                         default_value=e.custom_api_base_url,
                         placeholder=e.api_base_url,
-                        help_text="Em branco: o endereço oficial do provedor.",
+                        help_text=(
+                            "Em branco: o endereço oficial do provedor. Mudou de servidor? Digite também as "
+                            "credenciais de acesso: as salvas só vão para o servidor onde foram cadastradas."
+                        ),
                     ),
                     agent_select(rx.cond(e.agent_id != "", e.agent_id, "none")),
                     rx.hstack(

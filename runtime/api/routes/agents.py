@@ -24,7 +24,14 @@ class LLMIn(BaseModel):
     provider: Literal["gemini", "openai", "ollama", "none"] = "gemini"
     model: str = ""
     base_url: str | None = None
-    api_key: str | None = Field(default=None, description="write-only; stored encrypted")
+    api_key: str | None = Field(
+        default=None,
+        description=(
+            'write-only; stored encrypted. "" removes the saved key. A saved key is sent only to the server '
+            "(scheme, host, port) it was given for: changing provider or base_url to another server needs "
+            "the key again in the same request (422 otherwise)."
+        ),
+    )
     temperature: float | None = None
     timeout_seconds: float | None = None
     max_retries: int | None = None
@@ -123,6 +130,7 @@ def update_agent(agent_id: uuid.UUID, body: AgentPatch, principal: ApiPrincipal,
             mode=body.mode,
             settings=_settings(body.settings, body.persona, body.llm),
             llm_api_key=body.llm.api_key if body.llm else None,
+            clear_llm_api_key=body.llm is not None and body.llm.api_key == "",
         )
     except service.AgentError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
