@@ -68,6 +68,19 @@ def replies_to(graph: meta.FakeGraph, phone: str) -> list[dict]:
     return [m for m in graph.messages if m.get("to") == phone]
 
 
+def queue_is_idle() -> bool:
+    """No turn or send of any test is waiting or running (the Graph fake is shared by the module)."""
+    from db.engine import app_engine
+
+    with app_engine().connect() as conn:
+        return not conn.execute(
+            text(
+                "SELECT count(*) FROM pgqueuer WHERE status IN ('queued', 'picked') "
+                "AND entrypoint IN ('pipeline.process_turn', 'channels.send_message') AND execute_after <= now()"
+            )
+        ).scalar()
+
+
 def db(api, sql: str, **params):
     with tenant_session(api.workspace_id) as s:
         return s.execute(text(sql), params).all()
@@ -386,6 +399,7 @@ def test_a_send_that_times_out_after_graph_got_it_is_unknown_and_not_sent_again(
     monkeypatch.setenv("SEND_TIMEOUT_SECONDS", "0.5")
     get_settings.cache_clear()
     phone = lead()
+    wait_until(queue_is_idle)  # the delay below is for our send, not an earlier test's
     graph.delay_next(3)
     assert post(api, channel["path"], meta.text_message("Oi", from_phone=phone)).status_code == 200
     rows = lambda: db(  # noqa: E731
