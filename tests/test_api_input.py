@@ -8,6 +8,8 @@ import json
 import pytest
 from fastapi.testclient import TestClient
 
+from db.models import Contact, Conversation, Suggestion
+from db.tenancy import tenant_session
 from runtime.api import create_app
 from runtime.api.inputs import REFUSED_TEXT
 from runtime.auth.api_keys import create_api_key
@@ -146,3 +148,26 @@ def test_login_form_with_a_nul_is_422_not_500(pg):
     with TestClient(create_app(), base_url="http://testserver", raise_server_exceptions=False) as c:
         r = c.post("/auth/login", data={"email": "a\x00@b.com", "password": "x"}, follow_redirects=False)
     assert r.status_code == 422
+
+
+def test_accepting_a_suggestion_when_the_channel_is_disabled_is_409_not_500(api, workspace):
+    """Found by the schemathesis run: the suggestion route let ChannelUnavailable escape."""
+    ws, _, _ = workspace
+    channel = api.post(
+        "/api/v1/channels",
+        json={"provider": "zapi", "name": "Z", "credentials": {"instance_id": "i", "token": "t", "client_token": "c"}},
+    ).json()
+    with tenant_session(ws.workspace_id) as s:
+        contact = Contact(workspace_id=ws.workspace_id, phone="+5511988881111")
+        s.add(contact)
+        s.flush()
+        conv = Conversation(workspace_id=ws.workspace_id, contact_id=contact.id, channel_id=channel["id"])
+        s.add(conv)
+        s.flush()
+        suggestion = Suggestion(workspace_id=ws.workspace_id, conversation_id=conv.id, draft="Olá!")
+        s.add(suggestion)
+        s.commit()
+    assert api.patch(f"/api/v1/channels/{channel['id']}", json={"is_active": False}).status_code == 200
+    r = api.post(f"/api/v1/conversations/{conv.id}/suggestions/{suggestion.id}", json={"action": "accept"})
+    assert r.status_code == 409, r.text
+    assert api.get(f"/api/v1/conversations/{conv.id}/suggestions").json()[0]["status"] == "pending"

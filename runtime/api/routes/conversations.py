@@ -126,9 +126,7 @@ def send_message(conversation_id: uuid.UUID, body: MessageSend, db: TenantDB) ->
             message, _ = seller_reply(db, conv, body.text)
         else:
             message = queue_message(db, conv, kind=MessageKind.template, template=template, author=Author.seller)
-    except OutsideServiceWindow as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
-    except ChannelUnavailable as exc:
+    except (OutsideServiceWindow, ChannelUnavailable) as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
     db.commit()
     return _message(message)
@@ -184,9 +182,7 @@ def decide(conversation_id: uuid.UUID, suggestion_id: uuid.UUID, body: Suggestio
         raise HTTPException(status.HTTP_404_NOT_FOUND, "Suggestion not found")
     try:
         decide_suggestion(db, conv, suggestion, action=body.action, text=body.text)
-    except AgentError as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
-    except OutsideServiceWindow as exc:
+    except (AgentError, OutsideServiceWindow, ChannelUnavailable) as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
     db.commit()
     return suggestion
