@@ -39,6 +39,7 @@ JOB_MODULES: list[str] = [
     "runtime.followups.service",
     "runtime.auth.invitation_email",
     "runtime.auth.password_reset",
+    "runtime.channels.webhook_retention",
 ]
 
 # Safe in a URL path segment (/tasks/{name}) and in a Cloud Tasks task id.
