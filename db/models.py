@@ -353,10 +353,14 @@ class Message(SQLModel, table=True):
 
 
 class WebhookEvent(SQLModel, table=True):
-    """Every authenticated delivery as received (raw bytes), stored with its messages in one transaction."""
+    """Every authenticated delivery as received (raw bytes), stored with its messages in one transaction;
+    deleted after WEBHOOK_EVENT_RETENTION_DAYS (runtime.channels.webhook_retention)."""
 
     __tablename__ = "webhook_event"
-    __table_args__ = (Index("ix_webhook_event_channel_received", "channel_id", "received_at"),)
+    __table_args__ = (
+        Index("ix_webhook_event_channel_received", "channel_id", "received_at"),
+        Index("ix_webhook_event_received_at", "received_at"),  # the retention purge, oldest first
+    )
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     workspace_id: uuid.UUID = _workspace_fk()
     channel_id: uuid.UUID = Field(foreign_key="channel.id", ondelete="CASCADE")

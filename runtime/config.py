@@ -132,6 +132,8 @@ class Settings(BaseSettings):
     send_retry_base_seconds: float = Field(default=1.0, ge=0)
     # Webhook bodies above this size are refused with 413.
     webhook_max_bytes: int = Field(default=1_000_000, ge=1024)
+    # Raw webhook bodies (leads' messages and numbers) are deleted after this many days; 0 keeps them.
+    webhook_event_retention_days: int = Field(default=30, ge=0, le=3650)
 
     # Knowledge base: chunk size and overlap (characters), upload limit, search defaults.
     knowledge_chunk_size: int = Field(default=1000, ge=200, le=8000)

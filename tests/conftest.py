@@ -136,3 +136,18 @@ def smtp(monkeypatch, fresh_settings):
         monkeypatch.setenv("MAIL_RETRY_BASE_SECONDS", "0.05")
         get_settings.cache_clear()
         yield fake
+
+
+@pytest.fixture(scope="module")
+def discard_jobs_queued_here(pg) -> Iterator[None]:
+    """For fuzz tests: jobs their requests queue (turns, sends, URL fetches) are deleted at the end of
+    the module, so no later worker ever runs one (and no generated URL is ever fetched)."""
+    from sqlalchemy import text
+
+    from db.engine import admin_engine
+
+    with admin_engine().connect() as conn:
+        started = conn.execute(text("SELECT now()")).scalar_one()
+    yield
+    with admin_engine().begin() as conn:
+        conn.execute(text("DELETE FROM pgqueuer WHERE created >= :t"), {"t": started})

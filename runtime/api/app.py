@@ -7,12 +7,27 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from starlette.middleware.sessions import SessionMiddleware
 
 from runtime.config import get_settings
 
+from .inputs import refuse_unstorable_text
 from .routes import agents, auth, channels, conversations, drive, health, inbox_media, knowledge, tasks, v1, webhooks
+
+# Routes whose text input comes from people and integrations: one check refuses what PostgreSQL
+# can't store (422). Webhooks and /tasks take raw provider bytes; the pipeline cleans those.
+_TEXT_INPUT_ROUTERS = (
+    auth.router,
+    v1.router,
+    agents.router,
+    channels.router,
+    conversations.router,
+    inbox_media.router,
+    knowledge.router,
+    drive.router,
+    drive.api_router,
+)
 
 log = logging.getLogger(__name__)
 
@@ -72,15 +87,8 @@ def create_app(*, with_worker: bool = False) -> FastAPI:
     )
     app.state.oauth = _oauth()
     app.include_router(health.router)
-    app.include_router(auth.router)
-    app.include_router(v1.router)
-    app.include_router(agents.router)
-    app.include_router(channels.router)
-    app.include_router(conversations.router)
-    app.include_router(inbox_media.router)
-    app.include_router(knowledge.router)
-    app.include_router(drive.router)
-    app.include_router(drive.api_router)
+    for router in _TEXT_INPUT_ROUTERS:
+        app.include_router(router, dependencies=[Depends(refuse_unstorable_text)])
     app.include_router(webhooks.router)
     app.include_router(tasks.router)
     return app

@@ -92,6 +92,9 @@ class ParsedEvent:
     messages: list[InboundMessage] = field(default_factory=list)
     statuses: list[StatusUpdate] = field(default_factory=list)
     ignored: int = 0  # events understood and deliberately skipped (fromMe echoes, unknown types)
+    # Events for another number of the same provider account (Cloud API: metadata.phone_number_id):
+    # not this channel's to store or answer.
+    misaddressed: int = 0
 
 
 @dataclass(frozen=True)

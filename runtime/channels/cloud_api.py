@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -40,6 +41,8 @@ from .base import (
     WebhookRequest,
 )
 from .http import fetch_media, from_epoch, send_request
+
+log = logging.getLogger(__name__)
 
 GRAPH_VERSION = "v21.0"
 
@@ -127,7 +130,8 @@ class CloudApiAdapter:
 
         messages: list[InboundMessage] = []
         statuses: list[StatusUpdate] = []
-        ignored = 0
+        ignored = misaddressed = 0
+        own_number = self._credential("phone_number_id")
         for entry in entries:
             changes = entry.get("changes", []) if isinstance(entry, dict) else None
             if not isinstance(changes, list):
@@ -138,6 +142,20 @@ class CloudApiAdapter:
                 if change.get("field") != "messages":
                     continue  # account/template/quality updates: not ours to handle
                 value = change.get("value") or {}
+                number = _phone_number_id(value)
+                if not own_number or number != own_number:
+                    # One Meta app, several numbers: this change is another number's (or nobody's).
+                    skipped = len(_as_list(value.get("messages"))) + len(_as_list(value.get("statuses")))
+                    misaddressed += skipped
+                    if skipped:
+                        log.info(
+                            "cloud api channel=%s: ignored %d event(s) for phone_number_id %r (this channel: %r)",
+                            self.config.channel_id,
+                            skipped,
+                            number,
+                            own_number,
+                        )
+                    continue
                 names = _contact_names(value.get("contacts"))
                 for raw in _as_list(value.get("messages")):
                     msg = self._message(raw, names)
@@ -151,7 +169,7 @@ class CloudApiAdapter:
                         ignored += 1
                     else:
                         statuses.append(st)
-        return ParsedEvent(messages=messages, statuses=statuses, ignored=ignored)
+        return ParsedEvent(messages=messages, statuses=statuses, ignored=ignored, misaddressed=misaddressed)
 
     def _message(self, raw: Any, names: Mapping[str, str]) -> InboundMessage | None:
         if not isinstance(raw, dict) or not raw.get("id"):
@@ -332,6 +350,13 @@ class CloudApiAdapter:
 
     def _phone_url(self, edge: str) -> str:
         return f"{self._base}/{GRAPH_VERSION}/{self._credential('phone_number_id')}/{edge}"
+
+
+def _phone_number_id(value: Mapping[str, Any]) -> str | None:
+    """The business number a `messages` change is for: value.metadata.phone_number_id."""
+    metadata = value.get("metadata")
+    number = metadata.get("phone_number_id") if isinstance(metadata, dict) else None
+    return str(number) if number not in (None, "") else None
 
 
 def _as_list(value: Any) -> list[Any]:

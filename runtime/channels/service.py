@@ -15,6 +15,7 @@ from db.models import Channel, Provider
 from runtime import egress
 
 from .registry import UnknownProvider, adapter_class, decrypt_credentials, encrypt_credentials, webhook_url
+from .shared_secret import SECRET_HEADER_NAME
 
 # Gateways that sign nothing authenticate their webhooks with this secret in the URL.
 URL_SECRET_PROVIDERS = {Provider.evolution, Provider.zapi}
@@ -211,6 +212,14 @@ def channel_webhook_url(channel: Channel) -> str:
         secret = decrypt_credentials(channel.credentials_encrypted).get("webhook_secret", "")
         url += "?" + urlencode({"secret": secret})
     return url
+
+
+def webhook_secret_header(channel: Channel) -> tuple[str, str] | None:
+    """(header name, value) that carries a gateway channel's webhook secret instead of its URL;
+    None for providers that sign their webhooks."""
+    if channel.provider not in URL_SECRET_PROVIDERS:
+        return None
+    return SECRET_HEADER_NAME, decrypt_credentials(channel.credentials_encrypted).get("webhook_secret", "")
 
 
 def public_view(channel: Channel) -> dict[str, Any]:

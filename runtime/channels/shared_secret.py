@@ -1,5 +1,7 @@
 """Webhook authentication for gateways that sign nothing (Evolution, Z-API): an unguessable
-per-channel secret in the webhook URL (?secret=...) or in an X-Webhook-Secret header."""
+per-channel secret in the webhook URL (?secret=...) or in an X-Webhook-Secret header. The header
+keeps the secret out of request logs (proxies, load balancers and servers log URLs, not headers):
+Evolution v2 sends custom webhook headers; Z-API doesn't, so there it takes a proxy in front."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from .base import WebhookRejected
 
 SECRET_QUERY_PARAM = "secret"  # noqa: S105 - a parameter name, not a secret
 SECRET_HEADER = "x-webhook-secret"  # noqa: S105 - lower-cased like WebhookRequest.headers
+SECRET_HEADER_NAME = "X-Webhook-Secret"  # noqa: S105 - the same, as the owner types it into the provider
 
 
 def check_shared_secret(candidates: Iterable[str | None], expected: str | None) -> None:

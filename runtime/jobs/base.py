@@ -40,6 +40,7 @@ JOB_MODULES: list[str] = [
     "runtime.auth.invitation_email",
     "runtime.auth.password_reset",
     "runtime.auth.email_verification",
+    "runtime.channels.webhook_retention",
 ]
 
 # Safe in a URL path segment (/tasks/{name}) and in a Cloud Tasks task id.

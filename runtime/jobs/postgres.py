@@ -212,9 +212,14 @@ async def _run_lane(
 
 
 # Maintenance every worker asks for (deduplicated in the queue, so one runs however many workers):
-# overdue follow-up steps whose job was lost, sends whose worker died long ago, expired sessions.
-# Job name -> period in seconds.
-PERIODIC_JOBS = {"followups.sweep": 60, "pipeline.sweep_sends": 60, "auth.purge_expired": 3600}
+# overdue follow-up steps whose job was lost, sends whose worker died long ago, expired sessions,
+# old raw webhook bodies. Job name -> period in seconds.
+PERIODIC_JOBS = {
+    "followups.sweep": 60,
+    "pipeline.sweep_sends": 60,
+    "auth.purge_expired": 3600,
+    "webhooks.purge_old_events": 3600,
+}
 
 
 async def _run_periodic(stop: asyncio.Event, jobs: dict[str, int] | None = None) -> None:

@@ -22,7 +22,14 @@ from runtime import audit
 from runtime.access import Principal, UserError, require_manager
 from runtime.channels import service
 from runtime.channels.base import MessageKind, OutboundMessage, SendError
-from runtime.channels.registry import adapter_class, build_adapter, channel_config, decrypt_credentials, http_client
+from runtime.channels.registry import (
+    adapter_class,
+    build_adapter,
+    channel_config,
+    decrypt_credentials,
+    http_client,
+    webhook_url,
+)
 from runtime.contacts import ContactError, normalize_phone
 
 log = logging.getLogger(__name__)
@@ -82,6 +89,29 @@ PROVIDER_INFO: dict[Provider, tuple[str, str, str]] = {  # -> (label, short, des
     Provider.twilio: ("Twilio", "Twilio", "API oficial do WhatsApp pela Twilio."),
 }
 PROVIDERS = tuple(PROVIDER_INFO)
+
+# What the page tells the owner to do with the webhook address, per provider.
+SETUP_HINTS: dict[str, str] = {
+    "cloud_api": (
+        "No app da Meta (WhatsApp > Configuração > Webhook), cole o endereço e o token de verificação e "
+        "assine o campo messages. Dois números no mesmo app? Cadastre o endereço de cada canal como webhook "
+        "do próprio número (webhook override na Graph API): eventos de outro número que chegarem aqui são "
+        "ignorados."
+    ),
+    "evolution": (
+        "No Evolution, configure o webhook da instância e ative o evento MESSAGES_UPSERT. Recomendado: use o "
+        "endereço sem o segredo e ponha o segredo no cabeçalho X-Webhook-Secret (campo headers do webhook), "
+        "para que ele não apareça em logs de acesso. O endereço com ?secret= também funciona."
+    ),
+    "zapi": (
+        "Na Z-API, em Webhooks, cole este endereço em “Ao receber” e em “Status da mensagem”. A Z-API não envia "
+        "cabeçalhos próprios, então o segredo vai no endereço: trate-o como uma senha. Com um proxy seu na "
+        "frente, ele pode enviar o segredo no cabeçalho X-Webhook-Secret e chamar o endereço sem ?secret=."
+    ),
+    "twilio": (
+        "Na Twilio, no remetente do WhatsApp, cole este endereço em “When a message comes in” e em Status callback."
+    ),
+}
 
 
 def _form_fields(provider: Provider) -> list[dict[str, Any]]:
@@ -240,8 +270,9 @@ def _credentials_from(provider: Provider, data: dict[str, Any]) -> dict[str, str
 
 def _view(channel: Channel, agents: dict[uuid.UUID, str]) -> dict[str, Any]:
     """The page's row: runtime.channels.service.public_view plus labels; never a credential value.
-    The webhook URL and the verify token are meant to be copied into the provider: they come whole
-    (`webhook_url`, `verify_token`) and masked for printing (`*_shown`)."""
+    The webhook URL, the gateways' webhook secret (as a header) and the verify token are meant to be
+    copied into the provider: they come whole (`webhook_url`, `webhook_header_value`,
+    `verify_token`) and masked for printing (`*_shown`)."""
     public = service.public_view(channel)
     provider = channel.provider
     creds_set = set(public["credentials_set"])
@@ -253,6 +284,7 @@ def _view(channel: Channel, agents: dict[uuid.UUID, str]) -> dict[str, Any]:
         status, color = "Aguardando o primeiro evento", "amber"
     else:
         status, color = "Conectado", "green"
+    header = service.webhook_secret_header(channel)
     verify_token = ""
     if provider == Provider.cloud_api:
         verify_token = decrypt_credentials(channel.credentials_encrypted).get("verify_token", "")
@@ -278,10 +310,15 @@ def _view(channel: Channel, agents: dict[uuid.UUID, str]) -> dict[str, Any]:
         "last_event_ago": ago(channel.last_event_at),
         "last_error": channel.last_error or "",
         "webhook_url": public["webhook_url"],
+        # Gateways: the same secret may go in a header instead, with the address without it.
+        "webhook_base_url": webhook_url(provider, channel.id),
+        "webhook_header_name": header[0] if header else "",
+        "webhook_header_value": header[1] if header else "",
         "verify_token": verify_token,
         # What the page prints: the same, with the secrets masked (the page copies the whole ones).
         "webhook_url_shown": _masked_webhook_url(channel.provider, public["webhook_url"]),
         "verify_token_shown": MASK + verify_token[-4:] if verify_token else "",
+        "webhook_header_value_shown": MASK + header[1][-4:] if header else "",
         "api_base_url": public["api_base_url"],
         "custom_api_base_url": channel.api_base_url or "",
         "agent_id": str(channel.agent_id) if channel.agent_id else "",

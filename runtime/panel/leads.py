@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
 from sqlalchemy import text
 
 from runtime.access import Principal, UserError, require_manager
 from runtime.contacts import STAGES
+from runtime.csv_export import to_csv
 from runtime.panel.inbox import _timezone
 
 _LIST_SQL = """
@@ -76,28 +75,23 @@ def list_leads(principal: Principal, search: str = "", stage: str = "", limit: i
     return {"leads": rows, "stages": {k: int(counts.get(k, 0)) for k in STAGES}}
 
 
-def _cell(value: str) -> str:
-    """Leads write their own names: a cell starting with = + - @ would run as a spreadsheet formula."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
 def export_csv(principal: Principal, search: str = "", stage: str = "") -> str:
-    """The filtered list as CSV (UTF-8, comma separated) for spreadsheets and CRMs."""
+    """The filtered list as CSV (UTF-8, comma separated) for spreadsheets and CRMs; formula-safe
+    whatever delimiter the spreadsheet splits on (runtime.csv_export)."""
     require_manager(principal)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["nome", "telefone", "email", "etapa", "pontuacao", "tipo", "etiquetas", "ultima_mensagem"])
-    for r in _query(principal, search, stage, 5000):
-        writer.writerow(
+    return to_csv(
+        ["nome", "telefone", "email", "etapa", "pontuacao", "tipo", "etiquetas", "ultima_mensagem"],
+        (
             [
-                _cell(r["name"]),
+                r["name"],
                 r["phone"],
-                _cell(r["email"]),
+                r["email"],
                 r["stage"],
                 r["score"],
                 r["lead_type"],
-                _cell(";".join(r["tags"])),
+                ";".join(r["tags"]),
                 r["last_message_at"],
             ]
-        )
-    return out.getvalue()
+            for r in _query(principal, search, stage, 5000)
+        ),
+    )

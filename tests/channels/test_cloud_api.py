@@ -730,3 +730,36 @@ def test_graph_error_truncated_by_send_request_still_yields_code_and_message():
 def test_non_json_error_body_keeps_send_requests_detail():
     original = SendError("HTTP 502: <html>Bad Gateway</html>", retryable=True, status_code=502)
     assert cloud_api._graph_send_error(original) is original
+
+
+# -- two numbers on one Meta app: metadata.phone_number_id says whose event it is -----------------------
+
+
+OTHER_NUMBER = "209876543210987"
+
+
+def test_parse_ignores_messages_and_statuses_for_another_number_of_the_app(adapter):
+    theirs = fake.merge(
+        fake.text_message("para o outro número", phone_number_id=OTHER_NUMBER),
+        fake.status("wamid.OUT", "read", phone_number_id=OTHER_NUMBER),
+    )
+    event = parse(adapter, theirs)
+    assert (event.messages, event.statuses, event.misaddressed) == ([], [], 2)
+
+
+def test_parse_keeps_this_numbers_changes_of_a_mixed_delivery(adapter):
+    payload = fake.text_message("nosso")
+    payload["entry"].append(fake.text_message("deles", phone_number_id=OTHER_NUMBER)["entry"][0])
+    payload["entry"][0]["changes"].append(
+        fake.status("wamid.X", "read", phone_number_id=OTHER_NUMBER)["entry"][0]["changes"][0]
+    )
+    event = parse(adapter, payload)
+    assert [m.text for m in event.messages] == ["nosso"]
+    assert event.statuses == [] and event.misaddressed == 2
+
+
+def test_parse_a_change_without_metadata_is_nobody_s(adapter):
+    payload = fake.text_message("sem metadata")
+    del payload["entry"][0]["changes"][0]["value"]["metadata"]
+    event = parse(adapter, payload)
+    assert event.messages == [] and event.misaddressed == 1

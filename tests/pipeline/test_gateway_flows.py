@@ -175,3 +175,36 @@ def test_group_chats_are_ignored_unless_the_channel_allows_them(api, ignore_grou
     assert response.status_code == 200
     stored = _count(api, "SELECT count(*) FROM message WHERE channel_id = :c", c=channel["id"])
     assert stored == (0 if ignore_groups else 1)
+
+
+@pytest.mark.parametrize("provider", ["evolution", "zapi"])
+def test_the_webhook_secret_may_travel_in_a_header_instead_of_the_url(api, provider):
+    """X-Webhook-Secret keeps the secret out of request logs (Evolution v2 sends custom webhook
+    headers; a proxy may add it in front of Z-API); ?secret= keeps working."""
+    module = evo if provider == "evolution" else zapi
+    creds = CREDENTIALS_FOR_HEADER_TEST[provider]
+    r = api.post(
+        "/api/v1/channels",
+        json={"provider": provider, "name": provider, "api_base_url": "http://127.0.0.1:9", "credentials": creds},
+    )
+    channel = r.json()
+    path = webhook_path(channel["webhook_url"])
+    base, secret = path.split("?secret=")
+    phone = Gateway(provider, None, {}).lead()
+    inbound = Gateway(provider, None, {}).inbound(phone, "Oi, pelo cabeçalho")
+    poster = module.post_args if provider == "evolution" else module.webhook_post
+
+    body, headers, query = poster(inbound, secret, via="header")
+    assert query == {} and "secret" not in base
+    assert api.post(base, content=body, headers=headers).status_code == 200
+    body, headers, _ = poster(inbound, "errado", via="header")
+    assert api.post(base, content=body, headers=headers).status_code == 403
+    body, headers, query = poster(Gateway(provider, None, {}).inbound(phone, "Oi, pela URL"), secret)
+    assert api.post(base, content=body, headers=headers, params=query).status_code == 200
+    assert _count(api, "SELECT count(*) FROM message WHERE channel_id = :c", c=channel["id"]) == 2
+
+
+CREDENTIALS_FOR_HEADER_TEST = {
+    "evolution": {"instance": evo.DEFAULT_INSTANCE, "api_key": evo.DEFAULT_API_KEY},
+    "zapi": {"instance_id": zapi.DEFAULT_INSTANCE_ID, "token": "tok", "client_token": "ct"},
+}

@@ -7,23 +7,12 @@ from typing import Any
 
 import reflex as rx
 
-from runtime.panel.channels import PROVIDER_FORMS
+from runtime.panel.channels import PROVIDER_FORMS, SETUP_HINTS
 
 from ..components import empty_state, icon_tile
 from ..states.channels import ChannelRow, ChannelsState, CredentialRow
 from .panel import PanelPage
 
-SETUP_HINTS = {
-    "cloud_api": (
-        "No app da Meta (WhatsApp > Configuração > Webhook), cole o endereço e o token de verificação e "
-        "assine o campo messages."
-    ),
-    "evolution": "No Evolution, configure o webhook da instância com este endereço e ative o evento MESSAGES_UPSERT.",
-    "zapi": "Na Z-API, em Webhooks, cole este endereço em “Ao receber” e em “Status da mensagem”.",
-    "twilio": (
-        "Na Twilio, no remetente do WhatsApp, cole este endereço em “When a message comes in” e em Status callback."
-    ),
-}
 SELECT_STYLE = {
     "width": "100%",
     "height": "40px",
@@ -510,6 +499,26 @@ def channel_card(c: ChannelRow) -> rx.Component:
                         c.verify_token_shown != "",
                         copy_field(
                             "Token de verificação", c.verify_token_shown, c.id, "Token de verificação", "verify-token"
+                        ),
+                    ),
+                    rx.cond(
+                        c.provider == "evolution",
+                        rx.vstack(
+                            rx.text(
+                                "Ou, para o segredo ficar fora dos logs: o endereço sem o segredo e este cabeçalho.",
+                                size="1",
+                                color_scheme="gray",
+                            ),
+                            copy_field("Endereço sem o segredo", c.webhook_base_url, c.id, "Endereço", "webhook-base"),
+                            copy_field(
+                                "Cabeçalho " + c.webhook_header_name,
+                                c.webhook_header_value_shown,
+                                c.id,
+                                "Valor do cabeçalho",
+                                "webhook-header",
+                            ),
+                            spacing="2",
+                            width="100%",
                         ),
                     ),
                     rx.text(

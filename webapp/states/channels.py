@@ -35,6 +35,9 @@ class ChannelRow:
     last_error: str = ""
     webhook_url_shown: str = ""  # secrets masked: the whole values stay in ChannelsState._setup
     verify_token_shown: str = ""
+    webhook_base_url: str = ""  # the address without the secret (it travels in the header instead)
+    webhook_header_name: str = ""
+    webhook_header_value_shown: str = ""
     api_base_url: str = ""
     custom_api_base_url: str = ""
     agent_id: str = ""
@@ -53,6 +56,8 @@ class AgentChoice:
 SETUP_VALUES = {
     "webhook": ("webhook_url", "Endereço do webhook"),
     "verify-token": ("verify_token", "Token de verificação"),
+    "webhook-base": ("webhook_base_url", "Endereço"),
+    "webhook-header": ("webhook_header_value", "Valor do cabeçalho"),
 }
 
 

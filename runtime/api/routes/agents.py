@@ -14,10 +14,23 @@ from starlette.concurrency import run_in_threadpool
 from db.models import Agent, LearnedAnswer
 from runtime import audit
 from runtime.agent import learned, service
+from runtime.agent.settings import LLMSettings
 
 from ..deps import ApiPrincipal, TenantDB, require_api_key
 
 router = APIRouter(prefix="/api/v1", tags=["agents"], dependencies=[Depends(require_api_key)])
+
+
+def _as_in_settings(name: str) -> Any:
+    """The type of LLMSettings.<name> with its bounds: the agent's settings own the limits, the
+    schema shows them."""
+    field = LLMSettings.model_fields[name]
+    return Annotated[field.annotation, *field.metadata]
+
+
+Temperature = _as_in_settings("temperature")
+TimeoutSeconds = _as_in_settings("timeout_seconds")
+MaxRetries = _as_in_settings("max_retries")
 
 
 class LLMIn(BaseModel):
@@ -32,9 +45,9 @@ class LLMIn(BaseModel):
             "the key again in the same request (422 otherwise)."
         ),
     )
-    temperature: float | None = None
-    timeout_seconds: float | None = None
-    max_retries: int | None = None
+    temperature: Temperature | None = None
+    timeout_seconds: TimeoutSeconds | None = None
+    max_retries: MaxRetries | None = None
 
 
 class AgentIn(BaseModel):

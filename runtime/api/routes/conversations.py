@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, status
+from fastapi import APIRouter, Depends, HTTPException, status
 from pydantic import BaseModel, Field, model_validator
 from sqlmodel import select
 
@@ -17,6 +17,7 @@ from runtime.channels.base import MessageKind, Template
 from runtime.pipeline.outbound import ChannelUnavailable, OutsideServiceWindow, queue_message, window_open
 
 from ..deps import TenantDB, require_api_key
+from ..inputs import Limit, Offset
 
 router = APIRouter(prefix="/api/v1/conversations", tags=["conversations"], dependencies=[Depends(require_api_key)])
 
@@ -102,9 +103,7 @@ def _message(m: Message) -> dict:
 
 
 @router.get("", response_model=list[ConversationPublic])
-def list_conversations(
-    db: TenantDB, limit: Annotated[int, Query(ge=1, le=200)] = 50, offset: Annotated[int, Query(ge=0)] = 0
-) -> list[dict]:
+def list_conversations(db: TenantDB, limit: Limit = 50, offset: Offset = 0) -> list[dict]:
     stmt = select(Conversation).order_by(Conversation.last_message_at.desc().nulls_last()).limit(limit).offset(offset)
     return [_public(c) for c in db.exec(stmt).all()]
 
@@ -127,9 +126,7 @@ def send_message(conversation_id: uuid.UUID, body: MessageSend, db: TenantDB) ->
             message, _ = seller_reply(db, conv, body.text)
         else:
             message = queue_message(db, conv, kind=MessageKind.template, template=template, author=Author.seller)
-    except OutsideServiceWindow as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
-    except ChannelUnavailable as exc:
+    except (OutsideServiceWindow, ChannelUnavailable) as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
     db.commit()
     return _message(message)
@@ -185,9 +182,7 @@ def decide(conversation_id: uuid.UUID, suggestion_id: uuid.UUID, body: Suggestio
         raise HTTPException(status.HTTP_404_NOT_FOUND, "Suggestion not found")
     try:
         decide_suggestion(db, conv, suggestion, action=body.action, text=body.text)
-    except AgentError as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
-    except OutsideServiceWindow as exc:
+    except (AgentError, OutsideServiceWindow, ChannelUnavailable) as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
     db.commit()
     return suggestion

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, HTTPException, Query, status
+from fastapi import APIRouter, Depends, HTTPException, status
 
 from db.models import Workspace
 from runtime import audit, contacts
 
 from ..deps import ApiPrincipal, TenantDB, require_api_key
+from ..inputs import Limit, Offset
 from ..schemas import ContactCreate, ContactPublic, WorkspacePublic
 
 router = APIRouter(prefix="/api/v1", tags=["v1"], dependencies=[Depends(require_api_key)])
@@ -24,11 +23,7 @@ def get_workspace(principal: ApiPrincipal, db: TenantDB) -> Workspace:
 
 
 @router.get("/contacts", response_model=list[ContactPublic])
-def list_contacts(
-    db: TenantDB,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
-):
+def list_contacts(db: TenantDB, limit: Limit = 50, offset: Offset = 0):
     return contacts.list_contacts(db, limit=limit, offset=offset)
 
 

@@ -107,6 +107,11 @@ async def webhook(slug: str, channel_id: str, request: Request) -> Response:
         log.info("webhook refused channel=%s status=%s: %s", cid, exc.status_code, exc.detail)
         return _error(exc.status_code, exc.detail)
 
+    if event.misaddressed and not event.messages and not event.statuses:
+        # Another number's events (e.g. two numbers on one Meta app): nothing of this channel's to store.
+        log.info("webhook ignored channel=%s: %d event(s) for another number", cid, event.misaddressed)
+        return JSONResponse({"ok": True, "messages": 0, "duplicates": 0, "statuses": 0, "ignored": event.misaddressed})
+
     ref = ChannelRef(
         id=cid,
         workspace_id=row.workspace_id,
