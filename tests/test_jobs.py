@@ -21,8 +21,8 @@ from sqlmodel import select
 from db.models import Contact, UserSession, utcnow
 from db.tenancy import global_session, tenant_session
 from runtime import security
-from runtime.jobs import UnknownJob, dispatch, get_queue, job, registered, run_worker
-from runtime.jobs.base import encode_payload
+from runtime.jobs import Lane, UnknownJob, dispatch, get_queue, job, registered, run_worker
+from runtime.jobs.base import encode_payload, lane_of
 from runtime.jobs.postgres import APPLICATION_NAME, PostgresJobQueue, app_conninfo
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -72,6 +72,18 @@ def boom(payload: dict) -> None:
 
 
 _tries: dict[str, int] = {}
+
+
+@job("test.slow_bulk")
+def slow_bulk(payload: dict) -> None:
+    """A tenant's slow background work (a long document, a slow web page)."""
+    time.sleep(payload.get("seconds", 3))
+    _record("ran", payload["tag"])
+
+
+@job("test.lead_reply", lane=Lane.interactive)
+async def lead_reply(payload: dict) -> None:
+    _record("ran", (payload["tag"], time.monotonic()))
 
 
 @job("test.flaky")
@@ -326,3 +338,31 @@ def test_migration_downgrade_uninstalls_the_queue(pg):
         conn.rollback()
     with global_session() as s:
         assert s.execute(text("SELECT count(*) FROM pgqueuer_log")).scalar() >= 0
+
+
+def test_a_flood_of_slow_background_jobs_does_not_delay_an_interactive_one(pg):
+    """One tenant's dozens of slow ingestion jobs fill the background lane; a lead's reply queued
+    after them still starts at once, in the interactive lane's own slots."""
+    tag = uuid.uuid4().hex
+    with worker(concurrency=2):
+        for i in range(12):
+            get_queue().enqueue("test.slow_bulk", {"tag": f"{tag}-{i}", "seconds": 3})
+        time.sleep(1)  # the slow jobs hold every background slot
+        queued_at = time.monotonic()
+        get_queue().enqueue("test.lead_reply", {"tag": tag})
+        assert _wait_for(lambda: any(t == tag for t, *_ in [v for v in seen["ran"] if isinstance(v, tuple)]), 5)
+        started = next(at for t, at in (v for v in seen["ran"] if isinstance(v, tuple)) if t == tag)
+        assert started - queued_at < 1.5
+        with global_session() as s:  # the slow jobs of this test are not all done: drop them
+            s.execute(text("DELETE FROM pgqueuer WHERE entrypoint = 'test.slow_bulk'"))
+            s.commit()
+
+
+def test_the_lead_facing_jobs_run_in_the_interactive_lane():
+    from runtime.jobs import load_job_modules
+
+    load_job_modules()
+    interactive = set(registered(Lane.interactive))
+    assert {"pipeline.process_turn", "channels.send_message", "followups.run_step"} <= interactive
+    assert lane_of("knowledge.ingest_document") is Lane.background
+    assert lane_of("knowledge.drive_sync") is Lane.background
