@@ -102,11 +102,11 @@ def interpret(kind: str, data: bytes, mime: str, filename: str | None, language:
         except VisionError as exc:
             return Understood("failed", error=str(exc))
     if kind == "document":
-        from runtime.knowledge.loaders import extract
+        from runtime.knowledge.isolated import extract_isolated
         from runtime.knowledge.types import ExtractionError
 
         try:
-            doc = extract(data, filename or "documento", mime, max_bytes=settings.media_max_bytes)
+            doc = extract_isolated(data, filename or "documento", mime, max_bytes=settings.media_max_bytes)
         except ExtractionError as exc:
             return Understood("failed", error=str(exc))
         text = "\n".join(s.text for s in doc.sections).strip()
