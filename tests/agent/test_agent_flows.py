@@ -672,3 +672,17 @@ def test_a_transcript_with_nul_is_stored_and_answered(shop, graph, model, stt_fa
     wait_until(lambda: sent_to(graph, phone), timeout=30)
     assert inbound_media(shop) == [("audio", "ok", None, "Bom dia, quanto custa a limpeza?")]
     assert "[áudio do cliente] Bom dia, quanto custa a limpeza?" in str(model.calls[-1][-1].content)
+
+
+def test_a_document_whose_text_has_a_lone_surrogate_is_read_and_stored(shop, graph, model):
+    """A broken PDF font maps a glyph to half a UTF-16 pair, which PostgreSQL cannot store."""
+    from tests import bombs
+    from tests.knowledge.test_untrusted_text import CMAP
+
+    phone = lead()
+    pdf = graph.add_media(bombs.pdf_with_text(b"BT /F1 12 Tf 72 700 Td (AABCA) Tj ET", CMAP), "application/pdf")
+    model.add("Recebi o PDF, obrigado! [1]")
+    send_media(shop, phone, "document", pdf, "application/pdf", filename="fonte.pdf")
+    wait_until(lambda: sent_to(graph, phone), timeout=30)
+    assert inbound_media(shop) == [("document", "ok", None, "Documento fonte:\nAA\ufffdA")]
+    assert "[documento do cliente] Documento fonte:\nAA\ufffdA" in str(model.calls[-1][-1].content)

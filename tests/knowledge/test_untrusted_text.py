@@ -50,8 +50,8 @@ def chunks(doc: dict) -> str:
 @pytest.mark.parametrize(
     ("name", "data", "expected"),
     [
-        ("precos.txt", "Limpeza\x00 custa R$ 180,00.".encode(), "Limpeza custa R$ 180,00."),
-        ("convenios.csv", "convenio;desconto\nUnimed\x00;10%\n".encode(), "convenio: Unimed; desconto: 10%"),
+        ("precos.txt", b"Limpeza\x00 custa R$ 180,00.", "Limpeza custa R$ 180,00."),
+        ("convenios.csv", b"convenio;desconto\nUnimed\x00;10%\n", "convenio: Unimed; desconto: 10%"),
         (
             "faq.docx",
             bombs.docx_with_body(b"<w:p><w:r><w:t>Aceitamos\x00 Pix.</w:t></w:r></w:p>"),
@@ -60,7 +60,7 @@ def chunks(doc: dict) -> str:
         ("fonte.pdf", bombs.pdf_with_text(b"BT /F1 12 Tf 72 700 Td (AABCA) Tj ET", CMAP), "AA\ufffdA"),
         (
             "pagina.html",
-            b"<html><head><title>Hor\xc3\xa1rios</title></head><body><p>Abrimos\x00 aos s\xc3\xa1bados.</p></body></html>",
+            "<html><head><title>Horários</title></head><body><p>Abrimos\x00 aos sábados.</p></body></html>".encode(),
             "Abrimos aos sábados.",
         ),
     ],
