@@ -131,7 +131,7 @@ def _ffmpeg(*args: str) -> None:
 
 def long_opus(folder: Path, hours: int = 7) -> bytes:
     """A ~15 MB OGG/Opus voice note of `hours` hours (6 kbit/s): one minute encoded, then looped by
-    remuxing (no re-encoding), about 2 s on a 2-core machine."""
+    remuxing (no re-encoding): 1-2 s on a 2-core machine."""
     minute, out = folder / "minute.ogg", folder / "long.ogg"
     _ffmpeg(
         "-f", "lavfi", "-i", "sine=frequency=300:duration=60", "-c:a", "libopus", "-b:a", "6k", "-ac", "1",
