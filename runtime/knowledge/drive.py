@@ -48,6 +48,7 @@ from db.tenancy import tenant_session
 from runtime.config import get_settings
 from runtime.crypto import decrypt, encrypt
 from runtime.jobs import get_queue, job
+from runtime.pgtext import pg_json, pg_text
 
 from . import documents
 
@@ -364,11 +365,12 @@ class DriveApi:
         raise AssertionError("unreachable")
 
     def get_folder(self, folder_id: str) -> dict[str, Any]:
-        """The folder's metadata; DriveNotFound when missing or trashed, DriveError when not a folder."""
+        """The folder's metadata; DriveNotFound when missing or trashed, DriveError when not a folder.
+        Names are whatever the owner typed in Drive: cleaned of what PostgreSQL refuses (NUL)."""
         response = self._get(f"/files/{folder_id}", {"fields": "id,name,mimeType,trashed", "supportsAllDrives": "true"})
         if response.status_code != 200:
             raise _drive_error(response, "pasta")
-        meta = response.json()
+        meta = pg_json(response.json())
         if meta.get("trashed"):
             raise DriveNotFound("pasta: está na lixeira.")
         if meta.get("mimeType") != FOLDER:
@@ -406,7 +408,7 @@ class DriveApi:
             current, path, depth = pending.pop(0)
             for item in self.list_children(current):
                 mime = item.get("mimeType") or ""
-                name = (item.get("name") or item.get("id") or "sem nome").replace("/", "-")
+                name = pg_text(item.get("name") or item.get("id") or "sem nome").replace("/", "-")
                 shown = f"{path}/{name}" if path else name
                 if mime == FOLDER:
                     if item.get("id") in seen:
@@ -514,7 +516,7 @@ def save_connection(
         conn = s.exec(select(DriveConnection).where(DriveConnection.folder_id == folder_id).with_for_update()).first()
         if conn is None:
             conn = DriveConnection(workspace_id=workspace_id, folder_id=folder_id, refresh_token_encrypted="")
-        conn.folder_name = (folder_name or folder_id)[:300]
+        conn.folder_name = pg_text(folder_name or folder_id)[:300]
         conn.refresh_token_encrypted = encrypt(refresh_token)
         conn.connected_by_user_id = user_id
         conn.account_email = (account_email or "")[:320] or None

@@ -2,7 +2,10 @@
 
 `extract()` sniffs the content first (PDF, ZIP-based DOCX/XLSX, images), then trusts the
 extension and the MIME type. Every failure is an `ExtractionError` whose message is a
-reason in pt-BR that the owner can act on; no library exception escapes unwrapped.
+reason in pt-BR that the owner can act on; no library exception escapes unwrapped. The caps
+of `ExtractionLimits` (pages, characters, inflated bytes, pixels, HTML size) are checked while
+reading, so a document bomb stops early; `runtime.knowledge.isolated` runs `extract()` in a
+child process with a wall clock and a memory cap for files from outside.
 `fetch_url()` downloads a page or file over http(s) through the egress guard (runtime.egress:
 internal addresses refused at every redirect, a size limit, one deadline).
 """
@@ -16,19 +19,20 @@ import math
 import mimetypes
 import re
 import unicodedata
+import warnings
 import zipfile
 from collections.abc import Iterable
 from decimal import Decimal
 from urllib.parse import unquote, urlsplit
 
 from runtime import egress
+from runtime.knowledge.limits import MAX_ZIP_RATIO, ZIP_RATIO_FLOOR, ExtractionLimits
 from runtime.knowledge.types import ExtractedDocument, ExtractionError, Section
+from runtime.pgtext import pg_text
 
 MAX_BYTES = 20_000_000
 OCR_TIMEOUT_S = 60.0
 ROWS_PER_PAGE = 50  # tabular documents count one "page" per 50 rows
-MAX_UNZIPPED_BYTES = 200_000_000  # a DOCX/XLSX that inflates beyond this is refused (zip bomb)
-MAX_IMAGE_PIXELS = 60_000_000
 OCR_MAX_SIDE = 3500  # larger images are scaled down before OCR (time stays bounded)
 OCR_MIN_WIDTH = 1200  # narrower images are scaled up (tesseract likes ~30 px letters)
 MAX_REDIRECTS = 5
@@ -115,11 +119,12 @@ _HYPHEN_BREAK = re.compile(r"([^\W\d_])-\n[ \t]*([^\W\d_A-ZÀ-Þ])")
 
 
 def clean_text(text: str) -> str:
-    """Normalize extracted text: NFC accents, no control chars, joined hyphenated line breaks,
-    single spaces, no trailing blanks, at most one empty line between paragraphs."""
+    """Normalize extracted text: NFC accents, no control chars (nor lone surrogates, which
+    PostgreSQL cannot store), joined hyphenated line breaks, single spaces, no trailing blanks,
+    at most one empty line between paragraphs."""
     if not text:
         return ""
-    text = unicodedata.normalize("NFC", text)
+    text = unicodedata.normalize("NFC", pg_text(text))
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n\n")
     text = text.replace("\u00ad", "")  # soft hyphen
     text = text.replace("\f", "\n\n").replace("\v", "\n")
@@ -146,27 +151,31 @@ def extract(
     *,
     max_bytes: int = MAX_BYTES,
     ocr_timeout: float = OCR_TIMEOUT_S,
+    limits: ExtractionLimits | None = None,
 ) -> ExtractedDocument:
-    """Read a PDF, DOCX, XLSX, CSV, TXT, Markdown, HTML or image (OCR) into sections."""
+    """Read a PDF, DOCX, XLSX, CSV, TXT, Markdown, HTML or image (OCR) into sections, within
+    `limits` (None: the configured EXTRACT_* settings)."""
     if not data:
         raise ExtractionError("Arquivo vazio.")
     if len(data) > max_bytes:
         raise ExtractionError(f"Arquivo maior que o limite de {_format_size(max_bytes)}.")
-    name = _basename(filename)
+    limits = limits or ExtractionLimits.from_settings()
+    name = pg_text(_basename(filename))
     kind = _detect_kind(data, name, mime_type)
+    budget = _TextBudget(limits.max_chars)
     handlers = {
-        _PDF: _extract_pdf,
-        _DOCX: _extract_docx,
-        _XLSX: _extract_xlsx,
-        _CSV: _extract_csv,
-        _TXT: _extract_txt,
-        _MD: _extract_markdown,
-        _HTML: _extract_html,
-        _IMAGE: lambda data, name: _extract_image(data, name, ocr_timeout),
+        _PDF: lambda: _extract_pdf(data, name, limits, budget),
+        _DOCX: lambda: _extract_docx(_checked_zip(data, kind, limits), name, budget),
+        _XLSX: lambda: _extract_xlsx(_checked_zip(data, kind, limits), name, budget),
+        _CSV: lambda: _extract_csv(data, name, budget),
+        _TXT: lambda: _extract_txt(data, name, budget),
+        _MD: lambda: _extract_markdown(data, name, budget),
+        _HTML: lambda: _extract_html(data, name, limits, budget),
+        _IMAGE: lambda: _extract_image(data, name, ocr_timeout, limits),
     }
     try:
-        doc = handlers[kind](data, name)
-    except ExtractionError:
+        doc = handlers[kind]()
+    except (ExtractionError, MemoryError):  # MemoryError: the isolated runner reports it as such
         raise
     except ImportError as exc:  # a missing dependency is the server's fault, not the file's
         raise ExtractionError(f"Leitura de arquivos {_KIND_NAMES[kind]} indisponível neste servidor.") from exc
@@ -176,7 +185,32 @@ def extract(
         ) from exc
     if not doc.sections:
         raise ExtractionError(_no_text_message(kind))
-    return doc
+    return ExtractedDocument(title=pg_text(doc.title), sections=doc.sections, pages=doc.pages, tabular=doc.tabular)
+
+
+class _TextBudget:
+    """Characters a document may still yield: spent section by section, so a bomb is stopped while
+    it is read instead of after it has filled the memory."""
+
+    def __init__(self, max_chars: int) -> None:
+        self.max_chars = max_chars
+        self.left = max_chars
+
+    def spend(self, count: int) -> None:
+        self.left -= count
+        if self.left < 0:
+            raise ExtractionError(
+                f"O arquivo tem mais de {_thousands(self.max_chars)} caracteres de texto, o limite de leitura: "
+                "divida-o em arquivos menores e envie de novo."
+            )
+
+    def section(self, section: Section) -> Section:
+        self.spend(len(section.text))
+        return section
+
+
+def _thousands(n: int) -> str:
+    return f"{n:,}".replace(",", ".")
 
 
 def _no_text_message(kind: str) -> str:
@@ -194,9 +228,9 @@ def _no_text_message(kind: str) -> str:
 
 def _format_size(n: int) -> str:
     if n >= 1_000_000:
-        return f"{n / 1_000_000:g} MB"
+        return f"{round(n / 1_000_000, 1):g} MB".replace(".", ",")
     if n >= 1000:
-        return f"{n / 1000:g} KB"
+        return f"{round(n / 1000, 1):g} KB".replace(".", ",")
     return f"{n} bytes"
 
 
@@ -264,9 +298,7 @@ def _detect_kind(data: bytes, name: str, mime_type: str | None) -> str:
 def _zip_kind(data: bytes, ext: str, ext_kind: str | None) -> str:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            infos = zf.infolist()
-            names = {info.filename for info in infos}
-            unzipped = sum(info.file_size for info in infos)
+            names = {info.filename for info in zf.infolist()}
     except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
         if ext_kind in (_DOCX, _XLSX):
             raise ExtractionError(f"O arquivo {ext} está corrompido ou incompleto e não pôde ser aberto.") from exc
@@ -281,9 +313,61 @@ def _zip_kind(data: bytes, ext: str, ext_kind: str | None) -> str:
     else:
         label = ext or "sem extensão"
         raise ExtractionError(f"Tipo de arquivo não suportado: arquivo ZIP ({label}). {SUPPORTED_HINT}")
-    if unzipped > MAX_UNZIPPED_BYTES:
-        raise ExtractionError("O arquivo descompactado é grande demais para importar.")
     return kind
+
+
+def _checked_zip(data: bytes, kind: str, limits: ExtractionLimits) -> bytes:
+    """The DOCX/XLSX bytes once every part has been inflated within the caps: the sizes the zip
+    declares first, then the bytes actually inflated (a header can lie), and each part's ratio
+    to its compressed size. UTF-8 XML parts holding NUL bytes (which no XML parser accepts, but
+    broken exporters write) come back without them."""
+    what = _KIND_NAMES[kind]
+    cap = limits.max_unzipped_bytes
+    too_big = (
+        f"O arquivo {what} descompactado passa de {_format_size(cap)}, o limite de leitura: "
+        "divida-o em arquivos menores (ou salve como PDF) e envie de novo."
+    )
+    with_nul: list[str] = []
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            infos = [info for info in zf.infolist() if not info.is_dir()]
+            if sum(info.file_size for info in infos) > cap:
+                raise ExtractionError(too_big)
+            total = 0
+            for info in infos:
+                xml, nul, read = info.filename.endswith((".xml", ".rels")), False, 0
+                with zf.open(info) as member:
+                    while chunk := member.read(1 << 20):
+                        if read == 0 and chunk.startswith(_UTF16):
+                            xml = False  # UTF-16 XML is full of NUL bytes that are not NUL characters
+                        read += len(chunk)
+                        total += len(chunk)
+                        if total > cap:
+                            raise ExtractionError(too_big)
+                        if read > ZIP_RATIO_FLOOR and read > MAX_ZIP_RATIO * max(info.compress_size, 1):
+                            raise ExtractionError(
+                                f"O arquivo {what} descompactado fica mais de {MAX_ZIP_RATIO} vezes maior que o "
+                                "original, o que documentos normais não fazem: abra-o no Word ou Excel, salve de "
+                                "novo (ou exporte como PDF) e envie."
+                            )
+                        nul = nul or (xml and b"\x00" in chunk)
+                if nul:
+                    with_nul.append(info.filename)
+            if not with_nul:
+                return data
+            out = io.BytesIO()
+            with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as fixed:
+                for info in infos:
+                    body = zf.read(info)
+                    fixed.writestr(info, body.replace(b"\x00", b"") if info.filename in with_nul else body)
+            return out.getvalue()
+    except ExtractionError:
+        raise
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError, NotImplementedError) as exc:
+        raise ExtractionError(f"O arquivo {what} está corrompido ou incompleto e não pôde ser aberto.") from exc
+
+
+_UTF16 = (b"\xff\xfe", b"\xfe\xff", b"<\x00", b"\x00<")
 
 
 def _is_image(data: bytes) -> bool:
@@ -329,7 +413,7 @@ def _decode_text(data: bytes) -> str:
 # PDF
 
 
-def _extract_pdf(data: bytes, name: str) -> ExtractedDocument:
+def _extract_pdf(data: bytes, name: str, limits: ExtractionLimits, budget: _TextBudget) -> ExtractedDocument:
     from pypdf import PasswordType, PdfReader
 
     try:
@@ -351,18 +435,25 @@ def _extract_pdf(data: bytes, name: str) -> ExtractedDocument:
         raise ExtractionError("O PDF está corrompido ou incompleto e não pôde ser lido.") from exc
     if count == 0:
         raise ExtractionError("O PDF está corrompido ou não tem páginas.")
+    if count > limits.max_pages:
+        raise ExtractionError(
+            f"O PDF tem {_thousands(count)} páginas, mais que o limite de {_thousands(limits.max_pages)} páginas "
+            "por arquivo: divida-o em arquivos menores e envie de novo."
+        )
 
     sections = []
     failed = 0
     for number in range(1, count + 1):
         try:
             raw = pages[number - 1].extract_text() or ""
+        except MemoryError:
+            raise
         except Exception:
             failed += 1  # one broken page must not lose the rest of the document
             continue
         text = _unwrap_lines(clean_text(raw))
         if text:
-            sections.append(Section(text=text, page=number))
+            sections.append(budget.section(Section(text=text, page=number)))
     if not sections and failed == count:
         raise ExtractionError("O PDF está corrompido ou incompleto e não pôde ser lido.")
 
@@ -408,7 +499,7 @@ def _title_or_stem(title: object, name: str) -> str:
 _HEADING_STYLE = re.compile(r"^(heading|t[íi]tulo|title|ttulo)\s*\d*$", re.IGNORECASE)
 
 
-def _extract_docx(data: bytes, name: str) -> ExtractedDocument:
+def _extract_docx(data: bytes, name: str, budget: _TextBudget) -> ExtractedDocument:
     import docx
     from docx.table import Table
     from docx.text.paragraph import Paragraph
@@ -421,6 +512,7 @@ def _extract_docx(data: bytes, name: str) -> ExtractedDocument:
     sections: list[Section] = []
     heading: str | None = None
     buffer: list[str] = []
+    heading_styles: dict[str | None, bool] = {}
 
     def flush() -> None:
         text = clean_text("\n".join(buffer))
@@ -433,13 +525,16 @@ def _extract_docx(data: bytes, name: str) -> ExtractedDocument:
             text = clean_text(block.text)
             if not text:
                 continue
-            if _is_heading(block):
+            budget.spend(len(text))
+            if _is_heading(block, heading_styles):
                 flush()
                 heading = text.replace("\n", " ")
             else:
                 buffer.append(text)
         elif isinstance(block, Table):
-            buffer.extend(_docx_table_lines(block))
+            lines = _docx_table_lines(block)
+            budget.spend(sum(len(line) for line in lines))
+            buffer.extend(lines)
     flush()
 
     try:
@@ -449,8 +544,22 @@ def _extract_docx(data: bytes, name: str) -> ExtractedDocument:
     return ExtractedDocument(title=_title_or_stem(title, name), sections=sections, pages=1)
 
 
-def _is_heading(paragraph) -> bool:
-    style = paragraph.style
+def _is_heading(paragraph, styles: dict[str | None, bool]) -> bool:
+    """A heading style (or an outline level) on the paragraph. Decided once per style id: python-docx
+    resolves a style by scanning every style, which made a long document take minutes."""
+    key = paragraph._p.style
+    if key not in styles:
+        styles[key] = _is_heading_style(paragraph.style)
+    if styles[key]:
+        return True
+    ppr = paragraph._p.pPr
+    return (
+        ppr is not None
+        and ppr.find("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}outlineLvl") is not None
+    )
+
+
+def _is_heading_style(style) -> bool:
     seen = 0
     while style is not None and seen < 5:  # a custom style based on "Heading 2" is a heading too
         for label in (style.name, getattr(style, "style_id", None)):
@@ -464,11 +573,7 @@ def _is_heading(paragraph) -> bool:
             return True
         style = style.base_style
         seen += 1
-    ppr = paragraph._p.pPr
-    return (
-        ppr is not None
-        and ppr.find("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}outlineLvl") is not None
-    )
+    return False
 
 
 def _docx_table_lines(table) -> list[str]:
@@ -505,19 +610,18 @@ def _row_line(header: list[str], values: Iterable[str]) -> str:
 # Tabular: CSV and XLSX
 
 
-def _extract_csv(data: bytes, name: str) -> ExtractedDocument:
+def _extract_csv(data: bytes, name: str, budget: _TextBudget) -> ExtractedDocument:
     text = _decode_text(data).replace("\x00", "")
-    lines = text.splitlines()
-    delimiter = _sniff_delimiter([line for line in lines[:30] if line.strip()])
+    lines = text[:200_000].splitlines()[:30]
+    delimiter = _sniff_delimiter([line for line in lines if line.strip()])
     csv.field_size_limit(1_000_000)
+    rows = (
+        [clean_text(c).replace("\n", " ") for c in row] for row in csv.reader(io.StringIO(text), delimiter=delimiter)
+    )
     try:
-        rows = [
-            [clean_text(c).replace("\n", " ") for c in row]
-            for row in csv.reader(io.StringIO(text), delimiter=delimiter)
-        ]
+        sections = _tabular_sections(rows, None, budget)
     except csv.Error as exc:
         raise ExtractionError("O arquivo CSV está corrompido ou mal formatado.") from exc
-    sections = _tabular_sections(rows, heading=None)
     return ExtractedDocument(
         title=_stem(name), sections=sections, pages=max(1, math.ceil(len(sections) / ROWS_PER_PAGE)), tabular=True
     )
@@ -540,7 +644,8 @@ def _sniff_delimiter(lines: list[str]) -> str:
     return best
 
 
-def _tabular_sections(rows: Iterable[list[str]], heading: str | None) -> list[Section]:
+def _tabular_sections(rows: Iterable[list[str]], heading: str | None, budget: _TextBudget) -> list[Section]:
+    """One section per data row ("Coluna: valor; ..."), rows read one at a time within the budget."""
     sections = []
     header: list[str] | None = None
     for row in rows:
@@ -551,12 +656,24 @@ def _tabular_sections(rows: Iterable[list[str]], heading: str | None) -> list[Se
             continue
         line = _row_line(header, row)
         if line:
-            sections.append(Section(text=line, heading=heading))
+            sections.append(budget.section(Section(text=line, heading=heading)))
     return sections
 
 
-def _extract_xlsx(data: bytes, name: str) -> ExtractedDocument:
+def _extract_xlsx(data: bytes, name: str, budget: _TextBudget) -> ExtractedDocument:
     import openpyxl
+
+    cells = budget.max_chars  # cells visited, empty ones too: a sheet can be wide without text
+
+    def values(row) -> list[str]:
+        nonlocal cells
+        cells -= len(row)
+        if cells < 0:
+            raise ExtractionError(
+                f"A planilha tem mais de {_thousands(budget.max_chars)} células para ler, o limite de leitura: "
+                "apague linhas e colunas vazias ou divida a planilha e envie de novo."
+            )
+        return [_format_cell(c.value, getattr(c, "number_format", None)) for c in row]
 
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
@@ -567,10 +684,11 @@ def _extract_xlsx(data: bytes, name: str) -> ExtractedDocument:
         for sheet in workbook.worksheets:
             if not hasattr(sheet, "iter_rows"):
                 continue
-            rows = (
-                [_format_cell(c.value, getattr(c, "number_format", None)) for c in row] for row in sheet.iter_rows()
-            )
-            sections.extend(_tabular_sections(rows, heading=clean_text(sheet.title) or None))
+            # The declared dimension (<dimension ref="A1:XFD1048576"/>) is a claim, not the data:
+            # trusting it pads every row to the claimed width. Each row is read as wide as its cells.
+            sheet.reset_dimensions()
+            rows = (values(row) for row in sheet.iter_rows())
+            sections.extend(_tabular_sections(rows, clean_text(sheet.title) or None, budget))
         title = workbook.properties.title if workbook.properties else None
     finally:
         workbook.close()
@@ -624,9 +742,9 @@ def _brl_number(value: float | int | Decimal, decimals: int) -> str:
 # Plain text, Markdown, HTML
 
 
-def _extract_txt(data: bytes, name: str) -> ExtractedDocument:
+def _extract_txt(data: bytes, name: str, budget: _TextBudget) -> ExtractedDocument:
     text = clean_text(_decode_text(data))
-    sections = [Section(text=text)] if text else []
+    sections = [budget.section(Section(text=text))] if text else []
     return ExtractedDocument(title=_stem(name), sections=sections)
 
 
@@ -661,16 +779,21 @@ def _markdown_sections(text: str) -> list[Section]:
     return sections
 
 
-def _extract_markdown(data: bytes, name: str) -> ExtractedDocument:
+def _extract_markdown(data: bytes, name: str, budget: _TextBudget) -> ExtractedDocument:
     text = _decode_text(data).replace("\r\n", "\n").replace("\r", "\n")
-    return ExtractedDocument(title=_stem(name), sections=_markdown_sections(text))
+    return ExtractedDocument(title=_stem(name), sections=[budget.section(s) for s in _markdown_sections(text)])
 
 
-def _extract_html(data: bytes, name: str) -> ExtractedDocument:
+def _extract_html(data: bytes, name: str, limits: ExtractionLimits, budget: _TextBudget) -> ExtractedDocument:
     import trafilatura
     from lxml import html as lxml_html
 
-    markup = _decode_html(data)
+    if len(data) > limits.max_html_bytes:  # the page's tree, not its text, is what costs time and memory
+        raise ExtractionError(
+            f"A página HTML tem {_format_size(len(data))}, acima do limite de {_format_size(limits.max_html_bytes)} "
+            "para páginas: salve o conteúdo principal como PDF ou TXT e envie."
+        )
+    markup = pg_text(_decode_html(data))
     tree = None
     try:
         tree = lxml_html.fromstring(markup)
@@ -701,7 +824,7 @@ def _extract_html(data: bytes, name: str) -> ExtractedDocument:
         body = _html_body_text(tree) if tree is not None else ""
         if body:
             sections = [Section(text=body)]
-    return ExtractedDocument(title=_title_or_stem(title, name), sections=sections)
+    return ExtractedDocument(title=_title_or_stem(title, name), sections=[budget.section(s) for s in sections])
 
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
@@ -735,22 +858,29 @@ def _html_body_text(tree) -> str:
 # Images (OCR)
 
 
-def _extract_image(data: bytes, name: str, timeout: float) -> ExtractedDocument:
+def _extract_image(data: bytes, name: str, timeout: float, limits: ExtractionLimits) -> ExtractedDocument:
     import pytesseract
     from PIL import Image, ImageOps, UnidentifiedImageError
 
+    cap = limits.max_image_pixels
+    # Pillow's own decompression-bomb check (a warning past the cap, an error past twice the cap),
+    # for every image this process opens; ours below refuses past the cap, before any pixel is decoded.
+    Image.MAX_IMAGE_PIXELS = cap
+    too_big = f"acima do limite de {_megapixels(cap)}: reduza a resolução e envie de novo."
     try:
-        image = Image.open(io.BytesIO(data))
+        with warnings.catch_warnings():  # between the cap and twice it Pillow only warns: refused below
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
         width, height = image.size
-        if width * height > MAX_IMAGE_PIXELS:
-            raise ExtractionError("Imagem grande demais: reduza a resolução e envie de novo.")
+        if width * height > cap:
+            raise ExtractionError(f"A imagem tem {_megapixels(width * height)}, {too_big}")
         image.load()
         image = ImageOps.exif_transpose(image) or image
         gray = _grayscale(image)
     except ExtractionError:
         raise
     except Image.DecompressionBombError as exc:
-        raise ExtractionError("Imagem grande demais: reduza a resolução e envie de novo.") from exc
+        raise ExtractionError(f"A imagem tem mais de {_megapixels(2 * cap)}, {too_big}") from exc
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
         raise ExtractionError("A imagem está corrompida e não pôde ser aberta.") from exc
 
@@ -772,6 +902,12 @@ def _extract_image(data: bytes, name: str, timeout: float) -> ExtractedDocument:
     if not text:
         raise ExtractionError("Nenhum texto encontrado na imagem.")
     return ExtractedDocument(title=_stem(name), sections=[Section(text=text)])
+
+
+def _megapixels(pixels: int) -> str:
+    value = round(pixels / 1_000_000, 1)
+    label = f"{value:g}".replace(".", ",")
+    return f"{label} megapixel" if value < 2 else f"{label} megapixels"
 
 
 OCR_MIN_CONFIDENCE = 60  # a picture without text still yields a few low-confidence "words"

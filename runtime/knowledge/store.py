@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from db.engine import app_engine
 from db.models import utcnow
+from runtime.pgtext import pg_text
 
 from .chunking import ChunkDraft
 
@@ -38,7 +39,9 @@ def replace_chunks(
     embedder: Embedder | None,
 ) -> bool:
     """Swap the document's chunks and mark it ready, atomically. False if the document changed
-    (or vanished) since this ingestion started: then nothing is written."""
+    (or vanished) since this ingestion started: then nothing is written. Text is cleaned of what
+    PostgreSQL refuses (NUL, lone surrogates) here, the one write path of chunks."""
+    title = pg_text(title)
     raw = app_engine().raw_connection()
     try:
         conn = raw.driver_connection
@@ -57,7 +60,8 @@ def replace_chunks(
             with cur.copy("COPY chunk_stage (ord, heading, page, content, embedding) FROM STDIN") as copy:
                 for i, d in enumerate(drafts):
                     vec = vector_literal(vectors[i]) if vectors is not None else None
-                    copy.write_row((i, (d.heading or "")[:300] or None, d.page, d.content, vec))
+                    heading = pg_text(d.heading or "")[:300] or None
+                    copy.write_row((i, heading, d.page, pg_text(d.content), vec))
             cur.execute("DELETE FROM knowledge_chunk WHERE document_id = %s", (document_id,))
             cur.execute(
                 """

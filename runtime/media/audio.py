@@ -123,9 +123,11 @@ def _convert(audio: bytes, mime_type: str | None, output: list[str], timeout: fl
     return result.stdout
 
 
-def probe(audio: bytes, timeout: float = DEFAULT_TIMEOUT_SECONDS) -> AudioInfo:
+def probe(audio: bytes, timeout: float = DEFAULT_TIMEOUT_SECONDS, *, measure: bool = True) -> AudioInfo:
     """What an audio file holds, by ffprobe (its first audio stream). Read from a temporary file so that the
-    duration of ogg/mp3 is exact; when the container does not say, the audio is decoded to measure it."""
+    duration of ogg/mp3 is exact; when the container does not say, the audio is decoded to measure it (unless
+    `measure` is False: then the duration is None). The duration is what the container claims: a crafted
+    file can lie, so whoever decodes it must still count what it decodes."""
     if not audio:
         raise AudioError("Não consegui ler o áudio: o arquivo está vazio.")
     ffprobe = _binary("ffprobe")
@@ -147,7 +149,7 @@ def probe(audio: bytes, timeout: float = DEFAULT_TIMEOUT_SECONDS) -> AudioInfo:
             raise AudioError(f"{what}: o arquivo não tem trilha de áudio.")
         stream, fmt = streams[0], data.get("format") or {}
         duration = _float(stream.get("duration")) or _float(fmt.get("duration"))
-        if duration is None:
+        if duration is None and measure:
             duration = _decoded_duration(source, timeout)
     return AudioInfo(
         codec=stream.get("codec_name"),

@@ -18,8 +18,12 @@
 
 Every provider first decodes the audio locally (PyAV, which bundles FFmpeg): an empty, corrupt or
 non-audio file, or one over MEDIA_MAX_BYTES, raises ``TranscriptionError`` before anything is sent,
-and the decoded length gives ``duration_seconds``. A remote provider gets the original file when it
-accepts that container, else a 16 kHz mono WAV made from the decoded audio. The language is forced
+and the decoded length gives ``duration_seconds``. A note longer than MEDIA_MAX_AUDIO_SECONDS is
+refused too: ffprobe reads the length the container declares first (a 7-hour note of 16 MB is
+refused without decoding it), and decoding stops once it passes the limit (containers can lie).
+Transcripts are cleaned of what PostgreSQL refuses (NUL, lone surrogates) before they are returned.
+A remote provider gets the original file when it accepts that container, else a 16 kHz mono WAV
+made from the decoded audio. The language is forced
 (STT_LANGUAGE, ``pt`` by default; ``auto`` lets Whisper detect it): short clips are often
 misdetected. Transient HTTP failures (408, 409, 429, 5xx, timeouts, lost connections) are retried
 with exponential backoff (honouring Retry-After up to 10 s); other errors fail at once. Every
@@ -34,12 +38,13 @@ import re
 import threading
 import wave
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
 from tenacity import RetryCallState
 
+from runtime.pgtext import pg_text
 from runtime.provider_errors import (
     describe_gemini_failure,
     describe_openai_failure,
@@ -62,6 +67,8 @@ DEFAULT_WHISPER_MODEL = "small"
 DEFAULT_OPENAI_MODEL = "whisper-1"
 DEFAULT_GEMINI_MODEL = "gemini-2.5-flash"
 DEFAULT_MAX_BYTES = 16_000_000
+DEFAULT_MAX_SECONDS = 600.0
+PROBE_TIMEOUT_SECONDS = 20.0
 NO_SPEECH_MARK = "(sem fala)"  # what Gemini is told to answer for a clip with no speech
 
 # Container (PyAV format name) -> (file extension, MIME type) each remote API accepts as is;
@@ -148,10 +155,11 @@ class DecodedAudio:
 _UNREADABLE = "Não consegui ler o áudio: o arquivo está corrompido ou não é um formato de áudio conhecido."
 
 
-def decode_audio(audio: bytes) -> DecodedAudio:
+def decode_audio(audio: bytes, max_seconds: float | None = None) -> DecodedAudio:
     """Decode any audio FFmpeg reads into 16 kHz mono PCM. TranscriptionError when there is no
-    audio to decode (empty, corrupt, or a file with no audio track). A file cut short keeps the
-    part that decoded."""
+    audio to decode (empty, corrupt, or a file with no audio track), or as soon as more than
+    `max_seconds` decoded (whatever the container claims). A file cut short keeps the part that
+    decoded."""
     if not audio:
         raise TranscriptionError("Não consegui ler o áudio: o arquivo está vazio.")
     try:
@@ -160,6 +168,8 @@ def decode_audio(audio: bytes) -> DecodedAudio:
         raise TranscriptionError("A transcrição de áudio precisa do pacote av (pip install av).") from exc
 
     chunks: list[bytes] = []
+    max_bytes = None if max_seconds is None else int(max_seconds * SAMPLE_RATE) * 2
+    decoded = 0
     try:
         container = av.open(io.BytesIO(audio), mode="r", metadata_errors="ignore")
     except Exception as exc:
@@ -186,6 +196,12 @@ def decode_audio(audio: bytes) -> DecodedAudio:
                 break
             for out in resampler.resample(frame):
                 chunks.append(out.to_ndarray().tobytes())
+                decoded += len(chunks[-1])
+            if max_bytes is not None and decoded > max_bytes:
+                raise TranscriptionError(
+                    f"O áudio passa de {duration_label(max_seconds)}, o limite (MEDIA_MAX_AUDIO_SECONDS): "
+                    "peça ao cliente uma mensagem mais curta ou escrita."
+                )
         try:
             for out in resampler.resample(None):
                 chunks.append(out.to_ndarray().tobytes())
@@ -195,6 +211,29 @@ def decode_audio(audio: bytes) -> DecodedAudio:
     if not pcm:
         raise TranscriptionError(_UNREADABLE)
     return DecodedAudio(pcm=pcm, container=fmt)
+
+
+def duration_label(seconds: float) -> str:
+    """7 h / 6 min 2 s / 20 s."""
+    hours, rest = divmod(round(seconds), 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours} h" + (f" {minutes} min" if minutes else "")
+    if minutes:
+        return f"{minutes} min" + (f" {secs} s" if secs else "")
+    return f"{secs} s"
+
+
+def declared_duration(audio: bytes) -> float | None:
+    """The length the container declares, by ffprobe (no decoding); None when ffprobe is missing or
+    can't tell (decoding then decides)."""
+    from .audio import AudioError, probe
+
+    try:
+        return probe(audio, PROBE_TIMEOUT_SECONDS, measure=False).duration_seconds
+    except AudioError as exc:
+        log.debug("ffprobe could not tell the length: %s", exc)
+        return None
 
 
 def _language_code(language: str | None) -> str | None:
@@ -226,10 +265,17 @@ class _BaseTranscriber:
     provider = "base"
 
     def __init__(
-        self, *, model: str, max_bytes: int, policy: RetryPolicy | None = None, secrets: tuple[str | None, ...] = ()
+        self,
+        *,
+        model: str,
+        max_bytes: int,
+        policy: RetryPolicy | None = None,
+        secrets: tuple[str | None, ...] = (),
+        max_seconds: float = DEFAULT_MAX_SECONDS,
     ) -> None:
         self.model = model
         self.max_bytes = int(max_bytes)
+        self.max_seconds = float(max_seconds)
         self.policy = policy or RetryPolicy()
         self._secrets = tuple(s for s in secrets if s)
 
@@ -243,8 +289,15 @@ class _BaseTranscriber:
                 f"O áudio tem {_megabytes(len(audio))} MB, acima do limite de {_megabytes(self.max_bytes)} MB "
                 "(MEDIA_MAX_BYTES)."
             )
-        decoded = decode_audio(audio)
-        return self._transcribe(audio, decoded, (mime_type or "").split(";")[0].strip().lower(), language)
+        declared = declared_duration(audio)
+        if declared is not None and declared > self.max_seconds:
+            raise TranscriptionError(
+                f"O áudio tem {duration_label(declared)}, acima do limite de {duration_label(self.max_seconds)} "
+                "(MEDIA_MAX_AUDIO_SECONDS): peça ao cliente uma mensagem mais curta ou escrita."
+            )
+        decoded = decode_audio(audio, self.max_seconds)
+        transcript = self._transcribe(audio, decoded, (mime_type or "").split(";")[0].strip().lower(), language)
+        return replace(transcript, text=pg_text(transcript.text))
 
     def _transcribe(self, audio: bytes, decoded: DecodedAudio, mime_type: str, language: str | None) -> Transcript:
         raise NotImplementedError
@@ -328,8 +381,9 @@ class WhisperTranscriber(_BaseTranscriber):
         cache_dir: Path | None = None,
         max_bytes: int = DEFAULT_MAX_BYTES,
         beam_size: int = 5,
+        max_seconds: float = DEFAULT_MAX_SECONDS,
     ) -> None:
-        super().__init__(model=model, max_bytes=max_bytes)
+        super().__init__(model=model, max_bytes=max_bytes, max_seconds=max_seconds)
         self.compute_type = compute_type
         self.cpu_threads = max(0, int(cpu_threads))
         self.cache_dir = Path(cache_dir) if cache_dir else None
@@ -431,10 +485,11 @@ class OpenAITranscriber(_BaseTranscriber):
         model: str = DEFAULT_OPENAI_MODEL,
         max_bytes: int = DEFAULT_MAX_BYTES,
         policy: RetryPolicy | None = None,
+        max_seconds: float = DEFAULT_MAX_SECONDS,
     ) -> None:
         from openai import OpenAI
 
-        super().__init__(model=model, max_bytes=max_bytes, policy=policy, secrets=(api_key,))
+        super().__init__(model=model, max_bytes=max_bytes, policy=policy, secrets=(api_key,), max_seconds=max_seconds)
         self.base_url = base_url
         self._client = OpenAI(
             api_key=api_key, base_url=base_url, timeout=self.policy.timeout_seconds, max_retries=0
@@ -503,11 +558,12 @@ class GeminiTranscriber(_BaseTranscriber):
         model: str = DEFAULT_GEMINI_MODEL,
         max_bytes: int = DEFAULT_MAX_BYTES,
         policy: RetryPolicy | None = None,
+        max_seconds: float = DEFAULT_MAX_SECONDS,
     ) -> None:
         from google import genai
         from google.genai.types import HttpOptions
 
-        super().__init__(model=model, max_bytes=max_bytes, policy=policy, secrets=(api_key,))
+        super().__init__(model=model, max_bytes=max_bytes, policy=policy, secrets=(api_key,), max_seconds=max_seconds)
         self.base_url = base_url
         # google-genai waits forever unless told, and retries nothing: a timeout here, retries ours
         self._client = genai.Client(
@@ -602,6 +658,7 @@ def get_transcriber(settings: Settings | Any | None = None) -> Transcriber | Non
     if provider == "none":
         return None
     max_bytes = int(opt("media_max_bytes", DEFAULT_MAX_BYTES))
+    max_seconds = float(opt("media_max_audio_seconds", DEFAULT_MAX_SECONDS))
     policy = RetryPolicy(
         attempts=int(opt("stt_max_attempts", 3)),
         base_seconds=float(opt("stt_retry_base_seconds", 0.5)),
@@ -616,6 +673,7 @@ def get_transcriber(settings: Settings | Any | None = None) -> Transcriber | Non
             int(opt("whisper_cpu_threads", 2)),
             str(cache_dir),
             max_bytes,
+            max_seconds,
         )
     elif provider == "openai":
         key = (
@@ -625,6 +683,7 @@ def get_transcriber(settings: Settings | Any | None = None) -> Transcriber | Non
             opt("openai_base_url"),
             max_bytes,
             policy,
+            max_seconds,
         )
     elif provider == "gemini":
         key = (
@@ -634,6 +693,7 @@ def get_transcriber(settings: Settings | Any | None = None) -> Transcriber | Non
             opt("gemini_base_url"),
             max_bytes,
             policy,
+            max_seconds,
         )
     else:
         return UnavailableTranscriber(f"STT_PROVIDER desconhecido: {provider!r} (use {', '.join(PROVIDERS)}).")
@@ -648,20 +708,26 @@ def get_transcriber(settings: Settings | Any | None = None) -> Transcriber | Non
 def _build(key: tuple, policy: RetryPolicy) -> Transcriber:
     provider = key[0]
     if provider == "whisper":
-        _, model, compute_type, threads, cache_dir, max_bytes = key
+        _, model, compute_type, threads, cache_dir, max_bytes, max_seconds = key
         return WhisperTranscriber(
-            model=model, compute_type=compute_type, cpu_threads=threads, cache_dir=Path(cache_dir), max_bytes=max_bytes
+            model=model,
+            compute_type=compute_type,
+            cpu_threads=threads,
+            cache_dir=Path(cache_dir),
+            max_bytes=max_bytes,
+            max_seconds=max_seconds,
         )
-    _, model, api_key, base_url, max_bytes, _ = key
+    _, model, api_key, base_url, max_bytes, _, max_seconds = key
+    limits = {"max_bytes": max_bytes, "max_seconds": max_seconds, "policy": policy}
     if provider == "openai":
         if not api_key:
             if not base_url:
                 return UnavailableTranscriber("STT_PROVIDER=openai precisa de OPENAI_API_KEY.")
             api_key = "unused"  # local OpenAI-compatible servers often want no key; the SDK wants one
-        return OpenAITranscriber(api_key=api_key, base_url=base_url, model=model, max_bytes=max_bytes, policy=policy)
+        return OpenAITranscriber(api_key=api_key, base_url=base_url, model=model, **limits)
     if not api_key:
         return UnavailableTranscriber("STT_PROVIDER=gemini precisa de GEMINI_API_KEY.")
-    return GeminiTranscriber(api_key=api_key, base_url=base_url, model=model, max_bytes=max_bytes, policy=policy)
+    return GeminiTranscriber(api_key=api_key, base_url=base_url, model=model, **limits)
 
 
 def clear_cache(*, models: bool = True) -> None:

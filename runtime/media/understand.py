@@ -14,6 +14,7 @@ from db.tenancy import tenant_session
 from runtime.channels.base import Media, MediaError
 from runtime.channels.registry import build_adapter, channel_config, http_client
 from runtime.config import get_settings
+from runtime.pgtext import pg_json, pg_text
 
 from .storage import get_storage
 
@@ -102,11 +103,11 @@ def interpret(kind: str, data: bytes, mime: str, filename: str | None, language:
         except VisionError as exc:
             return Understood("failed", error=str(exc))
     if kind == "document":
-        from runtime.knowledge.loaders import extract
+        from runtime.knowledge.isolated import extract_isolated
         from runtime.knowledge.types import ExtractionError
 
         try:
-            doc = extract(data, filename or "documento", mime, max_bytes=settings.media_max_bytes)
+            doc = extract_isolated(data, filename or "documento", mime, max_bytes=settings.media_max_bytes)
         except ExtractionError as exc:
             return Understood("failed", error=str(exc))
         text = "\n".join(s.text for s in doc.sections).strip()
@@ -126,23 +127,29 @@ def understand_message(workspace_id: uuid.UUID, message_id: uuid.UUID, language:
         if message is None or channel is None or not needs_understanding(message):
             return Understood("skipped")
         kind, filename = message.kind, (message.media or {}).get("filename")
+    filename = pg_text(filename) if filename else filename
+    key = mime = None
     try:
         data, mime = asyncio.run(_download(message, channel))
         if not data or len(data) > settings.media_max_bytes:
-            result, key = understand_bytes(kind, data, mime, filename, language), None
+            result = understand_bytes(kind, data, mime, filename, language)
         else:
             key = get_storage().put(workspace_id, data, mime, filename)
             result = interpret(kind, data, mime, filename, language)
     except MediaError as exc:
-        result, key, mime = Understood("failed", error=str(exc)), None, None
+        result, mime = Understood("failed", error=str(exc)), None
+    except Exception:  # still a failed file with a reason: the lead gets the honest reply, not a guess
+        log.exception("media understanding crashed message=%s", message_id)
+        result = Understood("failed", error="Erro interno ao ler o arquivo.")
     with tenant_session(workspace_id) as s:
         message = s.get(Message, message_id)
         media = dict(message.media or {})
         media.update({"status": result.status, "error": result.error, "storage_key": key, "stored_mime": mime})
-        message.media = {k: v for k, v in media.items() if v is not None}
+        # transcripts, OCR and provider answers are text from outside: PostgreSQL refuses NUL in jsonb
+        message.media = pg_json({k: v for k, v in media.items() if v is not None})
         if result.text:
             details = dict(message.details or {})
-            details["understood"] = result.text
+            details["understood"] = pg_text(result.text)
             message.details = details
         s.add(message)
         s.commit()

@@ -37,11 +37,11 @@ def understand_image(data: bytes, mime_type: str | None, settings: Settings | No
 
 
 def _ocr(data: bytes, mime_type: str | None) -> ImageUnderstanding:
-    from runtime.knowledge.loaders import extract
+    from runtime.knowledge.isolated import extract_isolated
     from runtime.knowledge.types import ExtractionError
 
     try:
-        doc = extract(data, "imagem", mime_type)
+        doc = extract_isolated(data, "imagem", mime_type)
     except ExtractionError as exc:
         raise VisionError(str(exc)) from exc
     text = "\n".join(sec.text for sec in doc.sections).strip()

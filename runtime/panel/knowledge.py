@@ -20,6 +20,7 @@ from runtime import audit
 from runtime.access import Principal, UserError, require_manager
 from runtime.config import get_settings
 from runtime.knowledge import documents, drive
+from runtime.pgtext import pg_text
 
 PENDING = ("queued", "processing")
 PREVIEW_LIMIT = 20
@@ -106,7 +107,7 @@ def upload_documents(principal: Principal, files: list[tuple[str, bytes]]) -> li
         raise UserError("Escolha ao menos um arquivo.")
     results: list[dict[str, Any]] = []
     for filename, data in files:
-        name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1] or "arquivo"
+        name = pg_text(filename or "").replace("\\", "/").rsplit("/", 1)[-1] or "arquivo"
         try:
             with principal.session() as s:
                 added = documents.add_document(s, principal.workspace_id, filename=name, data=data or b"")

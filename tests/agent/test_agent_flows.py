@@ -3,6 +3,7 @@ answers, retrieval, a scripted chat model with tools) -> reply sent to the fake 
 
 from __future__ import annotations
 
+import time
 import uuid
 from pathlib import Path
 
@@ -579,3 +580,109 @@ def test_empty_and_oversize_media_get_a_clear_status_and_the_conversation_goes_o
     assert "vazio" in rows[0][2].lower() and "limite" in rows[1][2].lower()
     assert sent_to(graph, phone)[1].startswith("Não consegui abrir o arquivo")
     assert model.calls == []
+
+
+# --- hostile media from a lead ---------------------------------------------------------------
+
+
+@pytest.fixture
+def stt_fake(monkeypatch, fresh_settings):
+    """Speech-to-text through the real openai client against the local fake of its API."""
+    from runtime.config import get_settings
+    from runtime.media import stt
+    from tests.fakes.transcription import FakeOpenAITranscription
+
+    fake = FakeOpenAITranscription()
+    with serve_in_thread(fake.app()) as url:
+        monkeypatch.setenv("STT_PROVIDER", "openai")
+        monkeypatch.setenv("OPENAI_API_KEY", fake.api_key)
+        monkeypatch.setenv("OPENAI_BASE_URL", url + "/v1")
+        get_settings.cache_clear()
+        stt.clear_cache(models=False)
+        yield fake
+    stt.clear_cache(models=False)
+
+
+def inbound_media(api) -> list[tuple]:
+    with tenant_session(api.ws) as s:
+        return s.execute(
+            text(
+                "SELECT kind, media->>'status', media->>'error', details->>'understood' FROM message "
+                "WHERE direction = 'inbound' AND kind <> 'text' ORDER BY created_at"
+            )
+        ).all()
+
+
+@pytest.mark.timeout(120)
+def test_a_document_bomb_gets_the_honest_reply_within_seconds(shop, graph, model):
+    from tests import bombs
+
+    phone = lead()
+    bomb = graph.add_media(bombs.pdf_repeating_one_page(500), "application/pdf")
+    started = time.monotonic()
+    send_media(shop, phone, "document", bomb, "application/pdf", filename="catalogo.pdf")
+    wait_until(lambda: sent_to(graph, phone), timeout=30)
+    assert time.monotonic() - started < 15
+    assert sent_to(graph, phone) == [
+        "Não consegui abrir o arquivo 😕 Pode mandar de novo (PDF ou DOCX) ou escrever o que precisa?"
+    ]
+    assert model.calls == []  # nothing was guessed
+    ((kind, status, error, _),) = inbound_media(shop)
+    assert (kind, status) == ("document", "failed") and error.startswith("O PDF tem 500 páginas")
+    model.add("Claro! A limpeza custa R$ 180,00 [1].")
+    say(shop, phone, "quanto custa a limpeza?")
+    wait_until(lambda: len(sent_to(graph, phone)) == 2, timeout=20)
+
+
+@pytest.mark.timeout(120)
+def test_a_7_hour_voice_note_gets_the_honest_reply_and_is_never_sent_to_the_provider(
+    shop, graph, model, stt_fake, tmp_path
+):
+    from tests import bombs
+
+    phone = lead()
+    note = graph.add_media(bombs.long_opus(tmp_path, hours=7), "audio/ogg; codecs=opus")
+    started = time.monotonic()
+    payload = meta.media_message("audio", note, "audio/ogg; codecs=opus", voice=True, from_phone=phone)
+    body, headers = meta.signed(payload, APP_SECRET)
+    assert shop.post(shop.hook, content=body, headers=headers).status_code == 200
+    wait_until(lambda: sent_to(graph, phone), timeout=30)
+    assert time.monotonic() - started < 15
+    assert sent_to(graph, phone) == ["Não consegui ouvir seu áudio 😕 Pode mandar de novo ou escrever?"]
+    assert stt_fake.requests == [] and model.calls == []
+    ((kind, status, error, _),) = inbound_media(shop)
+    assert (kind, status) == ("audio", "failed") and error.startswith("O áudio tem 7 h, acima do limite de 10 min")
+
+
+def test_a_transcript_with_nul_is_stored_and_answered(shop, graph, model, stt_fake, tmp_path):
+    import subprocess
+
+    clip = tmp_path / "nota.ogg"
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "sine=frequency=300:duration=3", "-c:a", "libopus", str(clip)],
+        check=True,
+    )
+    stt_fake.text = "Bom dia\x00, quanto custa a limpeza?"
+    phone = lead()
+    note = graph.add_media(clip.read_bytes(), "audio/ogg; codecs=opus")
+    model.add("A limpeza custa R$ 180,00 [1].")
+    payload = meta.media_message("audio", note, "audio/ogg; codecs=opus", voice=True, from_phone=phone)
+    body, headers = meta.signed(payload, APP_SECRET)
+    assert shop.post(shop.hook, content=body, headers=headers).status_code == 200
+    wait_until(lambda: sent_to(graph, phone), timeout=30)
+    assert inbound_media(shop) == [("audio", "ok", None, "Bom dia, quanto custa a limpeza?")]
+    assert "[áudio do cliente] Bom dia, quanto custa a limpeza?" in str(model.calls[-1][-1].content)
+
+
+def test_a_document_whose_text_has_a_lone_surrogate_is_read_and_stored(shop, graph, model):
+    """A broken PDF font maps a glyph to half a UTF-16 pair, which PostgreSQL cannot store."""
+    from tests import bombs
+    from tests.knowledge.test_untrusted_text import CMAP
+
+    phone = lead()
+    pdf = graph.add_media(bombs.pdf_with_text(b"BT /F1 12 Tf 72 700 Td (AABCA) Tj ET", CMAP), "application/pdf")
+    model.add("Recebi o PDF, obrigado! [1]")
+    send_media(shop, phone, "document", pdf, "application/pdf", filename="fonte.pdf")
+    wait_until(lambda: sent_to(graph, phone), timeout=30)
+    assert inbound_media(shop) == [("document", "ok", None, "Documento fonte:\nAA\ufffdA")]
+    assert "[documento do cliente] Documento fonte:\nAA\ufffdA" in str(model.calls[-1][-1].content)

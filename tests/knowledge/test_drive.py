@@ -580,3 +580,15 @@ def test_google_unreachable_is_a_clear_error(ws, client, monkeypatch):
     finally:
         get_settings.cache_clear()
     assert _error_code(r) == "drive_indisponivel"
+
+
+def test_names_with_nul_are_stored_without_it(google, ws):
+    """PostgreSQL refuses NUL in text: a Drive file or folder named with one still syncs."""
+    root = google.add_folder("Base\x00 de conhecimento")
+    google.add_file("Tabela\x00 de preços.csv", "produto,preco\nCamiseta,49.90\n", "text/csv", root)
+    conn = _stored_connection(google, ws, root)
+    report = drive.sync_connection(ws.workspace_id, conn.id)
+    assert report.ok and report.failed == [] and report.added == ["Tabela de preços.csv"]
+    doc = _docs(ws.workspace_id)["Tabela de preços.csv"]
+    assert doc.title == "Tabela de preços"
+    assert [c.folder_name for c in _connections(ws.workspace_id)] == ["Base de conhecimento"]
