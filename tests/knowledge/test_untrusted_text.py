@@ -5,10 +5,13 @@ real worker, searched back."""
 from __future__ import annotations
 
 import io
+import uuid
 
 import pytest
 from fastapi.testclient import TestClient
 
+from db.models import KnowledgeDocument
+from db.tenancy import tenant_session
 from runtime.api import create_app
 from runtime.auth.api_keys import create_api_key
 from tests import bombs
@@ -74,24 +77,31 @@ def test_a_nul_or_a_lone_surrogate_in_the_text_is_dropped_and_the_document_inges
     assert "\x00" not in chunks(doc)
 
 
-def test_a_nul_in_the_file_name_is_dropped(api, worker):
+def test_a_nul_in_the_file_name_is_refused_by_the_api_and_dropped_by_the_panel(api, make_workspace, worker):
+    """An integrator's request with a NUL is refused with a clear 422 (the REST rule, one place:
+    runtime/api/inputs.py); a file an owner drops on Conhecimento has its name cleaned and ingests."""
+    from db.models import Role
+    from runtime.access import Principal
+    from runtime.panel.knowledge import upload_documents
+
     # httpx would percent-encode the NUL: the multipart body is written by hand, as any client may
     body = (
         b"--limite\r\n"
         b'Content-Disposition: form-data; name="file"; filename="tabela\x00 de precos.txt"\r\n'
-        b"Content-Type: text/plain\x00\r\n\r\n"
+        b"Content-Type: text/plain\r\n\r\n"
         b"Limpeza custa R$ 180,00.\r\n"
         b"--limite--\r\n"
     )
     r = api.post(
         "/api/v1/knowledge/documents", content=body, headers={"Content-Type": "multipart/form-data; boundary=limite"}
     )
-    assert r.status_code == 202, r.text
-    doc_id = r.json()["id"]
-    doc = wait_until(
-        lambda: (d := api.get(f"/api/v1/knowledge/documents/{doc_id}").json())["status"] in ("ready", "failed") and d,
-        timeout=30,
-    )
-    assert doc["status"] == "ready", doc["error"]
-    assert doc["filename"] == "tabela de precos.txt" and doc["title"] == "tabela de precos"
-    assert doc["mime_type"] == "text/plain"
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "file"], r.text
+
+    ws = make_workspace("Loja do painel")
+    owner = Principal(ws.user_id, ws.workspace_id, Role.owner)
+    [added] = upload_documents(owner, [("tabela\x00 de precos.txt", b"Limpeza custa R$ 180,00.")])
+    assert added["ok"] and added["filename"] == "tabela de precos.txt", added
+    with tenant_session(ws.workspace_id) as s:
+        wait_until(lambda: s.get(KnowledgeDocument, uuid.UUID(added["id"]), populate_existing=True).status == "ready")
+        doc = s.get(KnowledgeDocument, uuid.UUID(added["id"]))
+        assert (doc.filename, doc.title) == ("tabela de precos.txt", "tabela de precos")

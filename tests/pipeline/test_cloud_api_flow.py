@@ -471,3 +471,30 @@ def test_two_numbers_on_one_app_each_channel_keeps_only_its_own_events(api, grap
     # Each number's own events, at its own URL, are its own.
     assert post(api, b["path"], for_b).json()["messages"] == 1
     assert db(api, "SELECT count(*) FROM message WHERE channel_id = :c", c=b["id"]) == [(1,)]
+
+
+def test_the_sweep_settles_sends_left_sending_long_after_their_lease(api, graph, channel):
+    """A send whose job is gone (held as failed after its attempts) would stay 'sending' forever:
+    the periodic sweep queues it again when no request was under way, else marks it unknown."""
+    from runtime.pipeline.outbound import queue_message, sweep_stale_sends
+
+    post(api, channel["path"], meta.text_message("oi", from_phone=lead()))
+    wait_until(lambda: db(api, "SELECT id FROM conversation WHERE channel_id = :c", c=channel["id"]))
+    with tenant_session(api.workspace_id) as s:
+        conv = s.exec(select(Conversation).where(Conversation.channel_id == uuid.UUID(channel["id"]))).one()
+        idle, mid_request, fresh = (queue_message(s, conv, text=t).id for t in ("a", "b", "c"))
+        s.execute(
+            text(
+                "UPDATE message SET status = 'sending', lease_owner = 'morto:1', in_flight = (id = :b), "
+                "lease_expires_at = now() - CASE WHEN id = :c THEN interval '1 minute' ELSE interval '10 minutes' END "
+                "WHERE id IN (:a, :b, :c)"
+            ),
+            {"a": idle, "b": mid_request, "c": fresh},
+        )
+        s.execute(text("DELETE FROM pgqueuer WHERE convert_from(payload, 'UTF8') LIKE :p"), {"p": f"%{idle}%"})
+        s.commit()
+    sweep_stale_sends({})
+    rows = dict(db(api, "SELECT id, status FROM message WHERE id IN (:a, :b, :c)", a=idle, b=mid_request, c=fresh))
+    assert rows == {idle: "queued", mid_request: "unknown", fresh: "sending"}  # fresh: its job may still come
+    jobs = db(api, "SELECT count(*) FROM pgqueuer WHERE convert_from(payload, 'UTF8') LIKE :p", p=f"%{idle}%")
+    assert jobs == [(1,)]  # queued again with a new send job
