@@ -80,6 +80,8 @@ from urllib.parse import quote
 import httpx
 
 from db.models import Provider
+from runtime import egress
+from runtime.config import get_settings
 from runtime.contacts import ContactError, normalize_phone
 
 from .base import (
@@ -262,21 +264,41 @@ class EvolutionAdapter:
             raise MediaError("Evolution media without a message key: nothing to ask Evolution for.")
         url = self._url("chat/getBase64FromMediaMessage")
         payload = {"message": {"key": dict(key)}, "convertToMp4": False}
+        limit = get_settings().media_max_bytes
+        # The file comes as base64 inside JSON: a third more bytes, and a little for the rest.
+        cap = limit * 4 // 3 + 64_000
         try:
-            resp = await self.http.post(url, json=payload, headers=self._headers())
+            async with self.http.stream("POST", url, json=payload, headers=self._headers()) as resp:
+                if not resp.is_success:
+                    body = (await resp.aread())[:300].decode(errors="replace")
+                    raise MediaError(f"media download failed: HTTP {resp.status_code}: {body}")
+                raw = bytearray()
+                async for chunk in resp.aiter_bytes():  # read with a cap: the server is the tenant's choice
+                    raw += chunk
+                    if len(raw) > cap:
+                        raise MediaError(
+                            f"Arquivo maior que o limite de {egress.format_size(limit)}: não foi baixado. "
+                            "Peça ao cliente um arquivo menor."
+                        )
+        except egress.EgressRefused as exc:
+            raise MediaError(str(exc)) from exc
         except httpx.HTTPError as exc:
             raise MediaError(f"media download failed: {type(exc).__name__}") from exc
-        if not resp.is_success:
-            raise MediaError(f"media download failed: HTTP {resp.status_code}: {resp.text[:300]}")
         try:
-            answer = resp.json()
+            answer = json.loads(raw)
         except ValueError as exc:
             raise MediaError("media download failed: Evolution answered something other than JSON") from exc
         data = answer.get("base64") if isinstance(answer, dict) else None
         if not isinstance(data, str) or not data:
             raise MediaError("media download failed: Evolution's answer has no base64")
+        decoded = _b64decode(data)
+        if len(decoded) > limit:
+            raise MediaError(
+                f"Arquivo maior que o limite de {egress.format_size(limit)}: não foi baixado. "
+                "Peça ao cliente um arquivo menor."
+            )
         return DownloadedMedia(
-            data=_b64decode(data),
+            data=decoded,
             mime_type=answer.get("mimetype") or media.mime_type or _guess_mime(media),
             filename=media.filename or answer.get("fileName"),
         )

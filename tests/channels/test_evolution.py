@@ -648,3 +648,19 @@ def test_retry_after_failure_succeeds(fake, base_url) -> None:
     result = send(base_url, msg)
     assert [s.message_id for s in fake.sent] == [result.provider_message_id]
     assert [r.status for r in fake.requests] == [503, 201]
+
+
+def test_a_download_bigger_than_the_media_limit_is_refused_while_streaming(fake, base_url, monkeypatch, fresh_settings):
+    """The channel's Evolution server is the tenant's choice: its answer is read with a cap
+    (MEDIA_MAX_BYTES, base64 and JSON included), never whole into memory whatever its size."""
+    from runtime.config import get_settings
+
+    monkeypatch.setenv("MEDIA_MAX_BYTES", "4096")
+    get_settings.cache_clear()
+    fake.add_media("3EB0BIG", b"x" * 60_000, "image/jpeg")
+    media = Media(url="https://mmg.whatsapp.net/x.enc", mime_type="image/jpeg", extra={"key": {"id": "3EB0BIG"}})
+    with pytest.raises(MediaError, match="limite"):
+        call(make_config(base_url), lambda a: a.download_media(media))
+    fake.add_media("3EB0OK", b"y" * 2000, "image/jpeg")
+    small = Media(url="https://mmg.whatsapp.net/y.enc", mime_type="image/jpeg", extra={"key": {"id": "3EB0OK"}})
+    assert call(make_config(base_url), lambda a: a.download_media(small)).data == b"y" * 2000
