@@ -241,3 +241,40 @@ def test_sigterm_stops_worker_and_serve_and_the_embedded_postgres_they_started()
         for pid in _postgres_running(data):
             os.kill(pid, signal.SIGKILL)
         shutil.rmtree(data, ignore_errors=True)
+
+
+def test_serve_keeps_url_secrets_out_of_its_access_log(pg):
+    """The Evolution/Z-API webhook secret may travel in the URL (?secret=): the access log prints
+    the request line with it masked."""
+    import signal
+    import time
+
+    import httpx
+
+    from tests.fakes.servers import free_port
+
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": pg.app, "DATABASE_ADMIN_URL": pg.admin, "PYTHONWARNINGS": "ignore"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "runtime", "serve", "--host", "127.0.0.1", "--port", str(port), "--no-worker"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+                break
+            except httpx.TransportError:
+                assert proc.poll() is None and time.monotonic() < deadline, "serve did not start"
+                time.sleep(0.2)
+        hook = f"http://127.0.0.1:{port}/webhooks/evolution/{uuid.uuid4()}?secret=s3gredo-do-canal&x=1"
+        assert httpx.post(hook, json={}).status_code == 404
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out = proc.communicate(timeout=30)[0].decode()
+    assert "/webhooks/evolution/" in out and "secret=***&x=1" in out
+    assert "s3gredo-do-canal" not in out

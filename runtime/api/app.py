@@ -67,6 +67,9 @@ def create_app(*, with_worker: bool = False) -> FastAPI:
         async with worker_running():
             yield
 
+    from runtime import logredact
+
+    logredact.install()  # webhook secrets and link tokens in URLs never reach the access log
     s = get_settings()
     app = FastAPI(
         title="PilotoDeVendas API",
