@@ -22,7 +22,7 @@ from db.tenancy import tenant_session
 from runtime.access import Principal
 from runtime.auth.api_keys import create_api_key
 from runtime.knowledge.documents import add_document, ingest_document
-from tests.conftest import ROOT, wait_until
+from tests.conftest import ROOT, TEST_DATA, wait_until
 from tests.fakes import cloud_api as meta
 from tests.fakes.openai_chat import FakeOpenAIChat
 from tests.fakes.servers import serve_in_thread
@@ -108,7 +108,8 @@ class Worker:
     """`python -m runtime worker` as its own process, with short leases and polls."""
 
     def __init__(self, pg, **env: str) -> None:
-        self.log = open(ROOT / ".data" / f"worker-{uuid.uuid4().hex[:6]}.log", "w+b")  # noqa: SIM115
+        TEST_DATA.mkdir(parents=True, exist_ok=True)  # removed with the test session's data
+        self.log = open(TEST_DATA / f"worker-{uuid.uuid4().hex[:6]}.log", "w+b")  # noqa: SIM115
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "runtime", "worker"],
             cwd=ROOT,
