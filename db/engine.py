@@ -6,8 +6,7 @@ from functools import lru_cache
 
 from sqlalchemy import Engine, create_engine
 
-from runtime.config import get_settings
-
+from .config import get_db_settings
 from .embedded import DatabaseUrls, start_embedded
 
 _urls: DatabaseUrls | None = None
@@ -17,7 +16,7 @@ def database_urls() -> DatabaseUrls:
     """Configured URLs, or an embedded server under DATA_DIR when DATABASE_URL is unset."""
     global _urls
     if _urls is None:
-        s = get_settings()
+        s = get_db_settings()
         if s.database_url:
             _urls = DatabaseUrls(
                 admin=_normalize(s.database_admin_url or s.database_url),
@@ -47,8 +46,8 @@ def _engine(url: str) -> Engine:
     return create_engine(
         url,
         pool_pre_ping=True,
-        pool_size=get_settings().db_pool_size,
-        max_overflow=get_settings().db_pool_size,
+        pool_size=get_db_settings().db_pool_size,
+        max_overflow=get_db_settings().db_pool_size,
     )
 
 

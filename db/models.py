@@ -371,6 +371,39 @@ class WebhookEvent(SQLModel, table=True):
     received_at: datetime = _ts()
 
 
+class TurnOutcome(enum.StrEnum):
+    """What a turn did (conversation_turn.outcome): replied, suggested, or why not."""
+
+    pending = "pending"  # being decided (its worker holds the lease)
+    replied = "replied"
+    suggested = "suggested"  # copilot: a draft for the seller
+    no_reply = "no_reply"
+    skipped_channel_inactive = "skipped: channel inactive"
+    skipped_conversation_closed = "skipped: conversation closed"
+    skipped_bot_paused = "skipped: bot paused in this conversation"
+    skipped_waiting_for_human = "skipped: waiting for a human"
+    skipped_opted_out = "skipped: lead opted out"
+    skipped_outside_window = "skipped: outside the 24-hour window"
+    failed_internal = "failed: internal error"
+    # What run_turn answers without a settled row of its own:
+    superseded = "superseded"  # a later message of the burst has its own turn
+    duplicate = "duplicate"  # the job came twice; the turn was settled
+    lease_lost = "superseded: taken over by another worker"
+    abandoned = "superseded: worker lost, answered by a later turn"
+
+
+class TurnRoute(enum.StrEnum):
+    """How a reply was decided (conversation_turn.route; the Painel groups turns by it)."""
+
+    rules = "rules"
+    learned = "learned"
+    extractive = "extractive"
+    llm = "llm"
+    handoff = "handoff"
+    fixed = "fixed"  # a channel's fixed auto-reply (no agent)
+    media_error = "media_error"  # only unreadable media: the agent says so
+
+
 class ConversationTurn(SQLModel, table=True):
     """One reply decision per burst of lead messages: the UNIQUE trigger makes it happen once."""
 

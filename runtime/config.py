@@ -7,26 +7,19 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from db.config import PROJECT_ROOT as PROJECT_ROOT  # re-exported: the project folder, for runtime
+from db.config import DatabaseSettings
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=PROJECT_ROOT / ".env", env_file_encoding="utf-8", extra="ignore")
+class Settings(DatabaseSettings):
+    """Everything, the database's part included (inherited: DATABASE_URL, DATABASE_ADMIN_URL,
+    DB_APP_ROLE, DATA_DIR, DB_POOL_SIZE)."""
 
     app_env: Literal["development", "test", "production"] = "development"
     log_level: str = "INFO"
     public_url: str = "http://localhost:3000"
     port: int = 3000
-
-    # Database. DATABASE_URL is the application's own (non-superuser) role: RLS applies
-    # to it. DATABASE_ADMIN_URL owns the schema and runs migrations. Both unset = embedded.
-    database_url: str | None = None
-    database_admin_url: str | None = None
-    db_app_role: str = "piloto_app"
-    data_dir: Path = PROJECT_ROOT / ".data"
-    db_pool_size: int = 10  # per process; as many again may open under bursts
 
     # Secrets at rest (Fernet key material derived from it) and nothing else.
     secret_key: SecretStr | None = None
@@ -180,7 +173,7 @@ class Settings(BaseSettings):
     @field_validator("egress_allow_private_networks")
     @classmethod
     def _egress_allowance(cls, value: str) -> str:
-        from runtime.egress import Allowance
+        from runtime.egress_allowance import Allowance
 
         Allowance.parse(value)  # a typo fails at start-up, not at the first fetch
         return value

@@ -50,6 +50,24 @@ def normalize_stage(value: str | None) -> str | None:
     return _STAGE_WORDS.get((value or "").strip().lower())
 
 
+LEAD_TYPES = ("lead", "customer", "supplier", "other")
+
+
+def set_stage(contact: Contact, value: str | None, *, allow_custom: bool = False) -> bool:
+    """The one writer of a lead's stage: stored as the panel's key whatever the language it came in.
+    A word that is no known stage is refused (ContactError), or kept as written, lower case, when
+    `allow_custom` (the agent's tool may name a stage of the company's own). Returns whether it
+    changed."""
+    stage = normalize_stage(value)
+    if stage is None:
+        if not allow_custom or not (value or "").strip():
+            raise ContactError("Etapa desconhecida.")
+        stage = value.strip().lower()[:40]
+    changed = contact.stage != stage
+    contact.stage = stage
+    return changed
+
+
 def normalize_phone(raw: str) -> str:
     """E.164 ('+5511999998888'). WhatsApp numbers are 8-15 digits with country code."""
     digits = _NON_DIGITS.sub("", raw or "")

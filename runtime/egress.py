@@ -39,7 +39,7 @@ import logging
 import socket
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
 from typing import Any
@@ -49,10 +49,10 @@ import anyio
 import httpcore
 import httpx
 
+from runtime.egress_allowance import Allowance, IPAddress, normal_host
+
 log = logging.getLogger(__name__)
 
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 # (host, port) -> the host's addresses, as text. The default asks the system (getaddrinfo).
 Resolver = Callable[[str, int], Sequence[str]]
 
@@ -129,73 +129,6 @@ def classify(address: str | IPAddress) -> Blocked | None:
 # ---------------------------------------------------------------------------------------------
 # What may be reached although it is not public
 # ---------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Allowance:
-    """Non-public destinations allowed on purpose: whole networks, or single host:port endpoints
-    (the host as written in the URL, or the address it resolves to)."""
-
-    networks: tuple[IPNetwork, ...] = ()
-    endpoints: frozenset[tuple[str, int]] = field(default_factory=frozenset)
-
-    @classmethod
-    def parse(cls, entries: str | Iterable[str]) -> Allowance:
-        """'10.0.0.0/8, 127.0.0.1:8080 [::1]:9000 evolution:8080' (commas or spaces). ValueError names
-        the entry it cannot read."""
-        items = entries.replace(",", " ").split() if isinstance(entries, str) else list(entries)
-        networks: list[IPNetwork] = []
-        endpoints: set[tuple[str, int]] = set()
-        for raw in items:
-            entry = raw.strip()
-            if not entry:
-                continue
-            try:
-                if "/" in entry:
-                    networks.append(ipaddress.ip_network(entry, strict=False))
-                    continue
-                if entry.startswith("["):  # [v6]:port
-                    host, _, port = entry[1:].partition("]:")
-                    endpoints.add((str(ipaddress.ip_address(host)), _port(port)))
-                    continue
-                try:  # a bare address is a one-address network
-                    networks.append(ipaddress.ip_network(entry))
-                    continue
-                except ValueError:
-                    pass
-                host, sep, port = entry.rpartition(":")
-                if not sep or not host or ":" in host:
-                    raise ValueError(entry)
-                endpoints.add((_normal_host(host), _port(port)))
-            except ValueError as exc:
-                raise ValueError(
-                    f"EGRESS_ALLOW_PRIVATE_NETWORKS: {entry!r} is neither a network (10.0.0.0/8, 127.0.0.1) "
-                    "nor a host:port (127.0.0.1:8080, [::1]:8080, evolution:8080)"
-                ) from exc
-        return cls(tuple(networks), frozenset(endpoints))
-
-    def allows(self, address: IPAddress, *, host: str, port: int) -> bool:
-        if (str(address), port) in self.endpoints or (_normal_host(host), port) in self.endpoints:
-            return True
-        candidates = [address]
-        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-            candidates.append(address.ipv4_mapped)  # ::ffff:10.0.0.5 is 10.0.0.5
-        return any(ip.version == net.version and ip in net for ip in candidates for net in self.networks)
-
-
-def _port(text: str) -> int:
-    port = int(text)
-    if not 0 < port < 65536:
-        raise ValueError(text)
-    return port
-
-
-def _normal_host(host: str) -> str:
-    host = host.strip().lower().rstrip(".")
-    try:
-        return str(ipaddress.ip_address(host.strip("[]")))
-    except ValueError:
-        return host
-
-
 EVERYTHING = ("0.0.0.0/0", "::/0")  # what the deprecated KNOWLEDGE_ALLOW_PRIVATE_URLS=true means
 
 
@@ -244,7 +177,7 @@ def system_resolver(host: str, port: int) -> list[str]:
 def admit(host: str, port: int, *, allowance: Allowance | None = None, resolver: Resolver | None = None) -> list[str]:
     """Resolve `host` once; return its addresses when every one may be reached (connect to these,
     never to the name again). Raises EgressRefused, or httpcore.ConnectError when it does not resolve."""
-    name = _normal_host(host)
+    name = normal_host(host)
     if name in METADATA_HOSTS or name.endswith(".metadata.google.internal"):
         raise EgressRefused(host, Blocked.metadata)
     addresses = _literal(name) or _lookup(host, port, resolver or system_resolver)
@@ -314,7 +247,7 @@ def origin(url: str) -> tuple[str, str, int]:
         port = _default_port(parts)
     except ValueError:
         port = -1
-    return parts.scheme.lower(), _normal_host(parts.hostname or ""), port
+    return parts.scheme.lower(), normal_host(parts.hostname or ""), port
 
 
 # ---------------------------------------------------------------------------------------------

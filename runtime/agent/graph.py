@@ -20,6 +20,7 @@ from psycopg.rows import dict_row
 from sqlalchemy import text
 
 from db.engine import database_urls
+from db.models import TurnRoute
 from db.tenancy import tenant_session
 from runtime.knowledge.embeddings import EmbeddingError, get_embedder
 from runtime.knowledge.search import SearchHit, search
@@ -142,7 +143,7 @@ def rules_node(state: TurnState, config: RunnableConfig) -> TurnState:
         # inbox like any other handoff, so a seller sees it and the bot waits.
         d.effects.handoff = (f"regra: {match.intent}"[:500], state["question"])
     return {
-        "route": "rules",
+        "route": TurnRoute.rules,
         "intent": match.intent,
         "action": match.action,
         "reply": match.response,
@@ -162,7 +163,7 @@ def learned_node(state: TurnState, config: RunnableConfig) -> TurnState:
         answer, similarity = found
         s.commit()
         return {
-            "route": "learned",
+            "route": TurnRoute.learned,
             "intent": "learned_answer",
             "reply": answer.answer,
             "confidence": round(similarity, 3),
@@ -218,7 +219,7 @@ def respond_node(state: TurnState, config: RunnableConfig) -> TurnState:
         if found is None:
             return _handoff(d, "sem resposta no conhecimento (sem modelo de linguagem)", question)
         reply, cover = found
-        return {"route": "extractive", "intent": "knowledge", "reply": reply, "confidence": cover}
+        return {"route": TurnRoute.extractive, "intent": "knowledge", "reply": reply, "confidence": cover}
 
     tools = build_tools(d.settings, d.effects, d.known_files)
     prompt = system_prompt(
@@ -272,7 +273,7 @@ def respond_node(state: TurnState, config: RunnableConfig) -> TurnState:
         out["tokens"] = tokens
         return out
     return {
-        "route": "llm",
+        "route": TurnRoute.llm,
         "intent": "knowledge" if d.hits else "conversation",
         "reply": reply,
         "confidence": confidence,
@@ -283,7 +284,7 @@ def respond_node(state: TurnState, config: RunnableConfig) -> TurnState:
 def _handoff(d: TurnDeps, reason: str, question: str) -> TurnState:
     d.effects.handoff = (reason, question)
     return {
-        "route": "handoff",
+        "route": TurnRoute.handoff,
         "intent": "handoff",
         "action": "handoff",
         "reply": d.settings.handoff.message_to_lead,

@@ -60,7 +60,9 @@ from langchain_core.messages import AIMessage, BaseMessage
 from pydantic import BaseModel, SecretStr
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
-from runtime.agent.settings import LLMSettings
+from db.models import Agent
+from runtime import crypto
+from runtime.agent.settings import AgentSettings, LLMSettings
 from runtime.provider_errors import exception_chain as _chain
 from runtime.provider_errors import retry_after_seconds as _retry_after
 
@@ -467,3 +469,37 @@ def _label(model: Any) -> str:
     name = getattr(model, "model_name", None) or getattr(model, "model", None)
     kind = {"ChatOpenAI": "openai", "ChatGoogleGenerativeAI": "gemini"}.get(type(model).__name__, type(model).__name__)
     return f"LLM {kind} ({name})" if isinstance(name, str) and name else f"LLM {kind}"
+
+
+# --- the agent's chat model -------------------------------------------------------------------
+
+# Tests and the terminal chat may supply the chat model (a scripted one); production builds it.
+_model_factory: Callable[[Agent, AgentSettings], Any] | None = None
+
+
+def use_chat_model(factory: Callable[[Agent, AgentSettings], Any] | None) -> None:
+    """Inject how chat models are made (None: from the agent's LLM settings)."""
+    global _model_factory
+    _model_factory = factory
+
+
+def chat_model_for(agent: Agent, settings: AgentSettings) -> Any:
+    if _model_factory is not None:
+        return _model_factory(agent, settings)
+    key = crypto.decrypt(agent.llm_api_key_encrypted) if agent.llm_api_key_encrypted else None
+    return build_chat_model(settings.llm, key)
+
+
+def model_label(settings: AgentSettings) -> str:
+    """ "provider:model" as configured, e.g. "gemini:gemini-2.5-flash" (empty model = the default)."""
+    llm = settings.llm
+    return f"{llm.provider}:{llm.model.strip() or DEFAULT_MODELS.get(llm.provider, '')}"
+
+
+def build_model(agent: Agent, settings: AgentSettings) -> tuple[Any, str | None]:
+    """(chat model, None), or (None, why) when the agent's model can't be built (no API key, unknown
+    provider): the turn then hands off with that reason instead of failing."""
+    try:
+        return chat_model_for(agent, settings), None
+    except LLMUnavailable as exc:
+        return None, str(exc)

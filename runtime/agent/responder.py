@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -13,45 +13,18 @@ from typing import Any
 from sqlalchemy import text
 from sqlmodel import Session, select
 
-from db.models import Agent, Author, Contact, Conversation, KnowledgeBlob, KnowledgeDocument, utcnow
+from db.models import Agent, Author, Contact, Conversation, KnowledgeBlob, KnowledgeDocument, TurnRoute
 from db.tenancy import tenant_session
-from runtime import crypto
+from runtime import conversations
 from runtime.channels.base import MessageKind, OutboundMedia
-from runtime.contacts import normalize_stage
 from runtime.pipeline.responder import LeadMessage, Reply, TurnContext, TurnResult
 
 from .graph import TurnDeps, run_graph
+from .llm import build_model, model_label
 from .settings import AgentSettings
 from .tools import TurnEffects
 
 log = logging.getLogger(__name__)
-
-# Tests and the terminal chat may supply the chat model (a scripted one); production builds it.
-_model_factory: Callable[[Agent, AgentSettings], Any] | None = None
-
-
-def use_chat_model(factory: Callable[[Agent, AgentSettings], Any] | None) -> None:
-    """Inject how chat models are made (None: from the agent's LLM settings)."""
-    global _model_factory
-    _model_factory = factory
-
-
-def chat_model_for(agent: Agent, settings: AgentSettings) -> Any:
-    if _model_factory is not None:
-        return _model_factory(agent, settings)
-    from .llm import build_chat_model
-
-    key = crypto.decrypt(agent.llm_api_key_encrypted) if agent.llm_api_key_encrypted else None
-    return build_chat_model(settings.llm, key)
-
-
-def model_label(settings: AgentSettings) -> str:
-    """ "provider:model" as configured, e.g. "gemini:gemini-2.5-flash" (empty model = the default)."""
-    from .llm import DEFAULT_MODELS
-
-    llm = settings.llm
-    return f"{llm.provider}:{llm.model.strip() or DEFAULT_MODELS.get(llm.provider, '')}"
-
 
 _PLACEHOLDERS = {"audio": "áudio", "image": "imagem", "video": "vídeo", "document": "documento", "sticker": "figurinha"}
 
@@ -86,17 +59,6 @@ def unreadable_reply(messages: Sequence[LeadMessage]) -> str | None:
     if not messages or any(m.text or m.details.get("media_status") != "failed" for m in messages):
         return None
     return _UNREADABLE.get(messages[-1].kind, _UNREADABLE["document"])
-
-
-def build_model(agent: Agent, settings: AgentSettings) -> tuple[Any, str | None]:
-    """(chat model, None), or (None, why) when the agent's model can't be built (no API key, unknown
-    provider): the turn then hands off with that reason instead of failing."""
-    from .llm import LLMUnavailable
-
-    try:
-        return chat_model_for(agent, settings), None
-    except LLMUnavailable as exc:
-        return None, str(exc)
 
 
 @dataclass
@@ -134,7 +96,10 @@ def run_agent_turn(
     if cannot is not None:
         errors = [m.details.get("media_error") for m in messages]
         return AgentTurn(
-            reply=cannot, route="media_error", details={"route": "media_error", "errors": errors}, settings=settings
+            reply=cannot,
+            route=TurnRoute.media_error,
+            details={"route": TurnRoute.media_error, "errors": errors},
+            settings=settings,
         )
     lead_fields = dict(lead_fields or {})
     question = burst_text(messages)
@@ -190,7 +155,7 @@ class AgentResponder:
             contact_name=ctx.contact_name,
             lead_fields=lead_fields,
         )
-        if turn.route == "media_error":
+        if turn.route == TurnRoute.media_error:
             return TurnResult(replies=[Reply(text=turn.reply)], route=turn.route, details=turn.details)
         settings, effects, action, details = turn.settings, turn.effects, turn.action, turn.details
         replies = [Reply(text=turn.reply)] if turn.reply else []
@@ -205,24 +170,19 @@ class AgentResponder:
             documents.append("*price-list*")
 
         def apply(session: Session, conversation: Conversation) -> str | None:
-            contact = session.get(Contact, ctx.contact_id)
-            if effects.lead_fields:
-                contact.fields = {**(contact.fields or {}), **effects.lead_fields}
-            if effects.stage:
-                contact.stage = normalize_stage(effects.stage) or effects.stage.strip().lower()[:40]
-            if effects.score is not None:
-                contact.score = effects.score
-            if effects.lead_type:
-                contact.lead_type = effects.lead_type
-            if action == "opt_out":
-                contact.opted_out_at = utcnow()
-            session.add(contact)
+            conversations.apply_agent_findings(
+                session,
+                session.get(Contact, ctx.contact_id),
+                conversation_id=conversation.id,
+                fields=effects.lead_fields,
+                stage=effects.stage,
+                score=effects.score,
+                lead_type=effects.lead_type,
+                opted_out=action == "opt_out",
+            )
             if effects.handoff and ctx.mode == "pilot":
                 reason, asked = effects.handoff
-                conversation.handoff_requested_at = utcnow()
-                conversation.handoff_reason = reason[:500]
-                conversation.handoff_question = asked
-                session.add(conversation)
+                conversations.request_handoff(session, conversation, reason, asked)
                 if settings.handoff.notify_seller_phone:
                     details["seller_notification"] = notify_seller(
                         session, conversation, settings.handoff.notify_seller_phone, ctx.contact_name, asked
@@ -243,7 +203,7 @@ def notify_seller(session: Session, conversation: Conversation, phone: str, lead
     allow it inside the seller's 24-hour window (or with a template): otherwise it is skipped and
     the inbox flag is the notification."""
     from runtime.contacts import ContactError, normalize_phone
-    from runtime.pipeline.outbound import ChannelUnavailable, OutsideServiceWindow, queue_message
+    from runtime.pipeline.outbound import SendRefused, queue_message
 
     try:
         seller_phone = normalize_phone(phone)
@@ -276,7 +236,7 @@ def notify_seller(session: Session, conversation: Conversation, phone: str, lead
                 text=f"🔔 {who} precisa de atendimento humano: “{question[:300]}”",
                 author=Author.system,
             )
-    except (OutsideServiceWindow, ChannelUnavailable) as exc:
+    except SendRefused as exc:
         return f"skipped: {exc}"[:200]
     return "sent"
 
@@ -342,15 +302,3 @@ def _document_reply(session: Session, name: str) -> Reply | None:
         return None
     media = OutboundMedia(mime_type=doc.mime_type or "application/octet-stream", data=blob.data, filename=doc.filename)
     return Reply(kind=MessageKind.document, text=doc.title, media=media, details={"document_id": str(doc.id)})
-
-
-def conversation_agent_settings(session: Session, conversation: Conversation) -> tuple[Agent | None, AgentSettings]:
-    agent = None
-    if conversation.agent_id:
-        agent = session.get(Agent, conversation.agent_id)
-    if agent is None and conversation.channel_id:
-        agent_id = session.execute(
-            text("SELECT agent_id FROM channel WHERE id = :c"), {"c": conversation.channel_id}
-        ).scalar()
-        agent = session.get(Agent, agent_id) if agent_id else None
-    return agent, AgentSettings.model_validate(agent.config if agent else {})

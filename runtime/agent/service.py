@@ -9,13 +9,9 @@ from typing import Any
 from pydantic import ValidationError
 from sqlmodel import Session
 
-from db.models import Agent, AgentMode, Author, Contact, Conversation, Message, Suggestion, utcnow
-from runtime import crypto
-from runtime.channels.base import MessageKind
-from runtime.pipeline.outbound import queue_message
+from db.models import Agent, AgentMode, Conversation, Suggestion, utcnow
+from runtime import conversations, crypto
 
-from . import learned
-from .responder import conversation_agent_settings
 from .settings import AgentSettings, LLMSettings
 
 
@@ -149,57 +145,7 @@ def public_agent(agent: Agent) -> dict[str, Any]:
     }
 
 
-# --- the human side -------------------------------------------------------------------------
-
-
-def take_over(session: Session, conversation: Conversation, user_id: uuid.UUID | None) -> None:
-    """A seller takes the conversation: the bot stays silent until release."""
-    from runtime.followups.service import cancel_pending
-
-    conversation.mode_override = AgentMode.off
-    if user_id:
-        conversation.assigned_user_id = user_id
-    session.add(conversation)
-    cancel_pending(session, conversation.id, "human takeover")
-
-
-def release(session: Session, conversation: Conversation) -> None:
-    """Back to the bot (and any pending handoff is considered handled)."""
-    conversation.mode_override = None
-    conversation.handoff_requested_at = None
-    conversation.handoff_reason = None
-    conversation.handoff_question = None
-    session.add(conversation)
-
-
-def seller_reply(
-    session: Session, conversation: Conversation, text: str, *, user_id: uuid.UUID | None = None
-) -> tuple[Message, uuid.UUID | None]:
-    """Send a seller's message. If it answers a pending handoff, the answer is learned (approved
-    at once unless the agent requires approval) and the bot resumes. Returns (message, learned id)."""
-    message = queue_message(
-        session, conversation, kind=MessageKind.text, text=text, author=Author.seller, author_user_id=user_id
-    )
-    learned_id = None
-    if conversation.handoff_requested_at is not None and conversation.handoff_question:
-        _, settings = conversation_agent_settings(session, conversation)
-        if settings.learned_answers.enabled:
-            contact = session.get(Contact, conversation.contact_id)
-            answer = learned.learn(
-                session,
-                conversation,
-                question=conversation.handoff_question,
-                answer=text,
-                seller_user_id=user_id,
-                require_approval=settings.learned_answers.require_approval,
-                generalized=learned.generalize_question(conversation.handoff_question, contact.name if contact else ""),
-            )
-            learned_id = answer.id
-        conversation.handoff_requested_at = None
-        conversation.handoff_reason = None
-        conversation.handoff_question = None
-        session.add(conversation)
-    return message, learned_id
+# --- copilot ---------------------------------------------------------------------------------
 
 
 def decide_suggestion(
@@ -223,7 +169,7 @@ def decide_suggestion(
         suggestion.status = "rejected"
     else:
         final = suggestion.draft if action == "accept" else text.strip()
-        message, _ = seller_reply(session, conversation, final, user_id=user_id)
+        message = conversations.seller_reply(session, conversation, final, user_id=user_id)
         suggestion.status = "accepted" if action == "accept" else "edited"
         suggestion.final_text, suggestion.message_id = final, message.id
     session.add(suggestion)

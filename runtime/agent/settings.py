@@ -8,6 +8,10 @@ import re
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlalchemy import text
+from sqlmodel import Session
+
+from db.models import Agent, Conversation
 
 LeadType = Literal["lead", "customer", "supplier", "other"]
 
@@ -184,3 +188,17 @@ class AgentSettings(BaseModel):
     followups: FollowupCadence = Field(default_factory=FollowupCadence)
     knowledge_collection: str | None = Field(default=None, max_length=80)
     max_reply_chars: int = Field(default=700, ge=100, le=4096, description="WhatsApp-sized replies")
+
+
+def conversation_agent_settings(session: Session, conversation: Conversation) -> tuple[Agent | None, AgentSettings]:
+    """The agent answering a conversation (its own, else its channel's) and its settings; the
+    defaults when there is none."""
+    agent = None
+    if conversation.agent_id:
+        agent = session.get(Agent, conversation.agent_id)
+    if agent is None and conversation.channel_id:
+        agent_id = session.execute(
+            text("SELECT agent_id FROM channel WHERE id = :c"), {"c": conversation.channel_id}
+        ).scalar()
+        agent = session.get(Agent, agent_id) if agent_id else None
+    return agent, AgentSettings.model_validate(agent.config if agent else {})

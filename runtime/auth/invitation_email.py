@@ -27,9 +27,13 @@ from runtime import crypto, mail, security
 from runtime.config import get_settings
 from runtime.jobs import get_queue, job
 
-from . import invitations
-
 log = logging.getLogger(__name__)
+
+
+def invitation_link(token: str) -> str:
+    """The one-use sign-up link an invitation carries (e-mailed from here, shown on Equipe)."""
+    return get_settings().absolute_url("/convite?token=" + token)
+
 
 JOB = "team.invitation_email"
 ROLE_NAMES = {Role.seller: "vendedor(a)", Role.admin: "administrador(a)"}
@@ -132,7 +136,7 @@ def send_invitation_email(payload: dict) -> None:
             workspace=workspace.name if workspace else "",
             inviter=(inviter.name or inviter.email) if inviter else None,
             role=inv.role,
-            link=invitations.invitation_link(token),
+            link=invitation_link(token),
             expires_at=inv.expires_at,
         )
         to, expected_hash = inv.email, inv.token_hash

@@ -24,6 +24,7 @@ from runtime import security
 
 from . import invitation_email
 from .accounts import AccountError, normalize_email
+from .invitation_email import invitation_link  # noqa: F401  (the panel gives the link to copy)
 
 INVITATION_TTL = timedelta(days=7)
 INVITABLE_ROLES = (Role.seller, Role.admin)
@@ -88,12 +89,6 @@ class Accepted:
     workspace_id: uuid.UUID
     role: Role
     created_user: bool
-
-
-def invitation_link(token: str) -> str:
-    from runtime.config import get_settings
-
-    return get_settings().absolute_url("/convite?token=" + token)
 
 
 def invitation_status(inv: Invitation, now: datetime | None = None) -> str:

@@ -38,7 +38,7 @@ from db.models import (
 )
 from db.tenancy import tenant_session
 from runtime.agent import hours as business
-from runtime.agent.settings import AgentSettings, BusinessHours, FollowupStep
+from runtime.agent.settings import AgentSettings, BusinessHours, FollowupStep, conversation_agent_settings
 from runtime.channels.base import MessageKind, Template
 from runtime.channels.registry import adapter_class
 from runtime.jobs import Lane, job
@@ -59,8 +59,6 @@ def _now() -> datetime:
 
 
 def _agent_settings(session: Session, conversation: Conversation) -> tuple[Agent | None, AgentSettings]:
-    from runtime.agent.responder import conversation_agent_settings
-
     return conversation_agent_settings(session, conversation)
 
 
@@ -387,8 +385,11 @@ def _llm_nudge(
     """A short nudge written by the agent's model from the conversation (and the knowledge base)."""
     from langchain_core.messages import HumanMessage, SystemMessage
 
-    from runtime.agent.llm import LLMUnavailable, invoke_with_tools
-    from runtime.agent.responder import build_model
+    from runtime.agent.llm import (
+        LLMUnavailable,
+        build_model,  # here: langchain loads only when a nudge is written
+        invoke_with_tools,
+    )
 
     model, why = build_model(agent, settings)
     if model is None:

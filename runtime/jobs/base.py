@@ -41,6 +41,7 @@ JOB_MODULES: list[str] = [
     "runtime.auth.password_reset",
     "runtime.auth.email_verification",
     "runtime.channels.webhook_retention",
+    "runtime.events.bus",
 ]
 
 # Safe in a URL path segment (/tasks/{name}) and in a Cloud Tasks task id.

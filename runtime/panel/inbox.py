@@ -34,26 +34,25 @@ from db.models import (
     utcnow,
 )
 from runtime import audit
+from runtime import conversations as conversation_service
 from runtime.access import Forbidden, Principal, UserError, require_manager
 from runtime.agent import service as agent_service
-from runtime.agent.settings import FollowupStep
+from runtime.agent.settings import FollowupStep, conversation_agent_settings
 from runtime.channels.base import MessageKind, OutboundMedia, Template
 from runtime.channels.registry import adapter_class
-from runtime.contacts import normalize_stage
+from runtime.conversations import MAX_TEXT, ConversationError
 from runtime.pipeline.outbound import (
     SERVICE_WINDOW,
     ChannelUnavailable,
     OutsideServiceWindow,
-    queue_message,
+    SendRefused,
     requeue_failed,
     window_open,
 )
 from runtime.pipeline.turns import effective_mode
 
 VIEWS = ("todas", "minhas", "nao_atribuidas", "robo", "aguardando", "encerradas")
-MAX_TEXT = 4096  # WhatsApp's limit for a text message
 MAX_FILE_BYTES = 16 * 1024 * 1024  # WhatsApp's media limit (documents go up to 100 MB; kept small here)
-LEAD_TYPES = ("lead", "customer", "supplier", "other")
 
 
 # --- visibility -------------------------------------------------------------------------------
@@ -357,7 +356,7 @@ def thread(principal: Principal, conversation_id: Any, limit: int = 300) -> dict
         conv = _conversation(s, principal, conversation_id)
         contact = s.get(Contact, conv.contact_id)
         channel = s.get(Channel, conv.channel_id) if conv.channel_id else None
-        agent, settings = agent_service.conversation_agent_settings(s, conv)
+        agent, settings = conversation_agent_settings(s, conv)
         messages = list(
             s.exec(
                 select(Message)
@@ -428,13 +427,8 @@ def mark_read(principal: Principal, conversation_id: Any) -> None:
 # --- replying -------------------------------------------------------------------------------------
 
 
-def _claim_if_unassigned(principal: Principal, conv: Conversation) -> None:
-    """Answering an unassigned conversation makes it yours (so two sellers don't both answer)."""
-    if conv.assigned_user_id is None:
-        conv.assigned_user_id = principal.user_id
-
-
 def _send_errors(exc: Exception) -> UserError:
+    """A refusal of the conversation service or of the send path, as the seller reads it."""
     if isinstance(exc, OutsideServiceWindow):
         return UserError(
             "A janela de 24 horas do WhatsApp está fechada: o lead não escreve há mais de 24 horas. "
@@ -447,23 +441,15 @@ def _send_errors(exc: Exception) -> UserError:
 
 def send_text(principal: Principal, conversation_id: Any, body: str) -> dict:
     """A seller's message. If it answers the agent's handoff question, the answer is learned."""
-    body = (body or "").strip()
-    if not body:
-        raise UserError("Escreva a mensagem antes de enviar.")
-    if len(body) > MAX_TEXT:
-        raise UserError(f"A mensagem passa do limite do WhatsApp ({MAX_TEXT} caracteres).")
     with principal.session() as s:
         conv = _conversation(s, principal, conversation_id)
-        if conv.status == ConversationStatus.closed:
-            raise UserError("Esta conversa está encerrada. Reabra para responder.")
-        _claim_if_unassigned(principal, conv)
         try:
-            message, learned_id = agent_service.seller_reply(s, conv, body, user_id=principal.user_id)
-        except (OutsideServiceWindow, ChannelUnavailable) as exc:
+            message = conversation_service.seller_reply(s, conv, body, user_id=principal.user_id)
+        except (ConversationError, SendRefused) as exc:
             raise _send_errors(exc) from exc
         _mark_read(s, principal, conv)
         s.commit()
-        return {"message_id": str(message.id), "learned": bool(learned_id)}
+        return {"message_id": str(message.id), "learned": "learned_answer_id" in message.details}
 
 
 def _kind_for(mime: str) -> MessageKind:
@@ -482,14 +468,9 @@ def _send_seller_media(
     """Queue a seller's file in an open conversation (claiming it if unassigned); its message id."""
     with principal.session() as s:
         conv = _conversation(s, principal, conversation_id)
-        if conv.status == ConversationStatus.closed:
-            raise UserError("Esta conversa está encerrada. Reabra para responder.")
-        _claim_if_unassigned(principal, conv)
         try:
-            message = queue_message(
-                s, conv, kind=kind, text=caption, media=media, author=Author.seller, author_user_id=principal.user_id
-            )
-        except (OutsideServiceWindow, ChannelUnavailable) as exc:
+            message = conversation_service.seller_media(s, conv, kind, media, caption, user_id=principal.user_id)
+        except (ConversationError, SendRefused) as exc:
             raise _send_errors(exc) from exc
         s.commit()
         return str(message.id)
@@ -535,19 +516,10 @@ def send_template(
         raise UserError("Informe o nome do modelo aprovado (ou o ContentSid do Twilio).")
     with principal.session() as s:
         conv = _conversation(s, principal, conversation_id)
-        _claim_if_unassigned(principal, conv)
         template = Template(name=name, language=(language or "pt_BR").strip(), variables=list(variables or []))
         try:
-            message = queue_message(
-                s,
-                conv,
-                kind=MessageKind.template,
-                text=f"[modelo {name}]",
-                template=template,
-                author=Author.seller,
-                author_user_id=principal.user_id,
-            )
-        except ChannelUnavailable as exc:
+            message = conversation_service.seller_template(s, conv, template, user_id=principal.user_id)
+        except SendRefused as exc:
             raise _send_errors(exc) from exc
         s.commit()
         return {"message_id": str(message.id)}
@@ -581,10 +553,9 @@ def decide_suggestion(
             raise UserError("Esta sugestão já foi tratada.")
         if action == "edit" and not (edited or "").strip():
             raise UserError("Escreva o texto que será enviado.")
-        _claim_if_unassigned(principal, conv)
         try:
             agent_service.decide_suggestion(s, conv, suggestion, action=action, text=edited, user_id=principal.user_id)
-        except (OutsideServiceWindow, ChannelUnavailable) as exc:
+        except (ConversationError, SendRefused) as exc:
             raise _send_errors(exc) from exc
         s.commit()
         return {"status": suggestion.status}
@@ -597,7 +568,7 @@ def take_over(principal: Principal, conversation_id: Any) -> None:
     """'Assumir': the bot stays silent in this conversation and it becomes this seller's."""
     with principal.session() as s:
         conv = _conversation(s, principal, conversation_id)
-        agent_service.take_over(s, conv, principal.user_id)
+        conversation_service.take_over(s, conv, principal.user_id)
         s.commit()
     audit.record(
         principal.workspace_id,
@@ -633,7 +604,7 @@ def hand_back(principal: Principal, conversation_id: Any) -> None:
     """'Devolver ao robô': the bot answers again from the next lead message."""
     with principal.session() as s:
         conv = _conversation(s, principal, conversation_id)
-        agent_service.release(s, conv)
+        conversation_service.release(s, conv)
         s.commit()
     audit.record(
         principal.workspace_id,
@@ -661,18 +632,10 @@ def assign(principal: Principal, conversation_id: Any, user_id: Any) -> None:
     target = uuid.UUID(str(user_id)) if user_id else None
     with principal.session() as s:
         conv = _conversation(s, principal, conversation_id)
-        if target is not None:
-            member = s.exec(
-                select(Membership).where(
-                    Membership.workspace_id == principal.workspace_id,
-                    Membership.user_id == target,
-                    Membership.is_active,
-                )
-            ).first()
-            if member is None:
-                raise UserError("Essa pessoa não faz parte da equipe.")
-        conv.assigned_user_id = target
-        s.add(conv)
+        try:
+            conversation_service.transfer(s, conv, target)
+        except ConversationError as exc:
+            raise UserError(str(exc)) from exc
         s.commit()
     audit.record(
         principal.workspace_id,
@@ -690,22 +653,13 @@ def set_status(principal: Principal, conversation_id: Any, status: str) -> None:
         raise UserError("Situação desconhecida.")
     with principal.session() as s:
         conv = _conversation(s, principal, conversation_id)
-        if status == "open" and conv.status == ConversationStatus.closed:
-            clash = s.exec(
-                select(Conversation.id).where(
-                    Conversation.channel_id == conv.channel_id,
-                    Conversation.contact_id == conv.contact_id,
-                    Conversation.status == ConversationStatus.open,
-                )
-            ).first()
-            if clash is not None:
-                raise UserError("Este lead já tem outra conversa aberta neste canal.")
-        conv.status = ConversationStatus(status)
-        s.add(conv)
-        if conv.status == ConversationStatus.closed:
-            from runtime.followups.service import cancel_pending
-
-            cancel_pending(s, conv.id, "conversation closed")
+        try:
+            if status == "open":
+                conversation_service.reopen(s, conv)
+            elif conv.status != ConversationStatus.closed:
+                conversation_service.close(s, conv)
+        except ConversationError as exc:
+            raise UserError(str(exc)) from exc
         s.commit()
 
 
@@ -717,44 +671,10 @@ def update_lead(principal: Principal, conversation_id: Any, data: dict) -> dict:
     with principal.session() as s:
         conv = _conversation(s, principal, conversation_id)
         contact = s.get(Contact, conv.contact_id)
-        if "name" in data:
-            contact.name = str(data["name"] or "").strip()[:200]
-        if "email" in data:
-            email = str(data["email"] or "").strip().lower()
-            if email and ("@" not in email or "." not in email.rsplit("@", 1)[-1]):
-                raise UserError("E-mail inválido.")
-            contact.email = email or None
-        if "stage" in data:
-            stage = normalize_stage(data["stage"])
-            if stage is None:
-                raise UserError("Etapa desconhecida.")
-            contact.stage = stage
-        if "lead_type" in data:
-            if data["lead_type"] not in LEAD_TYPES:
-                raise UserError("Tipo de contato desconhecido.")
-            contact.lead_type = data["lead_type"]
-        if "score" in data:
-            try:
-                score = int(str(data["score"]).strip() or 0)
-            except ValueError as exc:
-                raise UserError("A pontuação deve ser um número de 0 a 100.") from exc
-            if not 0 <= score <= 100:
-                raise UserError("A pontuação deve ser um número de 0 a 100.")
-            contact.score = score
-        if "notes" in data:
-            contact.notes = str(data["notes"] or "")[:10_000]
-        if "tags" in data:
-            raw = data["tags"]
-            tags = raw.split(",") if isinstance(raw, str) else list(raw or [])
-            contact.tags = sorted({t.strip()[:40] for t in tags if str(t).strip()})[:30]
-        if "crm_url" in data:
-            url = str(data["crm_url"] or "").strip()
-            if url and not url.startswith(("https://", "http://")):
-                raise UserError("O link do CRM deve começar com https://")
-            contact.crm_url = url or None
-        if "fields" in data and isinstance(data["fields"], dict):
-            contact.fields = {**(contact.fields or {}), **{str(k): v for k, v in data["fields"].items()}}
-        s.add(contact)
+        try:
+            conversation_service.update_lead(s, contact, data, conversation_id=conv.id)
+        except ConversationError as exc:
+            raise UserError(str(exc)) from exc
         s.commit()
         return _lead_view(contact)
 

@@ -20,7 +20,7 @@ from db.engine import app_engine
 from db.models import utcnow
 from runtime.channels.base import InboundMessage, ParsedEvent
 from runtime.channels.service import ChannelSettings
-from runtime.followups.service import on_lead_messages
+from runtime.events import LeadWrote, publish
 from runtime.jobs.postgres import enqueue_many_on
 from runtime.pgtext import pg_json
 
@@ -148,19 +148,17 @@ def ingest_batch(deliveries: list[Delivery]) -> list[IngestResult]:
                 (json.dumps(payload, ensure_ascii=False), [d.body for d in deliveries]),
             )
             rows = cur.fetchall()
-        turns, run_ats = [], []
-        answered: dict[uuid.UUID, set[uuid.UUID]] = {}
+        turns, run_ats, wrote = [], [], []
         for delivery, message_id, conversation_id, workspace_id, statuses in rows:
             if message_id is None:
                 results[delivery].statuses_applied = statuses
                 continue
             results[delivery].new_message_ids.append(message_id)
-            answered.setdefault(workspace_id, set()).add(conversation_id)
+            wrote.append(LeadWrote(workspace_id, conversation_id, message_id))
             turns.append({"workspace_id": workspace_id, "conversation_id": conversation_id, "message_id": message_id})
             debounce = deliveries[delivery].channel.settings.debounce_seconds
             run_ats.append(utcnow() + timedelta(seconds=debounce))
-        if answered:  # the lead wrote: pending follow-ups stop, those sent count as answered
-            on_lead_messages(conn, answered)
+        publish(conn, *wrote)  # in this transaction: e.g. the pending follow-ups stop
         enqueue_many_on(conn, TURN_JOB, turns, run_ats)
         conn.commit()
     except BaseException:

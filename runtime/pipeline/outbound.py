@@ -21,6 +21,7 @@ from db.tenancy import tenant_session
 from runtime.channels.base import MessageKind, OutboundMedia, OutboundMessage, SendError, SendFailure, Template
 from runtime.channels.registry import adapter_class, build_adapter, channel_config, http_client
 from runtime.config import get_settings
+from runtime.events import OutboundQueued, publish
 from runtime.jobs import Lane, get_queue, job
 from runtime.jobs.lease import WORKER_ID, Lease, LeaseHeld, lease_seconds
 
@@ -30,7 +31,12 @@ SEND_JOB = "channels.send_message"
 SERVICE_WINDOW = timedelta(hours=24)
 
 
-class OutsideServiceWindow(Exception):
+class SendRefused(Exception):
+    """A message that may not be queued at all (the one send path's vetoes: the 24-hour window, a
+    missing or inactive channel, and the plan limits to come). Callers catch this one class."""
+
+
+class OutsideServiceWindow(SendRefused):
     """WhatsApp allows free-form messages only within 24 h of the lead's last message."""
 
     def __init__(self, last_inbound_at: datetime | None) -> None:
@@ -40,8 +46,8 @@ class OutsideServiceWindow(Exception):
         )
 
 
-class ChannelUnavailable(Exception):
-    pass
+class ChannelUnavailable(SendRefused):
+    """The conversation's channel is missing or inactive."""
 
 
 def window_open(conversation: Conversation, now: datetime | None = None) -> bool:
@@ -96,9 +102,7 @@ def queue_message(
     session.add(conversation)
     session.flush()
     get_queue().enqueue_in(session, SEND_JOB, {"workspace_id": conversation.workspace_id, "message_id": message.id})
-    from runtime.followups.service import schedule_after_outbound  # here: followups imports this module
-
-    schedule_after_outbound(session, conversation, message)  # our reply: the lead's silence starts the cadence
+    publish(session, OutboundQueued(conversation.workspace_id, conversation.id, message.id))
     return message
 
 

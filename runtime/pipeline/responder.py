@@ -13,9 +13,11 @@ from typing import Any, Protocol
 
 from sqlmodel import Session
 
-from db.models import Conversation
+from db.models import Conversation, TurnRoute
+from runtime import wiring
 from runtime.channels.base import MessageKind, OutboundMedia, Template
 from runtime.channels.service import ChannelSettings
+from runtime.events.bus import resolve
 
 
 @dataclass(frozen=True)
@@ -66,12 +68,12 @@ class FixedTextResponder:
 
     def decide(self, ctx: TurnContext) -> TurnResult:
         text = ctx.channel_settings.auto_reply_text
-        return TurnResult(replies=[Reply(text=text)] if text else [], route="fixed" if text else None)
+        return TurnResult(replies=[Reply(text=text)] if text else [], route=TurnRoute.fixed if text else None)
 
 
 def get_responder(ctx: TurnContext) -> Responder:
+    """The agent when the conversation has one (named in runtime/wiring.py: the pipeline imports no
+    feature), else the channel's fixed auto-reply."""
     if ctx.agent_id is not None:
-        from runtime.agent.responder import AgentResponder
-
-        return AgentResponder()
+        return resolve(wiring.AGENT_RESPONDER)()
     return FixedTextResponder()

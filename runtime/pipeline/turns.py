@@ -17,9 +17,21 @@ import uuid
 from sqlalchemy import text
 from sqlmodel import select
 
-from db.models import Agent, AgentMode, Author, Channel, Contact, Conversation, ConversationStatus, Message, Suggestion
+from db.models import (
+    Agent,
+    AgentMode,
+    Author,
+    Channel,
+    Contact,
+    Conversation,
+    ConversationStatus,
+    Message,
+    Suggestion,
+    TurnOutcome,
+)
 from db.tenancy import tenant_session
 from runtime.channels.service import ChannelSettings
+from runtime.events import TurnFinished, publish
 from runtime.jobs import Lane, job
 from runtime.jobs.lease import WORKER_ID, Lease, LeaseHeld, lease_seconds
 from runtime.jobs.threads import run_blocking
@@ -30,7 +42,6 @@ from .responder import LeadMessage, TurnContext, TurnResult, get_responder
 
 log = logging.getLogger(__name__)
 
-LEASE_LOST = "superseded: taken over by another worker"
 
 _LATEST_INBOUND = text("""
 SELECT id FROM message WHERE conversation_id = :c AND direction = 'inbound'
@@ -64,7 +75,6 @@ _ABANDON_EARLIER = text("""
 UPDATE conversation_turn SET outcome = :abandoned, lease_owner = NULL
 WHERE conversation_id = :c AND id <> :turn AND outcome = 'pending' AND lease_expires_at <= now()
 """)
-ABANDONED = "superseded: worker lost, answered by a later turn"
 
 
 def effective_mode(conversation: Conversation, agent: Agent | None) -> str:
@@ -78,7 +88,7 @@ def _claim(workspace_id: uuid.UUID, conversation_id: uuid.UUID, message_id: uuid
     with tenant_session(workspace_id) as s:
         latest = s.execute(_LATEST_INBOUND, {"c": conversation_id}).scalar_one_or_none()
         if latest != message_id:
-            return None, "superseded"  # a later message of the same burst has its own, later job
+            return None, TurnOutcome.superseded  # a later message of the same burst has its own, later job
         turn_id = s.execute(
             _CLAIM_TURN,
             {
@@ -93,9 +103,9 @@ def _claim(workspace_id: uuid.UUID, conversation_id: uuid.UUID, message_id: uuid
         if turn_id is None:
             state = s.execute(_TURN_STATE, {"m": message_id}).one()
             s.rollback()
-            if state.outcome == "pending":  # a live worker is on it: come back when its lease may end
+            if state.outcome == TurnOutcome.pending:  # a live worker is on it: come back when its lease may end
                 raise LeaseHeld(float(state.left_s) + 0.5, "turn")
-            return None, "duplicate"  # this job was delivered twice; the turn is settled
+            return None, TurnOutcome.duplicate  # this job was delivered twice; the turn is settled
         conversation = s.get(Conversation, conversation_id)
         channel = s.get(Channel, conversation.channel_id) if conversation.channel_id else None
         contact = s.get(Contact, conversation.contact_id)
@@ -107,9 +117,9 @@ def _claim(workspace_id: uuid.UUID, conversation_id: uuid.UUID, message_id: uuid
             _finish(s, turn_id, skip)
             s.commit()
             return turn_id, skip
-        s.execute(_ABANDON_EARLIER, {"c": conversation_id, "turn": turn_id, "abandoned": ABANDONED})
+        s.execute(_ABANDON_EARLIER, {"c": conversation_id, "turn": turn_id, "abandoned": TurnOutcome.abandoned})
         since = s.execute(
-            _PREVIOUS_TRIGGER_AT, {"c": conversation_id, "turn": turn_id, "abandoned": ABANDONED}
+            _PREVIOUS_TRIGGER_AT, {"c": conversation_id, "turn": turn_id, "abandoned": TurnOutcome.abandoned}
         ).scalar()
         burst = s.exec(
             select(Message)
@@ -134,27 +144,28 @@ def _claim(workspace_id: uuid.UUID, conversation_id: uuid.UUID, message_id: uuid
 
 def _skip_reason(conversation: Conversation, channel: Channel | None, contact: Contact, mode: str) -> str | None:
     if channel is None or not channel.is_active:
-        return "skipped: channel inactive"
+        return TurnOutcome.skipped_channel_inactive
     if conversation.status != ConversationStatus.open:
-        return "skipped: conversation closed"
+        return TurnOutcome.skipped_conversation_closed
     if mode == AgentMode.off.value:
-        return "skipped: bot paused in this conversation"
+        return TurnOutcome.skipped_bot_paused
     if conversation.handoff_requested_at is not None:
-        return "skipped: waiting for a human"
+        return TurnOutcome.skipped_waiting_for_human
     if contact.opted_out_at is not None:
-        return "skipped: lead opted out"
+        return TurnOutcome.skipped_opted_out
     return None
 
 
 def _finish(s, turn_id: uuid.UUID, outcome: str, route: str | None = None, details: dict | None = None) -> None:
-    s.execute(
+    settled = s.execute(
         text(
             "UPDATE conversation_turn SET outcome = :o, route = :r, details = CAST(:d AS jsonb), "
-            "lease_owner = NULL, lease_expires_at = NULL WHERE id = :id"
+            "lease_owner = NULL, lease_expires_at = NULL WHERE id = :id RETURNING workspace_id, conversation_id"
         ),
         {"o": outcome[:60], "r": route, "d": json.dumps(pg_json(details or {}), default=str), "id": turn_id},
-    )
+    ).one()
     record_usage(s, turn_id, details or {})
+    publish(s, TurnFinished(settled.workspace_id, settled.conversation_id, turn_id))
 
 
 def record_usage(s, turn_id: uuid.UUID, details: dict) -> None:
@@ -177,7 +188,7 @@ def record_usage(s, turn_id: uuid.UUID, details: dict) -> None:
 def _apply(workspace_id: uuid.UUID, turn_id: uuid.UUID, ctx: TurnContext, result: TurnResult) -> str:
     with tenant_session(workspace_id) as s:
         if s.execute(_OWN_TURN, {"id": turn_id, "me": WORKER_ID}).first() is None:
-            return LEASE_LOST  # taken over while we decided (we were presumed dead): theirs to apply
+            return TurnOutcome.lease_lost  # taken over while we decided (we were presumed dead): theirs to apply
         conversation = s.get(Conversation, ctx.conversation_id)
         outcome = None
         if result.apply is not None:
@@ -195,7 +206,7 @@ def _apply(workspace_id: uuid.UUID, turn_id: uuid.UUID, ctx: TurnContext, result
                         details=result.details,
                     )
                 )
-                outcome = "suggested"
+                outcome = TurnOutcome.suggested
             else:
                 try:
                     for reply in result.replies:
@@ -209,11 +220,11 @@ def _apply(workspace_id: uuid.UUID, turn_id: uuid.UUID, ctx: TurnContext, result
                             details={**reply.details, **_turn_summary(result)},
                             author=Author.agent,
                         )
-                    outcome = "replied" if result.replies else "no_reply"
+                    outcome = TurnOutcome.replied if result.replies else TurnOutcome.no_reply
                 except OutsideServiceWindow:
-                    outcome = "skipped: outside the 24-hour window"
+                    outcome = TurnOutcome.skipped_outside_window
                 except ChannelUnavailable:
-                    outcome = "skipped: channel inactive"
+                    outcome = TurnOutcome.skipped_channel_inactive
         _finish(s, turn_id, outcome, result.route, result.details)
         s.commit()
         return outcome
@@ -285,10 +296,10 @@ def run_turn(workspace_id: uuid.UUID, conversation_id: uuid.UUID, message_id: uu
                 log.exception("turn decision crashed conversation=%s", conversation_id)
                 with tenant_session(workspace_id) as s:
                     if s.execute(_OWN_TURN, {"id": turn_id, "me": WORKER_ID}).first() is None:
-                        return LEASE_LOST
-                    _finish(s, turn_id, "failed: internal error")
+                        return TurnOutcome.lease_lost
+                    _finish(s, turn_id, TurnOutcome.failed_internal)
                     s.commit()
-                return "failed: internal error"
+                return TurnOutcome.failed_internal
             outcome = _apply(workspace_id, turn_id, ctx, result)
         except BaseException:
             # The database went away, or the worker is stopping: hand the turn back at once so the

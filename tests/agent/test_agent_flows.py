@@ -13,7 +13,7 @@ from langchain_core.messages import AIMessage
 from sqlalchemy import text
 
 from db.tenancy import tenant_session
-from runtime.agent.responder import use_chat_model
+from runtime.agent.llm import use_chat_model
 from runtime.auth.api_keys import create_api_key
 from runtime.knowledge.documents import add_document, ingest_document
 from tests.conftest import wait_until

@@ -19,9 +19,9 @@ from sqlalchemy.exc import OperationalError
 from db.engine import admin_engine, app_engine
 from db.models import Author, Conversation, Role
 from db.tenancy import tenant_session
+from runtime import conversations
 from runtime.access import Principal, UserError
-from runtime.agent import service as agent_service
-from runtime.agent.responder import use_chat_model
+from runtime.agent.llm import use_chat_model
 from runtime.agent.settings import BusinessHours, FollowupStep
 from runtime.followups import labels, stats
 from runtime.followups.service import allowed_time, run_step
@@ -135,7 +135,7 @@ def test_a_seller_reply_also_starts_the_cadence_but_a_takeover_cancels_it(make_l
     lead.we_reply("Aqui é a Carla, vendedora.", author=Author.seller)
     assert lead.pending() is not None
     with tenant_session(lead.workspace_id) as s:
-        agent_service.take_over(s, s.get(Conversation, lead.conversation_id), None)
+        conversations.take_over(s, s.get(Conversation, lead.conversation_id), None)
         s.commit()
     assert lead.pending() is None
     assert lead.followups()[0].reason == "human takeover"
@@ -359,7 +359,7 @@ def test_a_takeover_while_the_nudge_is_written_does_not_wait_and_stops_it(make_l
     thread, outcomes = _run_in_thread(lead, pending)
     _wait_for_the_model(scripted)
     with tenant_session(lead.workspace_id) as s:
-        agent_service.take_over(s, s.get(Conversation, lead.conversation_id), None)
+        conversations.take_over(s, s.get(Conversation, lead.conversation_id), None)
         s.commit()
     still_writing = thread.is_alive()
     thread.join(timeout=30)

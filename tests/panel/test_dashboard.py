@@ -344,7 +344,7 @@ def test_price_table():
 
 def test_model_label():
     """Turns record the configured model (tests/agent/test_agent_flows.py checks real turns)."""
-    from runtime.agent.responder import model_label
+    from runtime.agent.llm import model_label
     from runtime.agent.settings import AgentSettings
 
     assert model_label(AgentSettings()) == "gemini:gemini-2.5-flash"

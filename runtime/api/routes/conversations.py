@@ -11,10 +11,12 @@ from fastapi import APIRouter, Depends, HTTPException, status
 from pydantic import BaseModel, Field, model_validator
 from sqlmodel import select
 
-from db.models import Author, Conversation, Message, Suggestion
-from runtime.agent.service import AgentError, decide_suggestion, release, seller_reply, take_over
-from runtime.channels.base import MessageKind, Template
-from runtime.pipeline.outbound import ChannelUnavailable, OutsideServiceWindow, queue_message, window_open
+from db.models import Contact, Conversation, Message, Suggestion
+from runtime import conversations
+from runtime.agent.service import AgentError, decide_suggestion
+from runtime.channels.base import Template
+from runtime.conversations import ConversationError
+from runtime.pipeline.outbound import SendRefused, window_open
 
 from ..deps import TenantDB, require_api_key
 from ..inputs import Limit, Offset
@@ -22,9 +24,17 @@ from ..inputs import Limit, Offset
 router = APIRouter(prefix="/api/v1/conversations", tags=["conversations"], dependencies=[Depends(require_api_key)])
 
 
+class LeadPublic(BaseModel):
+    id: uuid.UUID
+    name: str
+    phone: str
+    stage: str
+
+
 class ConversationPublic(BaseModel):
     id: uuid.UUID
     contact_id: uuid.UUID
+    lead: LeadPublic
     channel_id: uuid.UUID | None
     agent_id: uuid.UUID | None
     status: str
@@ -82,13 +92,18 @@ def _conversation(db, conversation_id: uuid.UUID) -> Conversation:
     return conv
 
 
-def _public(conv: Conversation) -> dict:
+def _public(conv: Conversation, contact: Contact) -> dict:
     return {
         **conv.model_dump(),
+        "lead": {"id": contact.id, "name": contact.name, "phone": contact.phone, "stage": contact.stage},
         "status": conv.status.value,
         "mode_override": conv.mode_override.value if conv.mode_override else None,
         "window_open": window_open(conv),
     }
+
+
+def _public_one(db, conv: Conversation) -> dict:
+    return _public(conv, db.get(Contact, conv.contact_id))
 
 
 def _message(m: Message) -> dict:
@@ -104,8 +119,19 @@ def _message(m: Message) -> dict:
 
 @router.get("", response_model=list[ConversationPublic])
 def list_conversations(db: TenantDB, limit: Limit = 50, offset: Offset = 0) -> list[dict]:
-    stmt = select(Conversation).order_by(Conversation.last_message_at.desc().nulls_last()).limit(limit).offset(offset)
-    return [_public(c) for c in db.exec(stmt).all()]
+    stmt = (
+        select(Conversation, Contact)
+        .join(Contact, Contact.id == Conversation.contact_id)
+        .order_by(Conversation.last_message_at.desc().nulls_last())
+        .limit(limit)
+        .offset(offset)
+    )
+    return [_public(c, lead) for c, lead in db.exec(stmt).all()]
+
+
+@router.get("/{conversation_id}", response_model=ConversationPublic)
+def get_conversation(conversation_id: uuid.UUID, db: TenantDB) -> dict:
+    return _public_one(db, _conversation(db, conversation_id))
 
 
 @router.get("/{conversation_id}/messages", response_model=list[MessagePublic])
@@ -120,13 +146,12 @@ def send_message(conversation_id: uuid.UUID, body: MessageSend, db: TenantDB) ->
     """A seller's (or integration's) message to the lead. Free text answers a pending handoff: it is
     sent, learned for the next lead who asks the same, and the bot resumes."""
     conv = _conversation(db, conversation_id)
-    template = Template(**body.template.model_dump()) if body.template else None
     try:
         if body.kind == "text":
-            message, _ = seller_reply(db, conv, body.text)
+            message = conversations.seller_reply(db, conv, body.text)
         else:
-            message = queue_message(db, conv, kind=MessageKind.template, template=template, author=Author.seller)
-    except (OutsideServiceWindow, ChannelUnavailable) as exc:
+            message = conversations.seller_template(db, conv, Template(**body.template.model_dump()))
+    except (ConversationError, SendRefused) as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
     db.commit()
     return _message(message)
@@ -136,17 +161,17 @@ def send_message(conversation_id: uuid.UUID, body: MessageSend, db: TenantDB) ->
 def takeover(conversation_id: uuid.UUID, db: TenantDB) -> dict:
     """A seller takes the conversation: the bot stays silent until /release."""
     conv = _conversation(db, conversation_id)
-    take_over(db, conv, None)
+    conversations.take_over(db, conv, None)
     db.commit()
-    return _public(conv)
+    return _public_one(db, conv)
 
 
 @router.post("/{conversation_id}/release", response_model=ConversationPublic)
 def release_to_bot(conversation_id: uuid.UUID, db: TenantDB) -> dict:
     conv = _conversation(db, conversation_id)
-    release(db, conv)
+    conversations.release(db, conv)
     db.commit()
-    return _public(conv)
+    return _public_one(db, conv)
 
 
 class SuggestionPublic(BaseModel):
@@ -182,7 +207,7 @@ def decide(conversation_id: uuid.UUID, suggestion_id: uuid.UUID, body: Suggestio
         raise HTTPException(status.HTTP_404_NOT_FOUND, "Suggestion not found")
     try:
         decide_suggestion(db, conv, suggestion, action=body.action, text=body.text)
-    except (AgentError, OutsideServiceWindow, ChannelUnavailable) as exc:
+    except (AgentError, ConversationError, SendRefused) as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
     db.commit()
     return suggestion
