@@ -121,3 +121,66 @@ def test_arrows_point_one_way():
         or (m.startswith("db") and (t.startswith("runtime") or t.startswith("webapp")))
     )
     assert wrong == []
+
+
+FEATURES = ("runtime.agent", "runtime.followups", "runtime.knowledge", "runtime.panel", "runtime.api", "runtime.auth")
+
+
+def test_the_pipeline_knows_no_feature():
+    """The pipeline publishes events; the features that react are named in runtime/wiring.py."""
+    graph = import_graph()
+    wrong = sorted(
+        f"{m} -> {t}"
+        for m, targets in graph.items()
+        if m.startswith("runtime.pipeline")
+        for t in targets
+        if t.startswith(FEATURES)
+    )
+    assert wrong == []
+
+
+def test_the_wiring_lists_every_reaction():
+    """The flow stays visible: this is the whole table; a new reaction changes it here too."""
+    from runtime import wiring
+    from runtime.events import ConversationClosed, ConversationTakenOver, LeadWrote, OutboundQueued
+    from runtime.events.bus import resolve
+
+    assert {
+        LeadWrote: ("runtime.followups.reactions:stop_cadence_when_lead_wrote",),
+        OutboundQueued: (
+            "runtime.followups.reactions:schedule_step_when_outbound_queued",
+            "runtime.agent.reactions:learn_answer_when_seller_answers_handoff",
+        ),
+        ConversationTakenOver: ("runtime.followups.reactions:cancel_cadence_when_taken_over",),
+        ConversationClosed: ("runtime.followups.reactions:cancel_cadence_when_closed",),
+    } == wiring.IN_TRANSACTION
+    assert wiring.AFTER_COMMIT == {}
+    for references in [*wiring.IN_TRANSACTION.values(), *wiring.AFTER_COMMIT.values()]:
+        for reference in references:
+            module, _, name = reference.partition(":")
+            assert module.rsplit(".", 1)[-1] == "reactions" and "_when_" in name, reference
+            assert callable(resolve(reference)), reference
+    assert resolve(wiring.AGENT_RESPONDER).__name__ == "AgentResponder"
+
+
+def test_only_contacts_writes_a_stage():
+    """runtime.contacts.set_stage is the one writer of a lead's stage (normalized to the panel's
+    keys): no other code assigns `.stage`."""
+    writers = []
+    for package in ("runtime", "webapp"):
+        for path in (ROOT / package).rglob("*.py"):
+            if path == ROOT / "runtime" / "contacts.py":
+                continue
+            for node in ast.walk(ast.parse(path.read_text(), str(path))):
+                targets = node.targets if isinstance(node, ast.Assign) else []
+                targets += [node.target] if isinstance(node, ast.AugAssign | ast.AnnAssign) else []
+                for target in targets:
+                    if (
+                        isinstance(target, ast.Attribute)
+                        and target.attr == "stage"
+                        and not (
+                            isinstance(target.value, ast.Name) and target.value.id == "self"  # UI state, not a lead
+                        )
+                    ):
+                        writers.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert writers == []

@@ -175,7 +175,7 @@ class AgentResponder:
                 session.get(Contact, ctx.contact_id),
                 conversation_id=conversation.id,
                 fields=effects.lead_fields,
-                stage=effects.stage,
+                stage=effects.lead_stage,
                 score=effects.score,
                 lead_type=effects.lead_type,
                 opted_out=action == "opt_out",

@@ -15,7 +15,7 @@ from .settings import AgentSettings
 @dataclass
 class TurnEffects:
     lead_fields: dict[str, Any] = field(default_factory=dict)
-    stage: str | None = None
+    lead_stage: str | None = None  # the stage the agent found; written by runtime.contacts.set_stage
     score: int | None = None
     lead_type: str | None = None
     handoff: tuple[str, str] | None = None  # (reason, question)
@@ -66,7 +66,7 @@ def build_tools(settings: AgentSettings, effects: TurnEffects, known_files: set[
             for key, value in (fields or {}).items():
                 if not allowed or key in allowed:
                     effects.lead_fields[key] = str(value)[:500]
-            effects.stage = stage or effects.stage
+            effects.lead_stage = stage or effects.lead_stage
             effects.score = score if score is not None else effects.score
             effects.lead_type = lead_type or effects.lead_type
             return "ok" if not unknown else f"ok (ignorado, chaves desconhecidas: {', '.join(unknown)})"

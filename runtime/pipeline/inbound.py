@@ -20,7 +20,7 @@ from db.engine import app_engine
 from db.models import utcnow
 from runtime.channels.base import InboundMessage, ParsedEvent
 from runtime.channels.service import ChannelSettings
-from runtime.events import LeadWrote, publish
+from runtime.events import LeadWrote, MessageStatusChanged, publish
 from runtime.jobs.postgres import enqueue_many_on
 from runtime.pgtext import pg_json
 
@@ -144,21 +144,24 @@ def ingest_batch(deliveries: list[Delivery]) -> list[IngestResult]:
         conn = raw.driver_connection
         with conn.cursor() as cur:
             cur.execute(
-                "SELECT delivery, message_id, conversation_id, workspace_id, statuses FROM app_ingest(%s::jsonb, %s)",
+                "SELECT delivery, message_id, conversation_id, workspace_id, statuses, status_message_ids "
+                "FROM app_ingest(%s::jsonb, %s)",
                 (json.dumps(payload, ensure_ascii=False), [d.body for d in deliveries]),
             )
             rows = cur.fetchall()
         turns, run_ats, wrote = [], [], []
-        for delivery, message_id, conversation_id, workspace_id, statuses in rows:
+        moved = []
+        for delivery, message_id, conversation_id, workspace_id, statuses, status_ids in rows:
             if message_id is None:
                 results[delivery].statuses_applied = statuses
+                moved += [MessageStatusChanged(workspace_id, m) for m in status_ids or ()]
                 continue
             results[delivery].new_message_ids.append(message_id)
             wrote.append(LeadWrote(workspace_id, conversation_id, message_id))
             turns.append({"workspace_id": workspace_id, "conversation_id": conversation_id, "message_id": message_id})
             debounce = deliveries[delivery].channel.settings.debounce_seconds
             run_ats.append(utcnow() + timedelta(seconds=debounce))
-        publish(conn, *wrote)  # in this transaction: e.g. the pending follow-ups stop
+        publish(conn, *wrote, *moved)  # in this transaction: e.g. the pending follow-ups stop
         enqueue_many_on(conn, TURN_JOB, turns, run_ats)
         conn.commit()
     except BaseException:

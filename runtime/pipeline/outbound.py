@@ -21,7 +21,7 @@ from db.tenancy import tenant_session
 from runtime.channels.base import MessageKind, OutboundMedia, OutboundMessage, SendError, SendFailure, Template
 from runtime.channels.registry import adapter_class, build_adapter, channel_config, http_client
 from runtime.config import get_settings
-from runtime.events import OutboundQueued, publish
+from runtime.events import MessageStatusChanged, OutboundQueued, publish
 from runtime.jobs import Lane, get_queue, job
 from runtime.jobs.lease import WORKER_ID, Lease, LeaseHeld, lease_seconds
 
@@ -173,6 +173,7 @@ def _claim(workspace_id: uuid.UUID, message_id: uuid.UUID) -> tuple[OutboundMess
         claimed = s.execute(_CLAIM, {"id": message_id, "me": WORKER_ID, "secs": lease_seconds()}).first()
         if claimed is None:
             if s.execute(_SETTLE_ABANDONED, {"id": message_id, "error": ABANDONED_MID_SEND}).first() is not None:
+                publish(s, MessageStatusChanged(workspace_id, message_id))
                 s.commit()
                 log.warning("send taken over mid-request message=%s: left unknown, not sent again", message_id)
                 return None
@@ -278,6 +279,7 @@ async def send_queued(workspace_id: uuid.UUID, message_id: uuid.UUID) -> Message
             channel = s.get(Channel, message.channel_id)
             channel.last_error = None if error is None else f"send failed: {error[:500]}"
             s.add(channel)
+            publish(s, MessageStatusChanged(workspace_id, message_id))
             s.commit()
             return message.status
 
@@ -289,6 +291,7 @@ def settle_stale_send(workspace_id: uuid.UUID, message_id: uuid.UUID) -> Message
     mid-request -> unknown; else queued again with a new job. The maintenance sweep calls it."""
     with tenant_session(workspace_id) as s:
         if s.execute(_SETTLE_ABANDONED, {"id": message_id, "error": ABANDONED_MID_SEND}).first() is not None:
+            publish(s, MessageStatusChanged(workspace_id, message_id))
             s.commit()
             return MessageStatus.unknown
         message = s.get(Message, message_id, with_for_update=True)
