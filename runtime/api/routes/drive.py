@@ -53,16 +53,7 @@ def _drive_client(request: Request):
     oauth = request.app.state.oauth
     client = oauth.create_client(CLIENT_NAME)
     if client is None:
-        s = get_settings()
-        oauth.register(
-            CLIENT_NAME,
-            client_id=s.google_client_id,
-            client_secret=s.google_client_secret.get_secret_value(),
-            server_metadata_url=s.google_discovery_url,
-            client_kwargs={"scope": drive.SCOPES, "code_challenge_method": "S256"},
-            # offline + consent: Google sends a refresh token every time, also on a reconnect.
-            authorize_params={"access_type": "offline", "prompt": "consent"},
-        )
+        oauth.register(CLIENT_NAME, **drive.client_registration())
         client = oauth.create_client(CLIENT_NAME)
     return client
 
