@@ -288,8 +288,10 @@ def _message(exc: BaseException) -> str:
 def classify(exc: BaseException | None) -> Failure:
     """What a failed call ran into: the egress guard's refusal first, then the first HTTP status or
     timeout in the chain of causes, then LangChain's error classes and transport errors."""
+    from runtime.egress import EgressRefused
+
     chain = exception_chain(exc)
-    refused = next((e for e in chain if isinstance(e, _classes("runtime.egress.EgressRefused"))), None)
+    refused = next((e for e in chain if isinstance(e, EgressRefused)), None)
     if refused is not None:
         return Failure(FailureKind.CONFIG, message=str(refused), source=refused)
     for e in chain:
