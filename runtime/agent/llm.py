@@ -24,7 +24,8 @@ The SDKs' own retries are off (``max_retries=0`` for OpenAI; ``1`` attempt for g
 ``invoke_with_tools(model, messages, tools, timeout_seconds=..., max_retries=...)`` binds the tools,
 runs each attempt in its own daemon thread and waits at most ``timeout_seconds`` for it (the SDK
 timeout alone does not bound a connection that trickles bytes, nor a hung proxy), retries transient
-failures (our timeout, connection errors, 408/409/429/5xx) with short exponential backoff, and
+failures (our timeout, connection errors, 408/409/429/5xx) with short exponential backoff
+(``runtime.provider_errors``, the policy and failure reading every provider call shares), and
 raises ``LLMUnavailable`` after the last attempt, or at once for what retrying cannot fix (401,
 403, 400, 404, an exhausted quota). The worst case is about
 ``(max_retries + 1) * timeout_seconds`` plus the backoffs. A timed-out attempt's thread is
@@ -36,37 +37,20 @@ Error messages are in pt-BR (the owner sees them) and never contain the API key.
 from __future__ import annotations
 
 import contextvars
-import importlib
-import logging
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
-from langchain_core.exceptions import (
-    ContextOverflowError,
-    ModelAPIError,
-    ModelAuthenticationError,
-    ModelConnectionError,
-    ModelError,
-    ModelNotFoundError,
-    ModelPermissionDeniedError,
-    ModelRateLimitError,
-    ModelTimeoutError,
-)
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from pydantic import BaseModel, SecretStr
-from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 from db.models import Agent
 from runtime import crypto
 from runtime.agent.settings import AgentSettings, LLMSettings
-from runtime.provider_errors import exception_chain as _chain
-from runtime.provider_errors import retry_after_seconds as _retry_after
-
-log = logging.getLogger(__name__)
+from runtime.provider_errors import FailureKind, RetryPolicy, call_with_retries, classify, exception_chain, redact
 
 DEFAULT_MODELS = {
     "gemini": "gemini-2.5-flash",
@@ -241,46 +225,27 @@ def invoke_with_tools(
     except Exception as exc:  # a tool whose schema cannot be built
         raise LLMUnavailable(f"{label}: ferramentas inválidas ({type(exc).__name__}: {exc})"[:400]) from exc
     prompt = list(messages)
-    attempts = max(1, int(max_retries) + 1)
-    timeout = float(timeout_seconds)
+    policy = RetryPolicy(
+        attempts=max(1, int(max_retries) + 1),
+        base_seconds=float(backoff_seconds),
+        timeout_seconds=float(timeout_seconds),
+        max_retry_after_seconds=MAX_RETRY_AFTER_SECONDS,
+    )
+    made = 0
 
     def attempt() -> Any:
-        return _call_with_deadline(runnable.invoke, prompt, timeout)
+        nonlocal made
+        made += 1
+        return _call_with_deadline(runnable.invoke, prompt, policy.timeout_seconds)
 
-    base = max(0.0, float(backoff_seconds))
-    backoff = wait_exponential(multiplier=base, min=base, max=base * 8)
-
-    def wait(state: RetryCallState) -> float:
-        asked = _retry_after(state.outcome.exception() if state.outcome else None)
-        seconds = backoff(state)
-        return seconds if asked is None else max(seconds, min(asked, MAX_RETRY_AFTER_SECONDS))
-
-    def before_sleep(state: RetryCallState) -> None:
-        exc = state.outcome.exception() if state.outcome else None
-        log.warning(
-            "%s: attempt %d/%d failed (%s); retrying in %.2fs",
-            label,
-            state.attempt_number,
-            attempts,
-            _redact(_describe(exc, timeout)[1], secrets) if exc else "?",
-            state.next_action.sleep if state.next_action else 0.0,
-        )
-
-    retrying = Retrying(
-        stop=stop_after_attempt(attempts),
-        wait=wait,
-        retry=retry_if_exception(is_transient),
-        before_sleep=before_sleep,
-        reraise=True,
+    result = call_with_retries(
+        attempt,
+        policy=policy,
+        name=label,
+        describe=lambda exc: _describe(exc, policy.timeout_seconds),
+        fail=lambda exc, detail, attempts: _unavailable(exc, detail, label=label, secrets=secrets, attempts=attempts),
+        secrets=secrets,
     )
-    try:
-        result = retrying(attempt)
-    except Exception as exc:
-        made = retrying.statistics.get("attempt_number", 1)
-        raise _unavailable(exc, label=label, secrets=secrets, timeout=timeout, attempts=made) from (
-            None if _leaks(exc, secrets) else exc
-        )
-    made = retrying.statistics.get("attempt_number", 1)
     if not isinstance(result, AIMessage):
         raise LLMUnavailable(f"{label}: resposta inesperada ({type(result).__name__})", attempts=made)
     tokens_in, tokens_out = count_usage(result)
@@ -311,136 +276,46 @@ def _call_with_deadline(fn: Callable[[Any], Any], arg: Any, timeout: float) -> A
 
 
 # ---------------------------------------------------------------------------------------------
-# Error classification
+# Describing a failure
 # ---------------------------------------------------------------------------------------------
-_MODEL_ERRORS: tuple[tuple[type[ModelError], str], ...] = (
-    (ContextOverflowError, "bad_request"),
-    (ModelAuthenticationError, "auth"),
-    (ModelPermissionDeniedError, "auth"),
-    (ModelNotFoundError, "not_found"),
-    (ModelRateLimitError, "rate_limit"),
-    (ModelTimeoutError, "timeout"),
-    (ModelConnectionError, "connection"),
-    (ModelAPIError, "server_error"),
-)
+_PREFIXES = {
+    FailureKind.CONNECTION: "não foi possível conectar",
+    FailureKind.RATE_LIMIT: "limite de uso excedido",
+    FailureKind.SERVER_ERROR: "erro no servidor do provedor",
+    FailureKind.NOT_FOUND: "modelo ou endereço não encontrado (confira o modelo e a base_url)",
+    FailureKind.BAD_REQUEST: "o provedor recusou o pedido",
+}
 
 
-def _transport_errors() -> tuple[type[BaseException], ...]:
-    """httpx's (and httpx2's) network errors and timeouts, and the openai SDK's connection error."""
-    classes: list[type[BaseException]] = [ConnectionError]
-    for module, name in (("httpx", "TransportError"), ("httpx2", "TransportError"), ("openai", "APIConnectionError")):
-        try:
-            cls = getattr(importlib.import_module(module), name, None)
-        except ImportError:
-            continue
-        if isinstance(cls, type):
-            classes.append(cls)
-    return tuple(classes)
-
-
-def _status(exc: BaseException) -> int | None:
-    """The HTTP status of an SDK error: openai's ``status_code``, google-genai's ``code``."""
-    for attr in ("status_code", "code"):
-        value = getattr(exc, attr, None)
-        if isinstance(value, int) and not isinstance(value, bool) and 100 <= value <= 599:
-            return value
-    return None
-
-
-def _error_body(exc: BaseException) -> dict[str, Any]:
-    body = getattr(exc, "body", None) or getattr(exc, "details", None)
-    if isinstance(body, dict):
-        inner = body.get("error", body)
-        return inner if isinstance(inner, dict) else {}
-    return {}
-
-
-def _classify(exc: BaseException | None) -> tuple[str, int | None]:
-    """(reason, HTTP status) for a failed attempt: the first HTTP status or timeout in the chain of
-    causes decides; then LangChain's error classes and transport errors."""
-    from runtime.egress import EgressRefused
-
-    chain = _chain(exc)
-    if any(isinstance(e, EgressRefused) for e in chain):
-        return "config", None  # the guard refused the server: no request left, retrying cannot help
-    for e in chain:
-        if isinstance(e, TimeoutError) or "Timeout" in type(e).__name__:
-            return "timeout", None
-        status = _status(e)
-        if status is None:
-            continue
-        body = _error_body(e)
-        if status == 429:
-            return ("quota" if body.get("code") == "insufficient_quota" else "rate_limit"), status
-        if status in (408, 409) or status >= 500:
-            return "server_error", status
-        if status in (401, 403) or "API_KEY_INVALID" in str(body) or "API key not valid" in str(body):
-            return "auth", status
-        return ("not_found" if status == 404 else "bad_request"), status
-    for e in chain:
-        if isinstance(e, ModelError):
-            for cls, reason in _MODEL_ERRORS:
-                if isinstance(e, cls):
-                    return reason, None
-            return ("server_error" if e.is_retryable else "bad_request"), None
-        if isinstance(e, _transport_errors()):
-            return "connection", None
-    return "error", None
-
-
-def is_transient(exc: BaseException) -> bool:
-    """Whether another attempt may succeed (timeouts, connection errors, 408/409/429/5xx)."""
-    return _classify(exc)[0] in ("timeout", "connection", "rate_limit", "server_error")
-
-
-def _describe(exc: BaseException | None, timeout: float) -> tuple[str, str]:
-    """(reason, a short pt-BR description) of a failure."""
-    reason, status = _classify(exc)
-    if reason == "timeout":
-        if any(isinstance(e, _AttemptTimeout) for e in _chain(exc)):
-            return reason, f"sem resposta em {timeout:g}s"
-        return reason, "tempo esgotado esperando o provedor"
-    if reason == "auth":
-        return reason, f"HTTP {status}: chave de API recusada ou sem acesso a este modelo (confira a chave do agente)"
-    if reason == "quota":
-        return reason, f"HTTP {status}: cota esgotada (confira o plano/créditos da conta do provedor)"
-    if reason == "config":
-        refused = next((e for e in _chain(exc) if type(e).__name__ == "EgressRefused"), None)
-        if refused is not None:
-            return reason, _refused_text(refused.host)
-    detail = ""
-    for e in _chain(exc):
-        message = _error_body(e).get("message") or getattr(e, "message", None)
-        if isinstance(message, str) and message:
-            detail = message
-            break
-    if not detail and exc is not None:
-        detail = f"{type(exc).__name__}: {exc}"
-    detail = " ".join(detail.split())[:300]
-    prefix = {
-        "connection": "não foi possível conectar",
-        "rate_limit": "limite de uso excedido",
-        "server_error": "erro no servidor do provedor",
-        "not_found": "modelo ou endereço não encontrado (confira o modelo e a base_url)",
-        "bad_request": "o provedor recusou o pedido",
-    }.get(reason, "falha")
+def _describe(exc: BaseException, timeout: float) -> str:
+    """A short pt-BR description of a failure (the agent's handoff reason shows it)."""
+    failure = classify(exc)
+    kind, status = failure.kind, failure.status
+    if kind is FailureKind.TIMEOUT:
+        if any(isinstance(e, _AttemptTimeout) for e in exception_chain(exc)):
+            return f"sem resposta em {timeout:g}s"
+        return "tempo esgotado esperando o provedor"
+    if kind is FailureKind.AUTH:
+        return f"HTTP {status}: chave de API recusada ou sem acesso a este modelo (confira a chave do agente)"
+    if kind is FailureKind.QUOTA:
+        return f"HTTP {status}: cota esgotada (confira o plano/créditos da conta do provedor)"
+    if kind is FailureKind.CONFIG:
+        return _refused_text(getattr(failure.source, "host", ""))
+    detail = " ".join((failure.message or f"{type(exc).__name__}: {exc}").split())[:300]
+    prefix = _PREFIXES.get(kind, "falha")
     where = f"HTTP {status} " if status else ""
-    return reason, f"{where}{prefix}: {detail}" if detail else f"{where}{prefix}"
+    return f"{where}{prefix}: {detail}" if detail else f"{where}{prefix}"
 
 
 def _unavailable(
-    exc: BaseException, *, label: str, secrets: Sequence[str], timeout: float, attempts: int
+    exc: BaseException, detail: str, *, label: str, secrets: Sequence[str], attempts: int
 ) -> LLMUnavailable:
     if isinstance(exc, LLMUnavailable):
         exc.attempts = attempts
         return exc
-    reason, text = _describe(exc, timeout)
-    status = _classify(exc)[1]
-    if attempts > 1:
-        text += f" ({attempts} tentativas)"
-    return LLMUnavailable(
-        _redact(f"{label} indisponível: {text}", secrets), reason=reason, status=status, attempts=attempts
-    )
+    failure = classify(exc)
+    text = f"{label} indisponível: {detail}" + (f" ({attempts} tentativas)" if attempts > 1 else "")
+    return LLMUnavailable(redact(text, secrets), reason=failure.kind, status=failure.status, attempts=attempts)
 
 
 def _secrets_of(model: Any) -> list[str]:
@@ -452,17 +327,6 @@ def _secrets_of(model: Any) -> list[str]:
             if secret and secret != NO_KEY:
                 found.append(secret)
     return found
-
-
-def _redact(text: str, secrets: Sequence[str]) -> str:
-    for secret in secrets:
-        text = text.replace(secret, "***")
-    return text
-
-
-def _leaks(exc: BaseException, secrets: Sequence[str]) -> bool:
-    shown = " ".join(f"{e!s} {e!r}" for e in _chain(exc))
-    return any(secret in shown for secret in secrets)
 
 
 def _label(model: Any) -> str:

@@ -33,19 +33,16 @@ import math
 import re
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
-from tenacity import RetryCallState
-
 from runtime.provider_errors import (
-    describe_gemini_failure,
-    describe_openai_failure,
-    gemini_is_transient,
-    openai_is_transient,
-    provider_retrying,
-    quotes_a_secret,
+    Endpoint,
+    RetryPolicy,
+    call_with_retries,
+    describe,
+    exhausted_note,
+    plain_secret,
 )
 
 if TYPE_CHECKING:
@@ -91,13 +88,6 @@ class Embedder(Protocol):
     def embed_query(self, text: str) -> list[float]: ...
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
-    attempts: int = 3  # in all, the first included
-    base_seconds: float = 0.5  # first backoff; doubles, capped at 8x
-    timeout_seconds: float = 30.0  # per HTTP request
-
-
 def query_document_prefixes(model: str) -> tuple[str, str]:
     """The (query, document) prefixes a model was trained with; ("", "") for most models."""
     name = model.lower().rstrip("/").rsplit("/", 1)[-1]
@@ -125,14 +115,6 @@ def normalize(vector: Sequence[float]) -> list[float]:
     return [x / norm for x in values]
 
 
-def _secret(value: Any) -> str | None:
-    if value is None:
-        return None
-    if hasattr(value, "get_secret_value"):
-        value = value.get_secret_value()
-    return str(value) or None
-
-
 T = TypeVar("T")
 
 
@@ -140,6 +122,7 @@ class _BaseEmbedder:
     """Batching, retries, response checks and normalization; subclasses make the calls."""
 
     provider = "base"
+    endpoint: Endpoint | None = None  # a remote API's (None: in process, nothing to retry)
 
     def __init__(
         self,
@@ -180,46 +163,21 @@ class _BaseEmbedder:
     def _embed_query(self, text: str) -> Sequence[float]:
         raise NotImplementedError
 
-    def _is_transient(self, exc: BaseException) -> bool:
-        return False
-
     def _describe(self, exc: BaseException) -> str:
-        return f"{type(exc).__name__}: {exc}"
+        return describe(exc, self.endpoint, self.policy.timeout_seconds)
 
     # -- shared machinery -----------------------------------------------------------------------
-    def _redact(self, message: str) -> str:
-        for secret in self._secrets:
-            message = message.replace(secret, "***")
-        return message
-
     def _call(self, fn: Callable[[Any], T], arg: Any) -> T:
-        retrying = provider_retrying(
-            attempts=self.policy.attempts,
-            base_seconds=self.policy.base_seconds,
-            is_transient=self._is_transient,
-            before_sleep=self._log_retry,
-        )
-        try:
-            return retrying(fn, arg)
-        except EmbeddingError:
-            raise
-        except Exception as exc:
-            detail = self._redact(self._describe(exc))
-            if self._is_transient(exc) and self.policy.attempts > 1:
-                detail += f" (falhou {self.policy.attempts} vezes seguidas; tente de novo mais tarde)"
-            error = EmbeddingError(f"{self.provider} ({self.model}): {detail}")
-            # keep the cause for the logs, unless some exception in it quotes a secret
-            raise error from (None if quotes_a_secret(exc, self._secrets) else exc)
-
-    def _log_retry(self, state: RetryCallState) -> None:
-        exc = state.outcome.exception() if state.outcome else None
-        wait = state.next_action.sleep if state.next_action else 0.0
-        log.warning(
-            "embeddings %s: attempt %d failed (%s); retrying in %.2fs",
-            self.model_id,
-            state.attempt_number,
-            self._redact(self._describe(exc)) if exc else "?",
-            wait,
+        return call_with_retries(
+            lambda: fn(arg),
+            policy=self.policy,
+            name=f"embeddings {self.model_id}",
+            describe=self._describe,
+            fail=lambda exc, detail, attempts: EmbeddingError(
+                f"{self.provider} ({self.model}): {detail}{exhausted_note(exc, attempts)}"
+            ),
+            secrets=self._secrets,
+            own_errors=(EmbeddingError,),
         )
 
     def _checked(self, vectors: Sequence[Sequence[float]], expected: int) -> list[list[float]]:
@@ -265,6 +223,11 @@ class OpenAIEmbedder(_BaseEmbedder):
             model=model, dim=dim, batch_size=min(batch_size, OPENAI_MAX_BATCH), policy=policy, secrets=[api_key]
         )
         self.base_url = base_url
+        self.endpoint = Endpoint(
+            base_url or "api.openai.com",
+            "OPENAI_API_KEY",
+            {404: "modelo ou endereço não encontrado: confira EMBEDDING_MODEL e OPENAI_BASE_URL"},
+        )
         self._query_prefix, self._document_prefix = query_document_prefixes(model)
         self._client = OpenAIEmbeddings(
             model=model,
@@ -282,19 +245,6 @@ class OpenAIEmbedder(_BaseEmbedder):
 
     def _embed_query(self, text: str) -> Sequence[float]:
         return self._client.embed_query(self._query_prefix + text)
-
-    def _is_transient(self, exc: BaseException) -> bool:
-        return openai_is_transient(exc)
-
-    def _describe(self, exc: BaseException) -> str:
-        where = self.base_url or "api.openai.com"
-        described = describe_openai_failure(
-            exc,
-            where=where,
-            timeout_seconds=self.policy.timeout_seconds,
-            hints={404: "modelo ou endereço não encontrado: confira EMBEDDING_MODEL e OPENAI_BASE_URL"},
-        )
-        return described or super()._describe(exc)
 
 
 class GeminiEmbedder(_BaseEmbedder):
@@ -318,6 +268,11 @@ class GeminiEmbedder(_BaseEmbedder):
             model_label=label,
         )
         self.base_url = base_url
+        self.endpoint = Endpoint(
+            base_url or "generativelanguage.googleapis.com",
+            "GEMINI_API_KEY",
+            {404: "modelo não encontrado: confira EMBEDDING_MODEL"},
+        )
         self._lc = GoogleGenerativeAIEmbeddings(
             model=model, api_key=SecretStr(api_key), base_url=base_url, output_dimensionality=dim, vertexai=False
         )
@@ -335,19 +290,6 @@ class GeminiEmbedder(_BaseEmbedder):
 
     def _embed_query(self, text: str) -> Sequence[float]:
         return self._lc.embed_query(text)  # RETRIEVAL_QUERY
-
-    def _is_transient(self, exc: BaseException) -> bool:
-        return gemini_is_transient(exc)
-
-    def _describe(self, exc: BaseException) -> str:
-        where = self.base_url or "generativelanguage.googleapis.com"
-        described = describe_gemini_failure(
-            exc,
-            where=where,
-            timeout_seconds=self.policy.timeout_seconds,
-            hints={404: "modelo não encontrado: confira EMBEDDING_MODEL"},
-        )
-        return described or super()._describe(exc)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -585,12 +527,8 @@ def get_embedder(settings: Settings | None = None) -> Embedder | None:
     dim = opt("embedding_dim")
     dim = int(dim) if dim else None
     batch_size = int(opt("embedding_batch_size", DEFAULT_BATCH_SIZE))
-    policy = RetryPolicy(
-        attempts=int(opt("embedding_max_attempts", 3)),
-        base_seconds=float(opt("embedding_retry_base_seconds", 0.5)),
-        timeout_seconds=float(opt("embedding_timeout_seconds", 30.0)),
-    )
-    gemini_key, openai_key = _secret(opt("gemini_api_key")), _secret(opt("openai_api_key"))
+    policy = RetryPolicy.from_settings(settings, "embedding", timeout_seconds=30.0)
+    gemini_key, openai_key = plain_secret(opt("gemini_api_key")), plain_secret(opt("openai_api_key"))
     gemini_url, openai_url = opt("gemini_base_url"), opt("openai_base_url")
     cache_dir = Path(opt("fastembed_cache_dir") or Path(opt("data_dir", ".data")) / "models")
     key = (provider, model, dim, batch_size, policy, gemini_key, gemini_url, openai_key, openai_url, str(cache_dir))

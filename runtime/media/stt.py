@@ -42,16 +42,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
-from tenacity import RetryCallState
-
 from runtime.pgtext import pg_text
 from runtime.provider_errors import (
-    describe_gemini_failure,
-    describe_openai_failure,
-    gemini_is_transient,
-    openai_is_transient,
-    provider_retrying,
-    quotes_a_secret,
+    Endpoint,
+    RetryPolicy,
+    call_with_retries,
+    describe,
+    exhausted_note,
+    plain_secret,
 )
 
 if TYPE_CHECKING:
@@ -69,6 +67,7 @@ DEFAULT_GEMINI_MODEL = "gemini-2.5-flash"
 DEFAULT_MAX_BYTES = 16_000_000
 DEFAULT_MAX_SECONDS = 600.0
 PROBE_TIMEOUT_SECONDS = 20.0
+TOO_BIG = "áudio grande demais para o provedor"  # the hint for a 413
 NO_SPEECH_MARK = "(sem fala)"  # what Gemini is told to answer for a clip with no speech
 
 # Container (PyAV format name) -> (file extension, MIME type) each remote API accepts as is;
@@ -117,11 +116,7 @@ class Transcriber(Protocol):
     def transcribe(self, audio: bytes, mime_type: str, *, language: str = "pt") -> Transcript: ...
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
-    attempts: int = 3  # in all, the first included
-    base_seconds: float = 0.5  # first backoff; doubles, capped at 8x
-    timeout_seconds: float = 60.0  # per HTTP request
+DEFAULT_POLICY = RetryPolicy(timeout_seconds=60.0)  # STT_MAX_ATTEMPTS, STT_RETRY_BASE_SECONDS, STT_TIMEOUT_SECONDS
 
 
 # ---------------------------------------------------------------------------------------------
@@ -244,14 +239,6 @@ def _language_code(language: str | None) -> str | None:
     return re.split(r"[-_]", code, maxsplit=1)[0]
 
 
-def _secret(value: Any) -> str | None:
-    if value is None:
-        return None
-    if hasattr(value, "get_secret_value"):
-        value = value.get_secret_value()
-    return str(value) or None
-
-
 def _megabytes(n: int) -> str:
     return f"{n / 1_000_000:.1f}".replace(".", ",").removesuffix(",0")
 
@@ -263,6 +250,7 @@ class _BaseTranscriber:
     """Input checks, decoding and (for HTTP providers) retries; subclasses transcribe."""
 
     provider = "base"
+    endpoint: Endpoint | None = None  # a remote API's (None: in process, nothing to retry)
 
     def __init__(
         self,
@@ -276,7 +264,7 @@ class _BaseTranscriber:
         self.model = model
         self.max_bytes = int(max_bytes)
         self.max_seconds = float(max_seconds)
-        self.policy = policy or RetryPolicy()
+        self.policy = policy or DEFAULT_POLICY
         self._secrets = tuple(s for s in secrets if s)
 
     def __repr__(self) -> str:
@@ -303,46 +291,21 @@ class _BaseTranscriber:
         raise NotImplementedError
 
     # -- HTTP providers ---------------------------------------------------------------------------
-    def _is_transient(self, exc: BaseException) -> bool:
-        return False
-
     def _describe(self, exc: BaseException) -> str:
-        return f"{type(exc).__name__}: {exc}"
-
-    def _redact(self, message: str) -> str:
-        for secret in self._secrets:
-            message = message.replace(secret, "***")
-        return message
+        return describe(exc, self.endpoint, self.policy.timeout_seconds)
 
     def _call(self, fn: Callable[[], T]) -> T:
-        retrying = provider_retrying(
-            attempts=self.policy.attempts,
-            base_seconds=self.policy.base_seconds,
-            is_transient=self._is_transient,
-            before_sleep=self._log_retry,
-        )
-        try:
-            return retrying(fn)
-        except TranscriptionError:
-            raise
-        except Exception as exc:
-            detail = self._redact(self._describe(exc))
-            if self._is_transient(exc) and self.policy.attempts > 1:
-                detail += f" (falhou {self.policy.attempts} vezes seguidas; tente de novo mais tarde)"
-            error = TranscriptionError(f"Não consegui transcrever o áudio ({self.provider}, {self.model}): {detail}")
-            # keep the cause for the logs, unless some exception in it quotes a secret
-            raise error from (None if quotes_a_secret(exc, self._secrets) else exc)
-
-    def _log_retry(self, state: RetryCallState) -> None:
-        exc = state.outcome.exception() if state.outcome else None
-        wait = state.next_action.sleep if state.next_action else 0.0
-        log.warning(
-            "stt %s:%s: attempt %d failed (%s); retrying in %.2fs",
-            self.provider,
-            self.model,
-            state.attempt_number,
-            self._redact(self._describe(exc)) if exc else "?",
-            wait,
+        return call_with_retries(
+            fn,
+            policy=self.policy,
+            name=f"stt {self.provider}:{self.model}",
+            describe=self._describe,
+            fail=lambda exc, detail, attempts: TranscriptionError(
+                f"Não consegui transcrever o áudio ({self.provider}, {self.model}): {detail}"
+                f"{exhausted_note(exc, attempts)}"
+            ),
+            secrets=self._secrets,
+            own_errors=(TranscriptionError,),
         )
 
 
@@ -491,6 +454,11 @@ class OpenAITranscriber(_BaseTranscriber):
 
         super().__init__(model=model, max_bytes=max_bytes, policy=policy, secrets=(api_key,), max_seconds=max_seconds)
         self.base_url = base_url
+        self.endpoint = Endpoint(
+            base_url or "api.openai.com",
+            "OPENAI_API_KEY",
+            {404: "modelo ou endereço não encontrado: confira OPENAI_STT_MODEL e OPENAI_BASE_URL", 413: TOO_BIG},
+        )
         self._client = OpenAI(
             api_key=api_key, base_url=base_url, timeout=self.policy.timeout_seconds, max_retries=0
         )  # retries are ours
@@ -512,22 +480,6 @@ class OpenAITranscriber(_BaseTranscriber):
             duration_seconds=round(decoded.duration_seconds, 3),
             provider=self.provider,
         )
-
-    def _is_transient(self, exc: BaseException) -> bool:
-        return openai_is_transient(exc)
-
-    def _describe(self, exc: BaseException) -> str:
-        where = self.base_url or "api.openai.com"
-        described = describe_openai_failure(
-            exc,
-            where=where,
-            timeout_seconds=self.policy.timeout_seconds,
-            hints={
-                404: "modelo ou endereço não encontrado: confira OPENAI_STT_MODEL e OPENAI_BASE_URL",
-                413: "áudio grande demais para o provedor",
-            },
-        )
-        return described or super()._describe(exc)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -565,6 +517,11 @@ class GeminiTranscriber(_BaseTranscriber):
 
         super().__init__(model=model, max_bytes=max_bytes, policy=policy, secrets=(api_key,), max_seconds=max_seconds)
         self.base_url = base_url
+        self.endpoint = Endpoint(
+            base_url or "generativelanguage.googleapis.com",
+            "GEMINI_API_KEY",
+            {404: "modelo não encontrado: confira GEMINI_STT_MODEL", 413: TOO_BIG},
+        )
         # google-genai waits forever unless told, and retries nothing: a timeout here, retries ours
         self._client = genai.Client(
             api_key=api_key,
@@ -602,19 +559,6 @@ class GeminiTranscriber(_BaseTranscriber):
         return Transcript(
             text=text, language=code, duration_seconds=round(decoded.duration_seconds, 3), provider=self.provider
         )
-
-    def _is_transient(self, exc: BaseException) -> bool:
-        return gemini_is_transient(exc)
-
-    def _describe(self, exc: BaseException) -> str:
-        where = self.base_url or "generativelanguage.googleapis.com"
-        described = describe_gemini_failure(
-            exc,
-            where=where,
-            timeout_seconds=self.policy.timeout_seconds,
-            hints={404: "modelo não encontrado: confira GEMINI_STT_MODEL", 413: "áudio grande demais para o provedor"},
-        )
-        return described or super()._describe(exc)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -659,11 +603,7 @@ def get_transcriber(settings: Settings | Any | None = None) -> Transcriber | Non
         return None
     max_bytes = int(opt("media_max_bytes", DEFAULT_MAX_BYTES))
     max_seconds = float(opt("media_max_audio_seconds", DEFAULT_MAX_SECONDS))
-    policy = RetryPolicy(
-        attempts=int(opt("stt_max_attempts", 3)),
-        base_seconds=float(opt("stt_retry_base_seconds", 0.5)),
-        timeout_seconds=float(opt("stt_timeout_seconds", 60.0)),
-    )
+    policy = RetryPolicy.from_settings(settings, "stt", timeout_seconds=DEFAULT_POLICY.timeout_seconds)
     if provider == "whisper":
         cache_dir = opt("whisper_cache_dir") or Path(opt("data_dir", ".data")) / "models"
         key: tuple = (
@@ -679,7 +619,7 @@ def get_transcriber(settings: Settings | Any | None = None) -> Transcriber | Non
         key = (
             provider,
             str(opt("openai_stt_model", DEFAULT_OPENAI_MODEL)).strip(),
-            _secret(opt("openai_api_key")),
+            plain_secret(opt("openai_api_key")),
             opt("openai_base_url"),
             max_bytes,
             policy,
@@ -689,7 +629,7 @@ def get_transcriber(settings: Settings | Any | None = None) -> Transcriber | Non
         key = (
             provider,
             str(opt("gemini_stt_model", DEFAULT_GEMINI_MODEL)).strip(),
-            _secret(opt("gemini_api_key")),
+            plain_secret(opt("gemini_api_key")),
             opt("gemini_base_url"),
             max_bytes,
             policy,

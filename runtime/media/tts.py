@@ -8,8 +8,11 @@ Providers (``TTS_PROVIDER``):
 * ``none``: no voice notes (`get_synthesizer` returns None).
 
 ElevenLabs is called with httpx rather than its SDK: two plain endpoints, a base URL the tests point at a
-local fake, and errors we word ourselves (never carrying the key). Transient failures (timeouts, 429, 5xx)
-are retried with tenacity. Every failure is a `SpeechError` with a pt-BR message.
+local fake, and errors we word ourselves (never carrying the key). Transient failures (timeouts, lost
+connections, 408/409/429/5xx) are retried with exponential backoff, honouring Retry-After
+(``runtime.provider_errors``; TTS_MAX_ATTEMPTS, TTS_RETRY_BASE_SECONDS, TTS_TIMEOUT_SECONDS); adding a voice
+is not idempotent, so it is retried only on answers that say it was not done. Every failure is a
+`SpeechError` with a pt-BR message.
 """
 
 from __future__ import annotations
@@ -23,9 +26,17 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import httpx
-from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 from runtime.media.audio import AudioError, pcm_rate, probe, to_mp3, to_whatsapp_voice
+from runtime.provider_errors import (
+    FailureKind,
+    RetryPolicy,
+    call_with_retries,
+    classify,
+    is_transient,
+    not_carried_out,
+    plain_secret,
+)
 
 DEFAULT_ELEVENLABS_URL = "https://api.elevenlabs.io"
 DEFAULT_ELEVENLABS_MODEL = "eleven_multilingual_v2"
@@ -47,8 +58,6 @@ CLONE_MIN_SECONDS = 60.0  # the product asks for 1 to 3 minutes of the partner's
 CLONE_MAX_SECONDS = 180.0
 CLONE_MAX_BYTES = 50_000_000  # refused outright above this
 CLONE_UPLOAD_AS_IS_BYTES = 10_000_000  # larger samples are re-encoded to MP3 before the upload
-_RETRY_STATUS = frozenset({408, 429, 500, 502, 503, 504})
-_CLONE_RETRY_STATUS = frozenset({429, 502, 503})  # adding a voice is not idempotent: only "not done" answers
 
 
 class SpeechError(Exception):
@@ -79,18 +88,7 @@ def _setting(settings: Any, name: str, default: Any) -> Any:
 
 
 def _secret(settings: Any, name: str) -> str | None:
-    value = getattr(settings, name, None)
-    if value is None:
-        return None
-    plain = value.get_secret_value() if hasattr(value, "get_secret_value") else str(value)
-    return plain.strip() or None
-
-
-def _scrub(text: str, *secrets: str | None) -> str:
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    return text
+    return (plain_secret(getattr(settings, name, None)) or "").strip() or None
 
 
 def speakable(text: str, max_chars: int = DEFAULT_MAX_CHARS) -> str:
@@ -105,22 +103,6 @@ def speakable(text: str, max_chars: int = DEFAULT_MAX_CHARS) -> str:
         return window[: ends[-1]].strip()
     cut = window[:max_chars].rsplit(" ", 1)[0].rstrip(" ,;:-")
     return f"{cut}…"
-
-
-def _retrying(attempts: int, base_seconds: float, retry_on: Any) -> Retrying:
-    return Retrying(
-        stop=stop_after_attempt(max(1, int(attempts))),
-        wait=wait_exponential(multiplier=max(0.0, float(base_seconds)), max=8),
-        retry=retry_if_exception(retry_on),
-        reraise=True,
-    )
-
-
-class _HTTPFailure(Exception):
-    def __init__(self, status: int, detail: str) -> None:
-        super().__init__(status, detail)
-        self.status = status
-        self.detail = detail
 
 
 def _elevenlabs_detail(response: httpx.Response) -> str:
@@ -149,18 +131,14 @@ class ElevenLabsSynthesizer:
         base_url: str = DEFAULT_ELEVENLABS_URL,
         model: str = DEFAULT_ELEVENLABS_MODEL,
         default_voice_id: str = DEFAULT_ELEVENLABS_VOICE,
-        timeout: float = 30.0,
-        max_attempts: int = 3,
-        retry_base_seconds: float = 0.5,
+        policy: RetryPolicy | None = None,
         max_chars: int = DEFAULT_MAX_CHARS,
     ) -> None:
         self.api_key = api_key
         self.base_url = base_url.rstrip("/")
         self.model = model
         self.default_voice_id = default_voice_id
-        self.timeout = timeout
-        self.max_attempts = max_attempts
-        self.retry_base_seconds = retry_base_seconds
+        self.policy = policy or RetryPolicy()
         self.max_chars = max_chars
 
     def synthesize(self, text: str, *, voice_id: str | None = None, language: str = "pt-BR") -> Speech:
@@ -191,7 +169,7 @@ class ElevenLabsSynthesizer:
     def add_voice(self, name: str, sample: bytes, filename: str, mime_type: str, description: str) -> str:
         files = {"files": (filename, sample, mime_type)}
         data = {"name": name, "description": description, "remove_background_noise": "false"}
-        timeout = max(self.timeout, 120.0)
+        timeout = max(self.policy.timeout_seconds, 120.0)
         response = self._post("/v1/voices/add", files=files, data=data, what="a voz", idempotent=False, timeout=timeout)
         try:
             voice_id = response.json().get("voice_id")
@@ -212,41 +190,46 @@ class ElevenLabsSynthesizer:
     ) -> httpx.Response:
         headers = {"xi-api-key": self.api_key, "accept": "*/*"}
 
-        def transient(exc: BaseException) -> bool:
-            if isinstance(exc, _HTTPFailure):
-                return exc.status in (_RETRY_STATUS if idempotent else _CLONE_RETRY_STATUS)
-            if not idempotent:  # the upload may have arrived: retry only when the connection never opened
-                return isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
-            return isinstance(exc, httpx.TransportError)
-
         def attempt() -> httpx.Response:
-            with httpx.Client(base_url=self.base_url, timeout=timeout or self.timeout) as client:
+            with httpx.Client(base_url=self.base_url, timeout=timeout or self.policy.timeout_seconds) as client:
                 response = client.post(path, headers=headers, **kwargs)
             if response.status_code >= 400:
-                raise _HTTPFailure(response.status_code, _scrub(_elevenlabs_detail(response), self.api_key))
+                response.raise_for_status()
             return response
 
-        try:
-            return _retrying(self.max_attempts, self.retry_base_seconds, transient)(attempt)
-        except _HTTPFailure as exc:
-            raise SpeechError(self._explain(exc, what)) from None
-        except httpx.TimeoutException:
-            raise SpeechError(f"A ElevenLabs demorou demais para gerar {what}; tente de novo.") from None
-        except httpx.HTTPError as exc:
-            raise SpeechError(f"Não consegui falar com a ElevenLabs ({type(exc).__name__}).") from None
+        return call_with_retries(
+            attempt,
+            policy=self.policy,
+            name=f"tts elevenlabs {path.rsplit('/', 1)[0]}",
+            describe=lambda exc: self._describe(exc, what),
+            fail=lambda exc, detail, attempts: SpeechError(detail),
+            secrets=(self.api_key,),
+            # the upload of a voice may have arrived: retried only when it surely was not carried out
+            retryable=is_transient if idempotent else not_carried_out,
+        )
+
+    @classmethod
+    def _describe(cls, exc: BaseException, what: str) -> str:
+        failure = classify(exc)
+        response = getattr(failure.source, "response", None)
+        if failure.status is not None and isinstance(response, httpx.Response):
+            return cls._explain(failure.status, _elevenlabs_detail(response), what)
+        if failure.kind is FailureKind.TIMEOUT:
+            return f"A ElevenLabs demorou demais para gerar {what}; tente de novo."
+        return f"Não consegui falar com a ElevenLabs ({type(exc).__name__})."
 
     @staticmethod
-    def _explain(exc: _HTTPFailure, what: str) -> str:
-        detail = f" ({exc.detail})" if exc.detail else ""
-        if exc.status == 401 and "invalid_api_key" in exc.detail:
+    def _explain(status: int, detail: str, what: str) -> str:
+        shown = f" ({detail})" if detail else ""
+        if status == 401 and "invalid_api_key" in detail:
             return "A ElevenLabs recusou a chave de API: confira ELEVENLABS_API_KEY."
-        if exc.status in (401, 403):
-            return f"A ElevenLabs recusou o pedido{detail}: confira a chave e o plano da conta."
-        if exc.status == 429:
-            return f"A ElevenLabs está limitando os pedidos agora{detail}; tente de novo em instantes."
-        if exc.status >= 500:
-            return f"A ElevenLabs está fora do ar agora (HTTP {exc.status}); tente de novo mais tarde."
-        return f"A ElevenLabs não conseguiu gerar {what} (HTTP {exc.status}){detail}."
+        if status in (401, 403):
+            return f"A ElevenLabs recusou o pedido{shown}: confira a chave e o plano da conta."
+        if status == 429:
+            return f"A ElevenLabs está limitando os pedidos agora{shown}; tente de novo em instantes."
+        if status >= 500:
+            return f"A ElevenLabs está fora do ar agora (HTTP {status}); tente de novo mais tarde."
+        return f"A ElevenLabs não conseguiu gerar {what} (HTTP {status}){shown}."
 
 
 # --- Gemini ----------------------------------------------------------------------------------------------------
@@ -262,18 +245,14 @@ class GeminiSynthesizer:
         base_url: str | None = None,
         model: str = DEFAULT_GEMINI_TTS_MODEL,
         voice: str = DEFAULT_GEMINI_VOICE,
-        timeout: float = 30.0,
-        max_attempts: int = 3,
-        retry_base_seconds: float = 0.5,
+        policy: RetryPolicy | None = None,
         max_chars: int = DEFAULT_MAX_CHARS,
     ) -> None:
         self.api_key = api_key
         self.base_url = base_url
         self.model = model
         self.voice = voice
-        self.timeout = timeout
-        self.max_attempts = max_attempts
-        self.retry_base_seconds = retry_base_seconds
+        self.policy = policy or RetryPolicy()
         self.max_chars = max_chars
 
     def _voice(self, voice_id: str | None) -> str:
@@ -285,7 +264,6 @@ class GeminiSynthesizer:
 
     def synthesize(self, text: str, *, voice_id: str | None = None, language: str = "pt-BR") -> Speech:
         from google import genai
-        from google.genai import errors
         from google.genai.types import (
             GenerateContentConfig,
             HttpOptions,
@@ -301,7 +279,7 @@ class GeminiSynthesizer:
         client = genai.Client(
             api_key=self.api_key,
             vertexai=False,
-            http_options=HttpOptions(base_url=self.base_url, timeout=int(self.timeout * 1000)),
+            http_options=HttpOptions(base_url=self.base_url, timeout=int(self.policy.timeout_seconds * 1000)),
         )
         config = GenerateContentConfig(
             response_modalities=["AUDIO"],
@@ -310,22 +288,14 @@ class GeminiSynthesizer:
             ),
         )
 
-        def transient(exc: BaseException) -> bool:
-            if isinstance(exc, errors.APIError):
-                return exc.code in _RETRY_STATUS
-            return isinstance(exc, httpx.TransportError)
-
-        def attempt() -> Any:
-            return client.models.generate_content(model=self.model, contents=spoken, config=config)
-
-        try:
-            response = _retrying(self.max_attempts, self.retry_base_seconds, transient)(attempt)
-        except errors.APIError as exc:
-            raise SpeechError(self._explain(exc)) from None
-        except httpx.TimeoutException:
-            raise SpeechError("O Gemini demorou demais para gerar o áudio; tente de novo.") from None
-        except Exception as exc:  # the SDK's own types; the key is never in our message
-            raise SpeechError(f"Não consegui falar com o Gemini ({type(exc).__name__}).") from None
+        response = call_with_retries(
+            lambda: client.models.generate_content(model=self.model, contents=spoken, config=config),
+            policy=self.policy,
+            name=f"tts gemini:{self.model}",
+            describe=self._describe,
+            fail=lambda exc, detail, attempts: SpeechError(detail),
+            secrets=(self.api_key,),
+        )
         data, mime = self._audio(response)
         try:
             audio = to_whatsapp_voice(data, mime)
@@ -346,19 +316,22 @@ class GeminiSynthesizer:
                     return inline.data, mime
         raise SpeechError("O Gemini não devolveu áudio (resposta sem áudio; o texto pode ter sido bloqueado).")
 
-    def _explain(self, exc: Any) -> str:
-        code = getattr(exc, "code", None)
-        message = _scrub(str(getattr(exc, "message", "") or ""), self.api_key)[:200]
-        status = str(getattr(exc, "status", "") or "")
-        if code in (401, 403) or "API_KEY" in str(getattr(exc, "details", "")) or "API key" in message:
+    def _describe(self, exc: BaseException) -> str:
+        failure = classify(exc)
+        code = failure.status
+        if code is None:
+            if failure.kind is FailureKind.TIMEOUT:
+                return "O Gemini demorou demais para gerar o áudio; tente de novo."
+            return f"Não consegui falar com o Gemini ({type(exc).__name__})."
+        if code in (401, 403) or failure.key_rejected:
             return "O Gemini recusou a chave de API: confira GEMINI_API_KEY."
         if code == 404:
             return f"O modelo de voz do Gemini não foi encontrado: confira GEMINI_TTS_MODEL ({self.model})."
         if code == 429:
             return "O Gemini está limitando os pedidos agora; tente de novo em instantes."
-        if isinstance(code, int) and code >= 500:
+        if code >= 500:
             return f"O Gemini está fora do ar agora (HTTP {code}); tente de novo mais tarde."
-        return f"O Gemini não conseguiu gerar o áudio (HTTP {code} {status}: {message})."
+        return f"O Gemini não conseguiu gerar o áudio (HTTP {code} {failure.status_text}: {failure.message[:200]})."
 
 
 # --- espeak-ng (offline) -----------------------------------------------------------------------------------------
@@ -420,18 +393,12 @@ def _settings(settings: Any) -> Any:
     return settings
 
 
-def _common(s: Any) -> dict[str, Any]:
-    return {
-        "timeout": float(_setting(s, "tts_timeout_seconds", 30.0)),
-        "max_chars": int(_setting(s, "tts_max_chars", DEFAULT_MAX_CHARS)),
-    }
+def _policy(s: Any) -> RetryPolicy:
+    return RetryPolicy.from_settings(s, "tts", timeout_seconds=30.0)
 
 
-def _retry(s: Any) -> dict[str, Any]:
-    return {
-        "max_attempts": int(_setting(s, "tts_max_attempts", 3)),
-        "retry_base_seconds": float(_setting(s, "tts_retry_base_seconds", 0.5)),
-    }
+def _max_chars(s: Any) -> int:
+    return int(_setting(s, "tts_max_chars", DEFAULT_MAX_CHARS))
 
 
 def _elevenlabs(s: Any) -> ElevenLabsSynthesizer:
@@ -443,8 +410,8 @@ def _elevenlabs(s: Any) -> ElevenLabsSynthesizer:
         base_url=_setting(s, "elevenlabs_base_url", DEFAULT_ELEVENLABS_URL),
         model=_setting(s, "elevenlabs_model", DEFAULT_ELEVENLABS_MODEL),
         default_voice_id=_setting(s, "elevenlabs_voice_id", DEFAULT_ELEVENLABS_VOICE),
-        **_common(s),
-        **_retry(s),
+        policy=_policy(s),
+        max_chars=_max_chars(s),
     )
 
 
@@ -456,7 +423,7 @@ def get_synthesizer(settings: Any = None) -> Synthesizer | None:
     if provider == "none":
         return None
     if provider == "espeak":
-        return EspeakSynthesizer(**_common(s))
+        return EspeakSynthesizer(timeout=_policy(s).timeout_seconds, max_chars=_max_chars(s))
     if provider == "elevenlabs":
         return _elevenlabs(s)
     if provider == "gemini":
@@ -468,8 +435,8 @@ def get_synthesizer(settings: Any = None) -> Synthesizer | None:
             base_url=getattr(s, "gemini_base_url", None) or None,
             model=_setting(s, "gemini_tts_model", DEFAULT_GEMINI_TTS_MODEL),
             voice=_setting(s, "gemini_tts_voice", DEFAULT_GEMINI_VOICE),
-            **_common(s),
-            **_retry(s),
+            policy=_policy(s),
+            max_chars=_max_chars(s),
         )
     raise SpeechError(f"TTS_PROVIDER desconhecido: {provider!r} (use none, elevenlabs, gemini ou espeak).")
 

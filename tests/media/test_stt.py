@@ -443,4 +443,4 @@ def test_gemini_bad_input_never_sent(gemini_server, clips: dict[str, bytes]) -> 
 
 
 def test_retry_policy_defaults() -> None:
-    assert RetryPolicy() == RetryPolicy(attempts=3, base_seconds=0.5, timeout_seconds=60.0)
+    assert RetryPolicy(attempts=3, base_seconds=0.5, timeout_seconds=60.0) == stt.DEFAULT_POLICY
