@@ -371,6 +371,41 @@ class WebhookEvent(SQLModel, table=True):
     received_at: datetime = _ts()
 
 
+class DocumentStatus(enum.StrEnum):
+    """A knowledge document's processing (knowledge_document.status)."""
+
+    queued = "queued"
+    processing = "processing"
+    ready = "ready"
+    failed = "failed"
+
+
+class LearnedStatus(enum.StrEnum):
+    """A learned answer: used by the agent only when approved."""
+
+    approved = "approved"
+    pending = "pending"  # waiting for the owner's approval
+    rejected = "rejected"
+
+
+class SuggestionStatus(enum.StrEnum):
+    """A copilot draft and what the seller did with it."""
+
+    pending = "pending"
+    accepted = "accepted"
+    edited = "edited"
+    rejected = "rejected"
+    superseded = "superseded"
+
+
+class ConnectionStatus(enum.StrEnum):
+    """A Google Drive connection."""
+
+    active = "active"
+    needs_reauth = "needs_reauth"
+    error = "error"
+
+
 class TurnOutcome(enum.StrEnum):
     """What a turn did (conversation_turn.outcome): replied, suggested, or why not."""
 
@@ -474,7 +509,7 @@ class KnowledgeDocument(SQLModel, table=True):
     external_id: str | None = Field(default=None, max_length=200)  # Drive file id
     source_ref: str | None = Field(default=None, max_length=80, index=True)  # e.g. the Drive connection id
     external_modified_at: datetime | None = _ts(nullable=True)
-    status: str = Field(default="queued", max_length=20)  # queued, processing, ready, failed
+    status: str = Field(default=DocumentStatus.queued, max_length=20)  # a DocumentStatus
     error: str | None = None
     progress: int = Field(default=0, sa_column_kwargs={"server_default": sa_text("0")})
     pages: int = Field(default=0, sa_column_kwargs={"server_default": sa_text("0")})
@@ -504,7 +539,7 @@ class LearnedAnswer(SQLModel, table=True):
     question: str  # as generalized for reuse
     original_question: str = ""  # as the lead wrote it
     answer: str
-    status: str = Field(default="approved", max_length=20)  # approved, pending, rejected
+    status: str = Field(default=LearnedStatus.approved, max_length=20)  # a LearnedStatus
     source_conversation_id: uuid.UUID | None = Field(default=None, foreign_key="conversation.id", ondelete="SET NULL")
     created_by_user_id: uuid.UUID | None = Field(default=None, foreign_key="app_user.id", ondelete="SET NULL")
     knowledge_document_id: uuid.UUID | None = Field(
@@ -527,7 +562,7 @@ class Suggestion(SQLModel, table=True):
     draft: str
     next_step: str = ""
     details: dict[str, Any] = _json()  # intent, sources, confidence ...
-    status: str = Field(default="pending", max_length=20)  # pending, accepted, edited, rejected, superseded
+    status: str = Field(default=SuggestionStatus.pending, max_length=20)  # a SuggestionStatus
     final_text: str | None = None
     message_id: uuid.UUID | None = Field(default=None, foreign_key="message.id", ondelete="SET NULL")
     decided_by_user_id: uuid.UUID | None = Field(default=None, foreign_key="app_user.id", ondelete="SET NULL")
@@ -555,7 +590,7 @@ class DriveConnection(SQLModel, table=True):
     account_email: str | None = Field(default=None, max_length=320)  # the Google account that granted access
     connected_by_user_id: uuid.UUID | None = Field(default=None, foreign_key="app_user.id", ondelete="SET NULL")
     refresh_token_encrypted: str
-    status: str = Field(default="active", max_length=20)  # active, needs_reauth, error
+    status: str = Field(default=ConnectionStatus.active, max_length=20)  # a ConnectionStatus
     last_sync_at: datetime | None = _ts(nullable=True)
     next_sync_at: datetime | None = _ts(nullable=True)  # the live link of the self-rescheduling sync chain
     sync_started_at: datetime | None = _ts(nullable=True)  # lease: a sync is running (heartbeat per file)

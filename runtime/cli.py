@@ -14,6 +14,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from db.models import DocumentStatus
 from runtime.config import PROJECT_ROOT, get_settings
 
 log = logging.getLogger("runtime")
@@ -418,7 +419,7 @@ def cmd_knowledge(args: argparse.Namespace) -> int:
     status = ingest_document(ws, doc_id)
     with tenant_session(ws) as s:
         doc = s.get(KnowledgeDocument, doc_id)
-    if status != "ready":
+    if status != DocumentStatus.ready:
         raise CliError(f"{filename}: {doc.error or status}")
     print(f"{filename}: ready, {doc.chunk_count} chunks, {doc.pages} page(s) (document {doc_id})")
     return 0

@@ -11,7 +11,7 @@ import uuid
 from sqlalchemy import text
 from sqlmodel import Session, select
 
-from db.models import Conversation, LearnedAnswer, utcnow
+from db.models import Conversation, LearnedAnswer, LearnedStatus, utcnow
 from runtime.knowledge.documents import add_document, delete_document
 
 _PUNCT = re.compile(r"[^\w\s]", re.UNICODE)
@@ -82,13 +82,13 @@ def learn(
         question=(generalized or question).strip()[:2000],
         original_question=question.strip()[:2000],
         answer=answer.strip(),
-        status="pending" if require_approval else "approved",
+        status=LearnedStatus.pending if require_approval else LearnedStatus.approved,
         source_conversation_id=conversation.id,
         created_by_user_id=seller_user_id,
     )
     session.add(learned)
     session.flush()
-    if learned.status == "approved":
+    if learned.status == LearnedStatus.approved:
         _mirror(session, learned)
     return learned
 

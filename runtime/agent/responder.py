@@ -13,7 +13,17 @@ from typing import Any
 from sqlalchemy import text
 from sqlmodel import Session, select
 
-from db.models import Agent, Author, Contact, Conversation, KnowledgeBlob, KnowledgeDocument, TurnRoute
+from db.models import (
+    Agent,
+    Author,
+    Contact,
+    Conversation,
+    ConversationStatus,
+    DocumentStatus,
+    KnowledgeBlob,
+    KnowledgeDocument,
+    TurnRoute,
+)
 from db.tenancy import tenant_session
 from runtime import conversations
 from runtime.channels.base import MessageKind, OutboundMedia
@@ -218,7 +228,7 @@ def notify_seller(session: Session, conversation: Conversation, phone: str, lead
         select(Conversation).where(
             Conversation.contact_id == seller.id,
             Conversation.channel_id == conversation.channel_id,
-            Conversation.status == "open",
+            Conversation.status == ConversationStatus.open,
         )
     ).first()
     if thread is None:
@@ -289,7 +299,7 @@ _PRICE_WORDS = ("preco", "preço", "precos", "preços", "tabela", "catalogo", "c
 
 
 def _document_reply(session: Session, name: str) -> Reply | None:
-    stmt = select(KnowledgeDocument).where(KnowledgeDocument.status == "ready")
+    stmt = select(KnowledgeDocument).where(KnowledgeDocument.status == DocumentStatus.ready)
     if name == "*price-list*":
         docs = [d for d in session.exec(stmt).all() if any(w in d.filename.lower() for w in _PRICE_WORDS)]
         doc = docs[0] if docs else None

@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlmodel import Session
 
-from db.models import Agent, AgentMode, Conversation, Suggestion, utcnow
+from db.models import Agent, AgentMode, Conversation, Suggestion, SuggestionStatus, utcnow
 from runtime import conversations, crypto
 
 from .settings import AgentSettings, LLMSettings
@@ -158,7 +158,7 @@ def decide_suggestion(
     user_id: uuid.UUID | None = None,
 ) -> Suggestion:
     """accept (send the draft), edit (send `text`), reject (send nothing). Recorded either way."""
-    if suggestion.status != "pending":
+    if suggestion.status != SuggestionStatus.pending:
         raise AgentError(f"suggestion already {suggestion.status}")
     if action not in ("accept", "edit", "reject"):
         raise AgentError("action must be accept, edit or reject")
@@ -166,11 +166,11 @@ def decide_suggestion(
         raise AgentError("edit needs the text to send")
     suggestion.decided_by_user_id, suggestion.decided_at = user_id, utcnow()
     if action == "reject":
-        suggestion.status = "rejected"
+        suggestion.status = SuggestionStatus.rejected
     else:
         final = suggestion.draft if action == "accept" else text.strip()
         message = conversations.seller_reply(session, conversation, final, user_id=user_id)
-        suggestion.status = "accepted" if action == "accept" else "edited"
+        suggestion.status = SuggestionStatus.accepted if action == "accept" else SuggestionStatus.edited
         suggestion.final_text, suggestion.message_id = final, message.id
     session.add(suggestion)
     return suggestion

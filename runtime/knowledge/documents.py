@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import text
 from sqlmodel import Session, select
 
-from db.models import KnowledgeBlob, KnowledgeDocument, utcnow
+from db.models import DocumentStatus, KnowledgeBlob, KnowledgeDocument, utcnow
 from db.tenancy import tenant_session
 from runtime.config import get_settings
 from runtime.jobs import get_queue, job
@@ -74,8 +74,8 @@ def add_document(
     digest = hashlib.sha256(data).hexdigest()
     same = session.exec(select(KnowledgeDocument).where(KnowledgeDocument.content_hash == digest)).first()
     if same is not None:
-        if same.status == "failed":  # the same bytes again: try once more (e.g. after an outage)
-            same.status, same.error, same.progress = "queued", None, 0
+        if same.status == DocumentStatus.failed:  # the same bytes again: try once more (e.g. after an outage)
+            same.status, same.error, same.progress = DocumentStatus.queued, None, 0
             session.add(same)
             session.flush()
             get_queue().enqueue_in(session, INGEST_JOB, {"workspace_id": workspace_id, "document_id": same.id})
@@ -96,7 +96,7 @@ def add_document(
     doc.external_modified_at = external_modified_at
     doc.source_ref = source_ref
     doc.title = (title or doc.title or filename.rsplit(".", 1)[0])[:300]
-    doc.status, doc.error, doc.progress = "queued", None, 0
+    doc.status, doc.error, doc.progress = DocumentStatus.queued, None, 0
     doc.updated_at = utcnow()
     session.add(doc)
     session.flush()
@@ -132,7 +132,7 @@ def add_url(session: Session, workspace_id: uuid.UUID, url: str, *, collection: 
         content_hash=hashlib.sha256(f"url:{url}".encode()).hexdigest(),
         collection=collection,
     )
-    doc.status, doc.error, doc.progress, doc.updated_at = "queued", None, 0, utcnow()
+    doc.status, doc.error, doc.progress, doc.updated_at = DocumentStatus.queued, None, 0, utcnow()
     session.add(doc)
     session.flush()
     get_queue().enqueue_in(session, INGEST_JOB, {"workspace_id": workspace_id, "document_id": doc.id})
@@ -222,7 +222,7 @@ def ingest_document(workspace_id: uuid.UUID, document_id: uuid.UUID, *, embedder
         is_page = doc.source_type == "url"
     if data is None and not is_page:
         return "gone"
-    _set(workspace_id, document_id, status="processing", progress=5, error=None)
+    _set(workspace_id, document_id, status=DocumentStatus.processing, progress=5, error=None)
     settings = get_settings()
     try:
         if is_page:
@@ -259,17 +259,29 @@ def ingest_document(workspace_id: uuid.UUID, document_id: uuid.UUID, *, embedder
         )
         if not stored:
             return "superseded"  # a newer version arrived meanwhile; its own job stores it
-        return "ready"
+        return DocumentStatus.ready
     except ExtractionError as exc:
-        _set(workspace_id, document_id, status="failed", error=str(exc), progress=0)
-        return "failed"
+        _set(workspace_id, document_id, status=DocumentStatus.failed, error=str(exc), progress=0)
+        return DocumentStatus.failed
     except EmbeddingError as exc:
-        _set(workspace_id, document_id, status="failed", error=f"Falha ao gerar embeddings: {exc}", progress=0)
-        return "failed"
+        _set(
+            workspace_id,
+            document_id,
+            status=DocumentStatus.failed,
+            error=f"Falha ao gerar embeddings: {exc}",
+            progress=0,
+        )
+        return DocumentStatus.failed
     except Exception:
         log.exception("ingestion crashed document=%s", document_id)
-        _set(workspace_id, document_id, status="failed", error="Erro interno ao processar o documento.", progress=0)
-        return "failed"
+        _set(
+            workspace_id,
+            document_id,
+            status=DocumentStatus.failed,
+            error="Erro interno ao processar o documento.",
+            progress=0,
+        )
+        return DocumentStatus.failed
 
 
 @job(INGEST_JOB)

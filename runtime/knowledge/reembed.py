@@ -10,7 +10,7 @@ import uuid
 from sqlalchemy import text
 from sqlmodel import select
 
-from db.models import KnowledgeDocument, utcnow
+from db.models import DocumentStatus, KnowledgeDocument, utcnow
 from db.tenancy import global_session, tenant_session
 from runtime.jobs import get_queue, job
 from runtime.jobs.base import on_worker_start
@@ -41,7 +41,8 @@ def reembed_workspace(workspace_id: uuid.UUID) -> int:
     with tenant_session(workspace_id) as s:
         docs = s.exec(
             select(KnowledgeDocument.id).where(
-                KnowledgeDocument.status == "ready", KnowledgeDocument.embedding_model.is_distinct_from(model)
+                KnowledgeDocument.status == DocumentStatus.ready,
+                KnowledgeDocument.embedding_model.is_distinct_from(model),
             )
         ).all()
     done = 0

@@ -30,6 +30,7 @@ from db.models import (
     MessageStatus,
     QuickReply,
     Suggestion,
+    SuggestionStatus,
     User,
     utcnow,
 )
@@ -373,7 +374,7 @@ def thread(principal: Principal, conversation_id: Any, limit: int = 300) -> dict
         }
         suggestion = s.exec(
             select(Suggestion)
-            .where(Suggestion.conversation_id == conv.id, Suggestion.status == "pending")
+            .where(Suggestion.conversation_id == conv.id, Suggestion.status == SuggestionStatus.pending)
             .order_by(Suggestion.created_at.desc())
             .limit(1)
         ).first()
@@ -549,7 +550,7 @@ def decide_suggestion(
         suggestion = s.get(Suggestion, uuid.UUID(str(suggestion_id)))
         if suggestion is None or suggestion.conversation_id != conv.id:
             raise UserError("Sugestão não encontrada.")
-        if suggestion.status != "pending":
+        if suggestion.status != SuggestionStatus.pending:
             raise UserError("Esta sugestão já foi tratada.")
         if action == "edit" and not (edited or "").strip():
             raise UserError("Escreva o texto que será enviado.")

@@ -15,7 +15,16 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import select
 
-from db.models import Agent, DriveConnection, KnowledgeBlob, KnowledgeDocument, LearnedAnswer, Workspace
+from db.models import (
+    Agent,
+    DocumentStatus,
+    DriveConnection,
+    KnowledgeBlob,
+    KnowledgeDocument,
+    LearnedAnswer,
+    LearnedStatus,
+    Workspace,
+)
 from runtime import audit
 from runtime.access import Principal, UserError, require_manager
 from runtime.config import get_settings
@@ -76,7 +85,7 @@ def _document(doc: KnowledgeDocument, tz: ZoneInfo) -> dict[str, Any]:
         "pages": int(doc.pages or 0),
         "size": _size(doc.size_bytes or 0),
         "updated": _when(doc.updated_at, tz),
-        "can_reprocess": doc.status == "failed" or doc.source_type == "url",
+        "can_reprocess": doc.status == DocumentStatus.failed or doc.source_type == "url",
     }
 
 
@@ -181,7 +190,7 @@ def reprocess_document(principal: Principal, document_id: str) -> dict[str, Any]
         try:
             if doc.source_type == "url" and doc.source_url:
                 added = documents.add_url(s, principal.workspace_id, doc.source_url, collection=doc.collection)
-            elif doc.status == "failed":
+            elif doc.status == DocumentStatus.failed:
                 blob = s.get(KnowledgeBlob, doc.id)
                 if blob is None:
                     raise UserError("O arquivo original não está mais guardado: envie-o de novo.")
@@ -417,7 +426,7 @@ def list_learned(principal: Principal, status: str | None = None) -> list[dict[s
         tz = _zone(s)
         agents = {a.id: a.name for a in s.exec(select(Agent)).all()}
         rows = learned.list_learned(s, status or None)
-        rows.sort(key=lambda r: r.status != "pending")  # stable: newest first within each group
+        rows.sort(key=lambda r: r.status != LearnedStatus.pending)  # stable: newest first within each group
         return [_learned_dict(r, agents, tz) for r in rows]
 
 

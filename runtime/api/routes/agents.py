@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from sqlmodel import select
 from starlette.concurrency import run_in_threadpool
 
-from db.models import Agent, LearnedAnswer
+from db.models import Agent, LearnedAnswer, LearnedStatus
 from runtime import audit
 from runtime.agent import learned, service
 from runtime.agent.settings import LLMSettings
@@ -204,7 +204,7 @@ def list_learned(db: TenantDB, status_filter: str | None = None) -> list[Learned
 @router.patch("/learned-answers/{learned_id}", response_model=LearnedPublic)
 def update_learned(learned_id: uuid.UUID, body: LearnedPatch, db: TenantDB) -> LearnedAnswer:
     row = _learned(db, learned_id)
-    if body.status == "rejected":
+    if body.status == LearnedStatus.rejected:
         learned.reject(db, row)
     else:
         learned.approve(db, row, question=body.question, answer=body.answer)

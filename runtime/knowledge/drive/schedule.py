@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from db.models import DriveConnection, utcnow
+from db.models import ConnectionStatus, DriveConnection, utcnow
 from db.tenancy import tenant_session
 from runtime.config import get_settings
 from runtime.jobs import get_queue, job
@@ -63,7 +63,7 @@ def run_sync_job(payload: dict[str, Any]) -> SyncReport | None:
         if scheduled is not None:
             if conn.next_sync_at is None or abs(conn.next_sync_at - scheduled) > timedelta(milliseconds=1):
                 return None  # superseded by a newer link
-            if conn.status == "needs_reauth":
+            if conn.status == ConnectionStatus.needs_reauth:
                 conn.next_sync_at = None  # reconnecting starts a new chain
                 s.add(conn)
                 s.commit()

@@ -30,7 +30,7 @@ import httpx
 from sqlalchemy import func, text
 from sqlmodel import Session, select
 
-from db.models import DriveConnection, KnowledgeDocument, utcnow
+from db.models import ConnectionStatus, DriveConnection, KnowledgeDocument, utcnow
 from db.tenancy import tenant_session
 from runtime.config import get_settings
 from runtime.crypto import decrypt
@@ -295,14 +295,14 @@ def _finish(
             return
         conn.sync_started_at = None
         if report.error is None:
-            conn.status = "active"
+            conn.status = ConnectionStatus.active
             conn.last_error = _summary(report)
             conn.last_sync_at = utcnow()
             conn.sync_state = {**state, "last_report": report.summary()}
             if folder_name:
                 conn.folder_name = folder_name[:300]
         else:
-            conn.status = "needs_reauth" if report.needs_reauth else "error"
+            conn.status = ConnectionStatus.needs_reauth if report.needs_reauth else ConnectionStatus.error
             conn.last_error = report.error
         conn.files_synced = s.exec(
             select(func.count())
