@@ -26,12 +26,12 @@ from db.tenancy import tenant_session
 from runtime import crypto, mail, security
 from runtime.config import get_settings
 from runtime.jobs import get_queue, job
+from runtime.jobs.names import INVITATION_EMAIL as JOB
 
 from . import invitations
 
 log = logging.getLogger(__name__)
 
-JOB = "team.invitation_email"
 ROLE_NAMES = {Role.seller: "vendedor(a)", Role.admin: "administrador(a)"}
 
 

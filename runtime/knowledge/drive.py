@@ -48,13 +48,13 @@ from db.tenancy import tenant_session
 from runtime.config import get_settings
 from runtime.crypto import decrypt, encrypt
 from runtime.jobs import get_queue, job
+from runtime.jobs.names import DRIVE_SYNC as SYNC_JOB
 from runtime.pgtext import pg_json, pg_text
 
 from . import documents
 
 log = logging.getLogger(__name__)
 
-SYNC_JOB = "knowledge.drive_sync"
 SCOPES = "openid email https://www.googleapis.com/auth/drive.readonly"
 DRIVE_SCOPE = "https://www.googleapis.com/auth/drive.readonly"
 

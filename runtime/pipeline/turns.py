@@ -22,6 +22,7 @@ from db.tenancy import tenant_session
 from runtime.channels.service import ChannelSettings
 from runtime.jobs import Lane, job
 from runtime.jobs.lease import WORKER_ID, Lease, LeaseHeld, lease_seconds
+from runtime.jobs.names import PROCESS_TURN
 from runtime.jobs.threads import run_blocking
 from runtime.pgtext import pg_json
 
@@ -300,7 +301,7 @@ def run_turn(workspace_id: uuid.UUID, conversation_id: uuid.UUID, message_id: uu
     return outcome
 
 
-@job("pipeline.process_turn", lane=Lane.interactive)
+@job(PROCESS_TURN, lane=Lane.interactive)
 async def process_turn(payload: dict) -> None:
     await run_blocking(
         run_turn,
