@@ -23,6 +23,7 @@ import httpx
 from sqlalchemy import text
 
 from db.tenancy import tenant_session
+from runtime.jobs.names import PROCESS_TURN
 from runtime.scratch import drop_workspace, scratch_workspace
 
 
@@ -179,10 +180,10 @@ def bench_ingest(n: int, duplicates: float, concurrency: int, url: str | None, w
                 ).scalar()
                 turns = s.execute(
                     text(
-                        "SELECT count(*) FROM pgqueuer WHERE entrypoint = 'pipeline.process_turn' "
+                        "SELECT count(*) FROM pgqueuer WHERE entrypoint = :job "
                         "AND convert_from(payload, 'UTF8')::jsonb->>'workspace_id' = :ws"
                     ),
-                    {"ws": str(ch.workspace_id)},
+                    {"job": PROCESS_TURN, "ws": str(ch.workspace_id)},
                 ).scalar()
         finally:
             drop_workspace(ch.workspace_id)

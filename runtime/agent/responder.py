@@ -26,7 +26,8 @@ from db.models import (
 )
 from db.tenancy import tenant_session
 from runtime import conversations
-from runtime.channels.base import MessageKind, OutboundMedia
+from runtime.channels.base import ChannelAdapter, MessageKind, OutboundMedia
+from runtime.channels.registry import PROVIDERS, adapter_class
 from runtime.pipeline.responder import LeadMessage, Reply, TurnContext, TurnResult
 
 from .graph import TurnDeps, run_graph
@@ -170,9 +171,10 @@ class AgentResponder:
         settings, effects, action, details = turn.settings, turn.effects, turn.action, turn.details
         replies = [Reply(text=turn.reply)] if turn.reply else []
         if replies and _speaks(settings, ctx):
-            if _channel_provider(ctx) == "twilio":
+            channel = _channel_adapter(ctx)
+            if channel is not None and not channel.sends_media_bytes:
                 # Twilio fetches media from a public URL; bytes can't be sent: keep the text.
-                details["voice"] = "skipped: Twilio needs a public media URL"
+                details["voice"] = f"skipped: {channel.label} needs a public media URL"
             else:
                 replies[0], details["voice"] = _spoken(replies[0], settings)
         documents = list(effects.documents)
@@ -251,9 +253,10 @@ def notify_seller(session: Session, conversation: Conversation, phone: str, lead
     return "sent"
 
 
-def _channel_provider(ctx: TurnContext) -> str | None:
+def _channel_adapter(ctx: TurnContext) -> type[ChannelAdapter] | None:
     with tenant_session(ctx.workspace_id) as s:
-        return s.execute(text("SELECT provider FROM channel WHERE id = :c"), {"c": ctx.channel_id}).scalar()
+        provider = s.execute(text("SELECT provider FROM channel WHERE id = :c"), {"c": ctx.channel_id}).scalar()
+    return adapter_class(provider) if provider in PROVIDERS else None
 
 
 def _speaks(settings: AgentSettings, ctx: TurnContext) -> bool:

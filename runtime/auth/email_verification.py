@@ -29,12 +29,12 @@ from db.tenancy import global_session, tenant_session
 from runtime import crypto, mail, security
 from runtime.config import get_settings
 from runtime.jobs import get_queue, job
+from runtime.jobs.names import EMAIL_VERIFICATION_EMAIL as JOB
 
 log = logging.getLogger(__name__)
 
 LINK_TTL = timedelta(hours=48)
 MAX_LINKS_PER_HOUR = 3  # per account, the sign-up's own included
-JOB = "auth.email_verification_email"
 
 VERIFY_ERRORS = {
     "link_invalido": "Este link de confirmação não existe. Entre na sua conta e peça outro no aviso do topo da página.",

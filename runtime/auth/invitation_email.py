@@ -26,6 +26,7 @@ from db.tenancy import tenant_session
 from runtime import crypto, mail, security
 from runtime.config import get_settings
 from runtime.jobs import get_queue, job
+from runtime.jobs.names import INVITATION_EMAIL as JOB
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,6 @@ def invitation_link(token: str) -> str:
     return get_settings().absolute_url("/convite?token=" + token)
 
 
-JOB = "team.invitation_email"
 ROLE_NAMES = {Role.seller: "vendedor(a)", Role.admin: "administrador(a)"}
 
 

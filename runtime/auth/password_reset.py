@@ -29,6 +29,7 @@ from db.tenancy import global_session, tenant_session
 from runtime import crypto, mail, security
 from runtime.config import get_settings
 from runtime.jobs import get_queue, job
+from runtime.jobs.names import PASSWORD_RESET_EMAIL as JOB
 
 from . import email_verification, sessions
 from .accounts import AccountError, normalize_email
@@ -38,7 +39,6 @@ log = logging.getLogger(__name__)
 EMAIL_TTL = timedelta(hours=1)  # asked for by the person: short
 MEMBER_TTL = timedelta(hours=24)  # made by a manager and sent by hand: a day to open it
 MAX_REQUESTS_PER_HOUR = 3  # per account: more asks are answered the same but send nothing
-JOB = "auth.password_reset_email"
 
 RESET_ERRORS = {
     "link_invalido": "Este link não existe. Peça um novo em “Esqueci minha senha”.",

@@ -13,14 +13,6 @@ import httpx
 
 from db.models import Provider
 
-# The webhook path segment of each provider: /webhooks/{slug}/{channel_id}
-WEBHOOK_SLUGS: dict[Provider, str] = {
-    Provider.cloud_api: "cloud-api",
-    Provider.evolution: "evolution",
-    Provider.zapi: "zapi",
-    Provider.twilio: "twilio",
-}
-
 
 class MessageKind(enum.StrEnum):
     text = "text"
@@ -206,14 +198,51 @@ class ChannelConfig:
     webhook_url: str  # public URL of /webhooks/{slug}/{channel_id}
 
 
+@dataclass(frozen=True)
+class CredentialSpec:
+    """One credential an adapter needs, as the panel asks for it (pt-BR label and help)."""
+
+    key: str
+    label: str
+    secret: bool  # typed into a password box; afterwards shown only as "configurado"
+    help: str = ""
+
+
+@dataclass(frozen=True)
+class WebhookAck:
+    """The body a provider expects in answer to a stored webhook, instead of our JSON summary."""
+
+    body: str
+    media_type: str
+
+
 class ChannelAdapter(Protocol):
+    """What every provider adapter is and can do. Its class attributes are the only place a provider
+    is described: runtime.channels.registry checks that each one is set and derives its lookups
+    (webhook slugs, labels) from them; the panel, the webhook route and the send paths read them
+    instead of keeping tables keyed by provider."""
+
     provider: ClassVar[Provider]
+    slug: ClassVar[str]  # the webhook path segment: /webhooks/{slug}/{channel_id}
+    label: ClassVar[str]  # the provider's name as the pages show it ("Cloud API", "Z-API")
+    description: ClassVar[str]  # pt-BR, one sentence for the connect form
+    setup_hint: ClassVar[str]  # pt-BR: where to paste the webhook address in the provider's console
     default_api_base_url: ClassVar[str]
-    credential_fields: ClassVar[tuple[str, ...]]  # all required, all secret-or-not write-only
+    # The owner runs the server (Evolution): its address must be given, the default is only local.
+    self_hosted: ClassVar[bool]
+    credential_specs: ClassVar[tuple[CredentialSpec, ...]]  # in the form's order
+    credential_fields: ClassVar[tuple[str, ...]]  # their keys: all required, all write-only
     # The secrets sent to api_base_url: a new API host gets them only when they are typed again.
     api_credentials: ClassVar[tuple[str, ...]]
+    # Gateways that sign nothing: a per-channel secret (credential webhook_secret) authenticates
+    # their webhooks, in the URL (?secret=) or in the X-Webhook-Secret header.
+    webhook_secret_in_url: ClassVar[bool]
+    # The provider itself can add our header to its webhooks (so the secret can stay out of URLs).
+    custom_webhook_headers: ClassVar[bool]
+    webhook_ack: ClassVar[WebhookAck | None]  # what it expects back; None: our JSON summary
     # Official APIs enforce WhatsApp's 24-hour customer-service window; gateways don't.
     has_service_window: ClassVar[bool]
+    sends_media_bytes: ClassVar[bool]  # False: media goes out only from a public URL (Twilio's MediaUrl)
 
     def __init__(self, config: ChannelConfig, http: httpx.AsyncClient) -> None: ...
 

@@ -24,6 +24,7 @@ from runtime.security import constant_time_equals
 
 from .base import (
     ChannelConfig,
+    CredentialSpec,
     DeliveryStatus,
     DownloadedMedia,
     InboundMessage,
@@ -37,6 +38,7 @@ from .base import (
     SendFailure,
     SendResult,
     StatusUpdate,
+    WebhookAck,
     WebhookRejected,
     WebhookRequest,
 )
@@ -71,10 +73,47 @@ _HEX64 = re.compile(r"[0-9a-fA-F]{64}")
 
 class CloudApiAdapter:
     provider: ClassVar[Provider] = Provider.cloud_api
+    slug: ClassVar[str] = "cloud-api"
+    label: ClassVar[str] = "Cloud API"
+    description: ClassVar[str] = "A API oficial da Meta. Exige um app no Meta for Developers e um número verificado."
+    setup_hint: ClassVar[str] = (
+        "No app da Meta (WhatsApp > Configuração > Webhook), cole o endereço e o token de verificação e "
+        "assine o campo messages. Dois números no mesmo app? Cadastre o endereço de cada canal como webhook "
+        "do próprio número (webhook override na Graph API): eventos de outro número que chegarem aqui são "
+        "ignorados."
+    )
     default_api_base_url: ClassVar[str] = "https://graph.facebook.com"
-    credential_fields: ClassVar[tuple[str, ...]] = ("phone_number_id", "access_token", "app_secret", "verify_token")
+    self_hosted: ClassVar[bool] = False
+    credential_specs: ClassVar[tuple[CredentialSpec, ...]] = (
+        CredentialSpec(
+            "phone_number_id", "ID do número de telefone", False, "Em WhatsApp > Configuração da API, no app da Meta."
+        ),
+        CredentialSpec(
+            "access_token",
+            "Token de acesso",
+            True,
+            "Um token permanente de usuário do sistema, com whatsapp_business_messaging.",
+        ),
+        CredentialSpec(
+            "app_secret",
+            "Chave secreta do app",
+            True,
+            "Em Configurações do app > Básico. Confere a assinatura dos webhooks.",
+        ),
+        CredentialSpec(
+            "verify_token",
+            "Token de verificação do webhook",
+            False,
+            "Deixe em branco para gerarmos um. Cole o mesmo valor na Meta ao cadastrar o webhook.",
+        ),
+    )
+    credential_fields: ClassVar[tuple[str, ...]] = tuple(c.key for c in credential_specs)
     api_credentials: ClassVar[tuple[str, ...]] = ("access_token",)
+    webhook_secret_in_url: ClassVar[bool] = False  # Meta signs every POST (X-Hub-Signature-256)
+    custom_webhook_headers: ClassVar[bool] = False
+    webhook_ack: ClassVar[WebhookAck | None] = None
     has_service_window: ClassVar[bool] = True
+    sends_media_bytes: ClassVar[bool] = True  # uploaded to /{phone_number_id}/media first
 
     def __init__(self, config: ChannelConfig, http: httpx.AsyncClient) -> None:
         self.config = config

@@ -86,6 +86,7 @@ from runtime.contacts import ContactError, normalize_phone
 
 from .base import (
     ChannelConfig,
+    CredentialSpec,
     DeliveryStatus,
     DownloadedMedia,
     InboundMessage,
@@ -100,11 +101,12 @@ from .base import (
     SendFailure,
     SendResult,
     StatusUpdate,
+    WebhookAck,
     WebhookRejected,
     WebhookRequest,
 )
 from .http import from_epoch, send_request
-from .shared_secret import SECRET_HEADER, SECRET_QUERY_PARAM, check_shared_secret
+from .shared_secret import SECRET_HEADER, SECRET_QUERY_PARAM, WEBHOOK_SECRET, check_shared_secret
 
 _UPSERT = "messages.upsert"
 _UPDATE = "messages.update"
@@ -164,10 +166,30 @@ def webhook_url_for_owner(config: ChannelConfig) -> str:
 
 class EvolutionAdapter:
     provider: ClassVar[Provider] = Provider.evolution
+    slug: ClassVar[str] = "evolution"
+    label: ClassVar[str] = "Evolution"
+    description: ClassVar[str] = "Servidor próprio (self-hosted) conectado ao WhatsApp pelo QR code."
+    setup_hint: ClassVar[str] = (
+        "No Evolution, configure o webhook da instância e ative o evento MESSAGES_UPSERT. Recomendado: use o "
+        "endereço sem o segredo e ponha o segredo no cabeçalho X-Webhook-Secret (campo headers do webhook), "
+        "para que ele não apareça em logs de acesso. O endereço com ?secret= também funciona."
+    )
     default_api_base_url: ClassVar[str] = "http://localhost:8080"  # self-hosted: the owner sets theirs
-    credential_fields: ClassVar[tuple[str, ...]] = ("instance", "api_key", "webhook_secret")
+    self_hosted: ClassVar[bool] = True
+    credential_specs: ClassVar[tuple[CredentialSpec, ...]] = (
+        CredentialSpec("instance", "Nome da instância", False, "A instância criada no seu servidor Evolution."),
+        CredentialSpec(
+            "api_key", "Chave da API (apikey)", True, "A AUTHENTICATION_API_KEY do servidor ou a chave da instância."
+        ),
+        WEBHOOK_SECRET,
+    )
+    credential_fields: ClassVar[tuple[str, ...]] = tuple(c.key for c in credential_specs)
     api_credentials: ClassVar[tuple[str, ...]] = ("api_key",)
+    webhook_secret_in_url: ClassVar[bool] = True
+    custom_webhook_headers: ClassVar[bool] = True  # v2: the webhook's "headers" field
+    webhook_ack: ClassVar[WebhookAck | None] = None
     has_service_window: ClassVar[bool] = False
+    sends_media_bytes: ClassVar[bool] = True  # inlined as base64
 
     def __init__(self, config: ChannelConfig, http: httpx.AsyncClient) -> None:
         self.config = config

@@ -14,12 +14,20 @@ from sqlmodel import Session, select
 from db.models import Channel, Provider
 from runtime import egress
 
-from .registry import UnknownProvider, adapter_class, decrypt_credentials, encrypt_credentials, webhook_url
-from .shared_secret import SECRET_HEADER_NAME
+from .registry import (
+    ADAPTERS,
+    PROVIDERS,
+    UnknownProvider,
+    adapter_class,
+    decrypt_credentials,
+    encrypt_credentials,
+    webhook_url,
+)
+from .shared_secret import SECRET_HEADER_NAME, WEBHOOK_SECRET
 
 # Gateways that sign nothing authenticate their webhooks with this secret in the URL.
-URL_SECRET_PROVIDERS = {Provider.evolution, Provider.zapi}
-GENERATED_SECRETS = {"webhook_secret"}
+URL_SECRET_PROVIDERS = frozenset(cls.provider for cls in ADAPTERS if cls.webhook_secret_in_url)
+GENERATED_SECRETS = {WEBHOOK_SECRET.key}
 
 
 class ChannelError(ValueError):
@@ -115,7 +123,7 @@ def _provider(value: str) -> Provider:
         adapter_class(value)
         return Provider(value)
     except UnknownProvider as exc:
-        raise ChannelError("provider must be one of: cloud_api, evolution, zapi, twilio") from exc
+        raise ChannelError(f"provider must be one of: {', '.join(PROVIDERS)}") from exc
 
 
 def _check_credentials(provider: Provider, credentials: dict[str, Any]) -> dict[str, str]:

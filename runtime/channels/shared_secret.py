@@ -9,11 +9,15 @@ from collections.abc import Iterable
 
 from runtime.security import constant_time_equals
 
-from .base import WebhookRejected
+from .base import CredentialSpec, WebhookRejected
 
 SECRET_QUERY_PARAM = "secret"  # noqa: S105 - a parameter name, not a secret
 SECRET_HEADER = "x-webhook-secret"  # noqa: S105 - lower-cased like WebhookRequest.headers
 SECRET_HEADER_NAME = "X-Webhook-Secret"  # noqa: S105 - the same, as the owner types it into the provider
+# The credential that holds it: generated when the channel is created, never typed into the panel.
+WEBHOOK_SECRET = CredentialSpec(
+    "webhook_secret", "Segredo do webhook", secret=True, help="Geramos um ao criar o canal; vai no endereço do webhook."
+)
 
 
 def check_shared_secret(candidates: Iterable[str | None], expected: str | None) -> None:

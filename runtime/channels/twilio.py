@@ -43,6 +43,7 @@ from runtime.contacts import ContactError, normalize_phone
 
 from .base import (
     ChannelConfig,
+    CredentialSpec,
     DeliveryStatus,
     DownloadedMedia,
     InboundMessage,
@@ -56,6 +57,7 @@ from .base import (
     SendFailure,
     SendResult,
     StatusUpdate,
+    WebhookAck,
     WebhookRejected,
     WebhookRequest,
 )
@@ -151,10 +153,32 @@ def _phone(value: str | None) -> str | None:
 
 class TwilioAdapter:
     provider: ClassVar[Provider] = Provider.twilio
+    slug: ClassVar[str] = "twilio"
+    label: ClassVar[str] = "Twilio"
+    description: ClassVar[str] = "API oficial do WhatsApp pela Twilio."
+    setup_hint: ClassVar[str] = (
+        "Na Twilio, no remetente do WhatsApp, cole este endereço em “When a message comes in” e em Status callback."
+    )
     default_api_base_url: ClassVar[str] = "https://api.twilio.com"
-    credential_fields: ClassVar[tuple[str, ...]] = ("account_sid", "auth_token", "from_number")
+    self_hosted: ClassVar[bool] = False
+    credential_specs: ClassVar[tuple[CredentialSpec, ...]] = (
+        CredentialSpec("account_sid", "Account SID", False, "No Console da Twilio, começa com AC."),
+        CredentialSpec("auth_token", "Auth Token", True, "No Console da Twilio, ao lado do Account SID."),
+        CredentialSpec(
+            "from_number",
+            "Número do WhatsApp (remetente)",
+            False,
+            "O número habilitado para WhatsApp na Twilio, ex. +55 11 99999-8888.",
+        ),
+    )
+    credential_fields: ClassVar[tuple[str, ...]] = tuple(c.key for c in credential_specs)
     api_credentials: ClassVar[tuple[str, ...]] = ("auth_token",)
+    webhook_secret_in_url: ClassVar[bool] = False  # Twilio signs every POST (X-Twilio-Signature)
+    custom_webhook_headers: ClassVar[bool] = False
+    # Twilio reads the answer as TwiML: an empty <Response> sends nothing back to the lead.
+    webhook_ack: ClassVar[WebhookAck | None] = WebhookAck("<Response></Response>", "text/xml")
     has_service_window: ClassVar[bool] = True
+    sends_media_bytes: ClassVar[bool] = False  # MediaUrl only: Twilio fetches the media itself
 
     def __init__(self, config: ChannelConfig, http: httpx.AsyncClient) -> None:
         self._config = config

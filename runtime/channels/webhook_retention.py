@@ -11,6 +11,7 @@ from sqlalchemy import text
 from db.tenancy import global_session
 from runtime.config import get_settings
 from runtime.jobs.base import Payload, job
+from runtime.jobs.names import PURGE_OLD_WEBHOOK_EVENTS
 
 log = logging.getLogger(__name__)
 
@@ -18,7 +19,7 @@ BATCH = 5000  # rows per statement: short transactions, no long lock on a busy t
 MAX_BATCHES = 200  # per run; a larger backlog goes on at the next run
 
 
-@job("webhooks.purge_old_events")
+@job(PURGE_OLD_WEBHOOK_EVENTS)
 def purge_old_events(payload: Payload) -> None:
     days = get_settings().webhook_event_retention_days
     if days <= 0:

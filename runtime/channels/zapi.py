@@ -49,6 +49,7 @@ from runtime.contacts import ContactError, normalize_phone
 
 from .base import (
     ChannelConfig,
+    CredentialSpec,
     DeliveryStatus,
     DownloadedMedia,
     InboundMessage,
@@ -63,11 +64,12 @@ from .base import (
     SendFailure,
     SendResult,
     StatusUpdate,
+    WebhookAck,
     WebhookRejected,
     WebhookRequest,
 )
 from .http import fetch_media, from_epoch, send_request
-from .shared_secret import SECRET_HEADER, SECRET_QUERY_PARAM, check_shared_secret
+from .shared_secret import SECRET_HEADER, SECRET_QUERY_PARAM, WEBHOOK_SECRET, check_shared_secret
 
 log = logging.getLogger(__name__)
 
@@ -111,10 +113,31 @@ _EXTENSION = re.compile(r"^[a-z0-9]{1,10}$")
 
 class ZapiAdapter:
     provider: ClassVar[Provider] = Provider.zapi
+    slug: ClassVar[str] = "zapi"
+    label: ClassVar[str] = "Z-API"
+    description: ClassVar[str] = "Serviço brasileiro que conecta o seu WhatsApp pelo QR code."
+    setup_hint: ClassVar[str] = (
+        "Na Z-API, em Webhooks, cole este endereço em “Ao receber” e em “Status da mensagem”. A Z-API não envia "
+        "cabeçalhos próprios, então o segredo vai no endereço: trate-o como uma senha. Com um proxy seu na "
+        "frente, ele pode enviar o segredo no cabeçalho X-Webhook-Secret e chamar o endereço sem ?secret=."
+    )
     default_api_base_url: ClassVar[str] = "https://api.z-api.io"
-    credential_fields: ClassVar[tuple[str, ...]] = ("instance_id", "token", "client_token", "webhook_secret")
+    self_hosted: ClassVar[bool] = False
+    credential_specs: ClassVar[tuple[CredentialSpec, ...]] = (
+        CredentialSpec("instance_id", "ID da instância", False, "No painel da Z-API, em Instâncias."),
+        CredentialSpec("token", "Token da instância", True, "No painel da Z-API, ao lado do ID da instância."),
+        CredentialSpec(
+            "client_token", "Token de segurança da conta", True, "Em Segurança, no painel da Z-API (Client-Token)."
+        ),
+        WEBHOOK_SECRET,
+    )
+    credential_fields: ClassVar[tuple[str, ...]] = tuple(c.key for c in credential_specs)
     api_credentials: ClassVar[tuple[str, ...]] = ("token", "client_token")
+    webhook_secret_in_url: ClassVar[bool] = True
+    custom_webhook_headers: ClassVar[bool] = False  # only a proxy in front can add the header
+    webhook_ack: ClassVar[WebhookAck | None] = None
     has_service_window: ClassVar[bool] = False
+    sends_media_bytes: ClassVar[bool] = True  # inlined as a data: URI
 
     def __init__(self, config: ChannelConfig, http: httpx.AsyncClient) -> None:
         self.config = config

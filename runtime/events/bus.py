@@ -23,12 +23,13 @@ from typing import Any
 
 from runtime import wiring
 from runtime.jobs import Lane, get_queue, job
+from runtime.jobs.names import DELIVER_EVENT
 
 from .types import EVENT_TYPES, Event
 
 log = logging.getLogger(__name__)
 
-DELIVER_JOB = "events.deliver"
+DELIVER_JOB = DELIVER_EVENT
 
 
 @cache

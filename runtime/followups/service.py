@@ -42,12 +42,13 @@ from runtime.agent.settings import AgentSettings, BusinessHours, FollowupStep, c
 from runtime.channels.base import MessageKind, Template
 from runtime.channels.registry import adapter_class
 from runtime.jobs import Lane, job
+from runtime.jobs.names import FOLLOWUP_STEP as RUN_JOB
+from runtime.jobs.names import SWEEP_FOLLOWUPS
 
 from .engine import followup_queue
 
 log = logging.getLogger(__name__)
 
-RUN_JOB = "followups.run_step"
 DUE_TOLERANCE = timedelta(seconds=2)  # a delivery this early still counts as on time
 
 
@@ -444,7 +445,7 @@ SWEEP_AFTER = timedelta(minutes=2)  # a step still 'scheduled' this long after i
 SWEEP_BATCH = 500
 
 
-@job("followups.sweep")
+@job(SWEEP_FOLLOWUPS)
 def sweep_overdue(payload: dict) -> None:
     """Re-arm steps whose job or Cloud Task was lost (e.g. creating the task failed after the
     commit). Run periodically by the worker; a duplicate job is harmless (run_step is exactly-once)."""

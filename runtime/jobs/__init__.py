@@ -1,12 +1,13 @@
 """Background jobs: register handlers with @job, enqueue with get_queue().enqueue(...).
 
     from runtime.jobs import job, get_queue
+    from runtime.jobs.names import SYNC_CONTACT  # every name is defined once, in names.py
 
-    @job("crm.sync_contact")
+    @job(SYNC_CONTACT)
     def sync_contact(payload: dict) -> None:
         with tenant_session(payload["workspace_id"]) as s: ...
 
-    get_queue().enqueue("crm.sync_contact", {"workspace_id": ws_id, "contact_id": cid})
+    get_queue().enqueue(SYNC_CONTACT, {"workspace_id": ws_id, "contact_id": cid})
 
 The worker (`run_worker`) runs inside an existing asyncio loop; see runtime.jobs.postgres.
 """

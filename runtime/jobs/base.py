@@ -1,9 +1,9 @@
 """The job queue contract shared by every backend, and the registry of job handlers.
 
-A job is a name plus a JSON payload. Handlers are registered with ``@job("name")`` and
-take the decoded payload: ``handler(payload: dict) -> None``, async or sync. Jobs run
-outside any request, so a handler that touches tenant data reads ``workspace_id`` from
-its payload and opens ``db.tenancy.tenant_session(workspace_id)`` itself.
+A job is a name (a constant of runtime.jobs.names) plus a JSON payload. Handlers are
+registered with ``@job(NAME)`` and take the decoded payload: ``handler(payload: dict) -> None``,
+async or sync. Jobs run outside any request, so a handler that touches tenant data reads
+``workspace_id`` from its payload and opens ``db.tenancy.tenant_session(workspace_id)`` itself.
 
 Backends only move payloads around: ``PostgresJobQueue`` (pgqueuer) stores them and its
 worker calls :func:`dispatch`; a Cloud Tasks backend would POST them to

@@ -27,6 +27,7 @@ from sqlmodel import Session
 from db.engine import app_engine, database_urls
 from runtime.config import get_settings
 
+from . import names
 from .base import (
     Lane,
     Payload,
@@ -215,10 +216,10 @@ async def _run_lane(
 # overdue follow-up steps whose job was lost, sends whose worker died long ago, expired sessions,
 # old raw webhook bodies. Job name -> period in seconds.
 PERIODIC_JOBS = {
-    "followups.sweep": 60,
-    "pipeline.sweep_sends": 60,
-    "auth.purge_expired": 3600,
-    "webhooks.purge_old_events": 3600,
+    names.SWEEP_FOLLOWUPS: 60,
+    names.SWEEP_SENDS: 60,
+    names.PURGE_EXPIRED_AUTH: 3600,
+    names.PURGE_OLD_WEBHOOK_EVENTS: 3600,
 }
 
 

@@ -17,13 +17,13 @@ from db.models import DocumentStatus, KnowledgeBlob, KnowledgeDocument, utcnow
 from db.tenancy import tenant_session
 from runtime.config import get_settings
 from runtime.jobs import get_queue, job
+from runtime.jobs.names import INGEST_DOCUMENT as INGEST_JOB
 from runtime.pgtext import has_refused, pg_text
 
 from .types import ExtractionError
 
 log = logging.getLogger(__name__)
 
-INGEST_JOB = "knowledge.ingest_document"
 SOURCE_TYPES = {"upload", "url", "drive", "learned"}
 
 

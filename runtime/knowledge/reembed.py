@@ -14,13 +14,13 @@ from db.models import DocumentStatus, KnowledgeDocument, utcnow
 from db.tenancy import global_session, tenant_session
 from runtime.jobs import get_queue, job
 from runtime.jobs.base import on_worker_start
+from runtime.jobs.names import REEMBED as REEMBED_JOB
 
 from .embeddings import EmbeddingError, get_embedder
 from .store import vector_literal
 
 log = logging.getLogger(__name__)
 
-REEMBED_JOB = "knowledge.reembed"
 _BATCH = 64
 
 _UPDATE = text("""

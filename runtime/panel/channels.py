@@ -1,4 +1,4 @@
-"""Canais: connect WhatsApp numbers (Cloud API, Evolution, Z-API, Twilio), copy the webhook URL and
+"""Canais: connect WhatsApp numbers (one form per adapter in runtime.channels.registry), copy the webhook URL and
 verify token, send a test message through the real adapter, and see each channel's health.
 
 The rules (which credentials each provider needs, how they are encrypted, what the public view
@@ -23,6 +23,9 @@ from runtime.access import Principal, UserError, require_manager
 from runtime.channels import service
 from runtime.channels.base import MessageKind, OutboundMessage, SendError
 from runtime.channels.registry import (
+    ADAPTERS,
+    PROVIDERS,
+    UnknownProvider,
     adapter_class,
     build_adapter,
     channel_config,
@@ -39,113 +42,59 @@ MASK = "••••••••"  # a secret the page shows without printing it
 TEST_TEXT = "Mensagem de teste do PilotoDeVendas: seu canal está funcionando. ✅"
 MAX_TEST_CHARS = 1000
 
-# How the panel presents each credential the adapters declare (the adapters decide which exist).
-CREDENTIAL_LABELS: dict[str, tuple[str, bool, str]] = {  # key -> (label, secret, help)
-    "phone_number_id": ("ID do número de telefone", False, "Em WhatsApp > Configuração da API, no app da Meta."),
-    "access_token": (
-        "Token de acesso",
-        True,
-        "Um token permanente de usuário do sistema, com whatsapp_business_messaging.",
-    ),
-    "app_secret": (
-        "Chave secreta do app",
-        True,
-        "Em Configurações do app > Básico. Confere a assinatura dos webhooks.",
-    ),
-    "verify_token": (
-        "Token de verificação do webhook",
-        False,
-        "Deixe em branco para gerarmos um. Cole o mesmo valor na Meta ao cadastrar o webhook.",
-    ),
-    "instance": ("Nome da instância", False, "A instância criada no seu servidor Evolution."),
-    "api_key": ("Chave da API (apikey)", True, "A AUTHENTICATION_API_KEY do servidor ou a chave da instância."),
-    "instance_id": ("ID da instância", False, "No painel da Z-API, em Instâncias."),
-    "token": ("Token da instância", True, "No painel da Z-API, ao lado do ID da instância."),
-    "client_token": ("Token de segurança da conta", True, "Em Segurança, no painel da Z-API (Client-Token)."),
-    "account_sid": ("Account SID", False, "No Console da Twilio, começa com AC."),
-    "auth_token": ("Auth Token", True, "No Console da Twilio, ao lado do Account SID."),
-    "from_number": (
-        "Número do WhatsApp (remetente)",
-        False,
-        "O número habilitado para WhatsApp na Twilio, ex. +55 11 99999-8888.",
-    ),
+# Each credential the adapters declare, by key (the registry refuses one key with two meanings):
+# key -> (label, secret, help). Errors name fields by key only.
+CREDENTIAL_LABELS: dict[str, tuple[str, bool, str]] = {
+    spec.key: (spec.label, spec.secret, spec.help) for cls in ADAPTERS for spec in cls.credential_specs
 }
 # Filled by us when left blank (the service generates webhook_secret; the panel the verify token).
 OPTIONAL_CREDENTIALS = {"verify_token", *service.GENERATED_SECRETS}
 HIDDEN_CREDENTIALS = set(service.GENERATED_SECRETS)  # travels inside the webhook URL; never typed
 
-PROVIDER_INFO: dict[Provider, tuple[str, str, str]] = {  # -> (label, short, description)
-    Provider.cloud_api: (
-        "WhatsApp Cloud API (Meta)",
-        "Cloud API",
-        "A API oficial da Meta. Exige um app no Meta for Developers e um número verificado.",
-    ),
-    Provider.evolution: (
-        "Evolution API",
-        "Evolution",
-        "Servidor próprio (self-hosted) conectado ao WhatsApp pelo QR code.",
-    ),
-    Provider.zapi: ("Z-API", "Z-API", "Serviço brasileiro que conecta o seu WhatsApp pelo QR code."),
-    Provider.twilio: ("Twilio", "Twilio", "API oficial do WhatsApp pela Twilio."),
-}
-PROVIDERS = tuple(PROVIDER_INFO)
-
 # What the page tells the owner to do with the webhook address, per provider.
-SETUP_HINTS: dict[str, str] = {
-    "cloud_api": (
-        "No app da Meta (WhatsApp > Configuração > Webhook), cole o endereço e o token de verificação e "
-        "assine o campo messages. Dois números no mesmo app? Cadastre o endereço de cada canal como webhook "
-        "do próprio número (webhook override na Graph API): eventos de outro número que chegarem aqui são "
-        "ignorados."
-    ),
-    "evolution": (
-        "No Evolution, configure o webhook da instância e ative o evento MESSAGES_UPSERT. Recomendado: use o "
-        "endereço sem o segredo e ponha o segredo no cabeçalho X-Webhook-Secret (campo headers do webhook), "
-        "para que ele não apareça em logs de acesso. O endereço com ?secret= também funciona."
-    ),
-    "zapi": (
-        "Na Z-API, em Webhooks, cole este endereço em “Ao receber” e em “Status da mensagem”. A Z-API não envia "
-        "cabeçalhos próprios, então o segredo vai no endereço: trate-o como uma senha. Com um proxy seu na "
-        "frente, ele pode enviar o segredo no cabeçalho X-Webhook-Secret e chamar o endereço sem ?secret=."
-    ),
-    "twilio": (
-        "Na Twilio, no remetente do WhatsApp, cole este endereço em “When a message comes in” e em Status callback."
-    ),
-}
+SETUP_HINTS: dict[str, str] = {cls.provider.value: cls.setup_hint for cls in ADAPTERS}
+
+
+def _one_of(words: list[str]) -> str:
+    """'A, B, C ou D'."""
+    return f"{', '.join(words[:-1])} ou {words[-1]}" if len(words) > 1 else "".join(words)
+
+
+CHOOSE_PROVIDER = f"Escolha um provedor: {_one_of([cls.label for cls in ADAPTERS])}."
 
 
 def _form_fields(provider: Provider) -> list[dict[str, Any]]:
-    fields = []
-    for key in adapter_class(provider).credential_fields:
-        if key in HIDDEN_CREDENTIALS:
-            continue
-        label, secret, help_text = CREDENTIAL_LABELS[key]
-        fields.append(
-            {
-                "key": key,
-                "label": label,
-                "secret": secret,
-                "required": key not in OPTIONAL_CREDENTIALS,
-                "help": help_text,
-            }
-        )
-    return fields
+    return [
+        {
+            "key": spec.key,
+            "label": spec.label,
+            "secret": spec.secret,
+            "required": spec.key not in OPTIONAL_CREDENTIALS,
+            "help": spec.help,
+        }
+        for spec in adapter_class(provider).credential_specs
+        if spec.key not in HIDDEN_CREDENTIALS
+    ]
+
+
+def _asks_phone(provider: Provider) -> bool:
+    """The number shown is typed in, unless it is a credential (Twilio's sender)."""
+    return "from_number" not in adapter_class(provider).credential_fields
 
 
 # What the page builds its forms from (static: no principal, nothing from the database).
 PROVIDER_FORMS: list[dict[str, Any]] = [
     {
-        "provider": p.value,
-        "label": PROVIDER_INFO[p][0],
-        "short": PROVIDER_INFO[p][1],
-        "description": PROVIDER_INFO[p][2],
-        "fields": _form_fields(p),
-        "default_api_base_url": adapter_class(p).default_api_base_url,
-        "api_base_url_required": p == Provider.evolution,  # self-hosted: the default is localhost
-        "asks_phone": "from_number" not in adapter_class(p).credential_fields,
-        "has_service_window": adapter_class(p).has_service_window,
+        "provider": cls.provider.value,
+        "label": cls.label,
+        "description": cls.description,
+        "fields": _form_fields(cls.provider),
+        "default_api_base_url": cls.default_api_base_url,
+        "api_base_url_required": cls.self_hosted,  # the default is only a local address
+        "asks_phone": _asks_phone(cls.provider),
+        "has_service_window": cls.has_service_window,
     }
-    for p in PROVIDERS
+    for cls in ADAPTERS
 ]
 
 
@@ -179,12 +128,9 @@ def ago(when: datetime | None, now: datetime | None = None) -> str:
 
 def _provider(value: Any) -> Provider:
     try:
-        provider = Provider(str(value or ""))
-    except ValueError:
-        provider = None
-    if provider not in PROVIDER_INFO:
-        raise UserError("Escolha um provedor: Cloud API, Evolution, Z-API ou Twilio.")
-    return provider
+        return adapter_class(str(value or "")).provider
+    except UnknownProvider as exc:
+        raise UserError(CHOOSE_PROVIDER) from exc
 
 
 def _text(data: dict[str, Any], key: str) -> str:
@@ -201,7 +147,7 @@ def _channel_id(value: Any) -> uuid.UUID:
 
 def _get(session, channel_id: Any) -> Channel:
     channel = session.get(Channel, _channel_id(channel_id))  # RLS: another workspace's channel is None
-    if channel is None or channel.provider not in PROVIDER_INFO:
+    if channel is None or channel.provider not in PROVIDERS:
         raise UserError("Canal não encontrado.")
     return channel
 
@@ -250,7 +196,7 @@ def _pt_br(exc: service.ChannelError) -> UserError:
     if msg.startswith("api_base_url"):
         return UserError("O endereço da API deve ser uma URL começando com http:// ou https://.")
     if msg.startswith("provider must be"):
-        return UserError("Escolha um provedor: Cloud API, Evolution, Z-API ou Twilio.")
+        return UserError(CHOOSE_PROVIDER)
     return UserError(f"Dados do canal inválidos: {msg}")
 
 
@@ -275,6 +221,7 @@ def _view(channel: Channel, agents: dict[uuid.UUID, str]) -> dict[str, Any]:
     `verify_token`) and masked for printing (`*_shown`)."""
     public = service.public_view(channel)
     provider = channel.provider
+    cls = adapter_class(provider)
     creds_set = set(public["credentials_set"])
     if not channel.is_active:
         status, color = "Desativado", "gray"
@@ -286,21 +233,21 @@ def _view(channel: Channel, agents: dict[uuid.UUID, str]) -> dict[str, Any]:
         status, color = "Conectado", "green"
     header = service.webhook_secret_header(channel)
     verify_token = ""
-    if provider == Provider.cloud_api:
+    if "verify_token" in cls.credential_fields:
         verify_token = decrypt_credentials(channel.credentials_encrypted).get("verify_token", "")
     credentials = []
-    for key in adapter_class(provider).credential_fields:
+    for spec in cls.credential_specs:
+        key = spec.key
         if key in HIDDEN_CREDENTIALS or key == "verify_token":
             continue
-        label, secret, _ = CREDENTIAL_LABELS[key]
         shown = SET
-        if not secret and key in creds_set:
+        if not spec.secret and key in creds_set:
             shown = _mask_id(decrypt_credentials(channel.credentials_encrypted).get(key, ""))
-        credentials.append({"key": key, "label": label, "value": shown if key in creds_set else "não configurado"})
+        credentials.append({"key": key, "label": spec.label, "value": shown if key in creds_set else "não configurado"})
     return {
         "id": str(channel.id),
         "provider": provider.value,
-        "provider_label": PROVIDER_INFO[provider][1],
+        "provider_label": cls.label,
         "name": channel.name,
         "phone": channel.phone_number or "",
         "is_active": channel.is_active,
@@ -325,6 +272,9 @@ def _view(channel: Channel, agents: dict[uuid.UUID, str]) -> dict[str, Any]:
         "agent_name": agents.get(channel.agent_id, "") if channel.agent_id else "",
         "credentials": credentials,
         "has_service_window": public["has_service_window"],
+        "asks_phone": _asks_phone(provider),
+        # The provider can send the header itself (else the secret-free address needs a proxy in front).
+        "offers_webhook_header": bool(header) and cls.custom_webhook_headers,
         "created_at": channel.created_at.isoformat() if channel.created_at else "",
     }
 
@@ -365,7 +315,7 @@ def list_channels(principal: Principal) -> list[dict[str, Any]]:
     require_manager(principal)
     with principal.session() as s:
         agents = _agents(s)
-        return [_view(c, agents) for c in service.list_channels(s) if c.provider in PROVIDER_INFO]
+        return [_view(c, agents) for c in service.list_channels(s) if c.provider in PROVIDERS]
 
 
 def agent_choices(principal: Principal) -> list[dict[str, str]]:
@@ -382,11 +332,12 @@ def connect_channel(principal: Principal, provider: str, data: dict[str, Any]) -
     prov = _provider(provider)
     data = data or {}
     creds = _credentials_from(prov, data)
-    if prov == Provider.cloud_api and not creds.get("verify_token"):
+    cls = adapter_class(prov)
+    if "verify_token" in cls.credential_fields and not creds.get("verify_token"):
         creds["verify_token"] = secrets.token_urlsafe(18)
     base_url = _text(data, "api_base_url")
-    if prov == Provider.evolution and not base_url:
-        raise UserError("Informe o endereço do seu servidor Evolution (ex. https://evolution.suaempresa.com.br).")
+    if cls.self_hosted and not base_url:
+        raise UserError(f"Informe o endereço do seu servidor {cls.label} (ex. https://{cls.slug}.suaempresa.com.br).")
     phone = _phone(_text(data, "phone_number"))
     with principal.session() as s:
         agent_id = _agent_id(s, data.get("agent_id"))
@@ -421,8 +372,9 @@ def update_channel(principal: Principal, channel_id: str, data: dict[str, Any]) 
         channel = _get(s, channel_id)
         creds = _credentials_from(channel.provider, data)
         base_url = _text(data, "api_base_url")
-        if channel.provider == Provider.evolution and "api_base_url" in data and not base_url:
-            raise UserError("Informe o endereço do seu servidor Evolution.")
+        cls = adapter_class(channel.provider)
+        if cls.self_hosted and "api_base_url" in data and not base_url:
+            raise UserError(f"Informe o endereço do seu servidor {cls.label}.")
         agent_id = _agent_id(s, data.get("agent_id")) if "agent_id" in data else channel.agent_id
         try:
             service.update_channel(
@@ -436,7 +388,7 @@ def update_channel(principal: Principal, channel_id: str, data: dict[str, Any]) 
         except service.ChannelError as exc:
             raise _pt_br(exc) from exc
         channel.agent_id = agent_id  # None unassigns (the service's update only ever sets one)
-        if "phone_number" in data and "from_number" not in adapter_class(channel.provider).credential_fields:
+        if "phone_number" in data and _asks_phone(channel.provider):
             channel.phone_number = _phone(_text(data, "phone_number"))
         elif "from_number" in creds:
             channel.phone_number = creds["from_number"]

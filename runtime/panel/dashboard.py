@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import text
 
 from runtime.access import Principal, UserError, require_manager
+from runtime.channels.registry import provider_label
 from runtime.followups.stats import recoveries
 
 from .llm_prices import PRICES_AS_OF, estimated_cost_usd
@@ -66,13 +67,6 @@ ROUTE_LABELS = {
     "knowledge": "Conhecimento (sem LLM)",
     "handoff": "Transbordo",
     "other": "Outros",
-}
-PROVIDER_LABELS = {
-    "cloud_api": "WhatsApp Cloud API",
-    "evolution": "Evolution",
-    "zapi": "Z-API",
-    "twilio": "Twilio",
-    "widget": "Widget do site",
 }
 
 
@@ -294,7 +288,7 @@ def dashboard(principal: Principal, start: Any, end: Any, agent_id: Any = None) 
             {
                 "channel_id": str(channel_id) if channel_id else None,
                 "name": name,
-                "provider": PROVIDER_LABELS.get(provider, provider or ""),
+                "provider": provider_label(provider),
                 "total": 0,
                 "series": [0] * len(days),
             },

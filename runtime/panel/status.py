@@ -24,15 +24,16 @@ from sqlmodel import select
 from db.models import Agent, Conversation, ConversationTurn, Workspace
 from runtime import crypto
 from runtime.access import Principal, require_manager
+from runtime.jobs import names as job_names
 from runtime.jobs.postgres import APPLICATION_NAME
 from runtime.panel.channels import ago, list_channels
 
 JOB_LABELS = {
-    "pipeline.process_turn": "Resposta do agente",
-    "channels.send_message": "Envio de mensagem",
-    "knowledge.ingest_document": "Leitura de documento",
-    "knowledge.drive_sync": "Sincronização do Google Drive",
-    "knowledge.reembed": "Reindexação do conhecimento",
+    job_names.PROCESS_TURN: "Resposta do agente",
+    job_names.SEND_MESSAGE: "Envio de mensagem",
+    job_names.INGEST_DOCUMENT: "Leitura de documento",
+    job_names.DRIVE_SYNC: "Sincronização do Google Drive",
+    job_names.REEMBED: "Reindexação do conhecimento",
 }
 LLM_UNAVAILABLE = "modelo de linguagem indisponível"  # runtime.agent.graph's handoff reason prefix
 PROVIDER_LABELS = {"gemini": "Google Gemini", "openai": "OpenAI (ou compatível)", "ollama": "Ollama", "none": "Nenhum"}

@@ -21,12 +21,12 @@ from db.models import utcnow
 from runtime.channels.base import InboundMessage, ParsedEvent
 from runtime.channels.service import ChannelSettings
 from runtime.events import LeadWrote, MessageStatusChanged, publish
+from runtime.jobs.names import PROCESS_TURN as TURN_JOB
 from runtime.jobs.postgres import enqueue_many_on
 from runtime.pgtext import pg_json
 
 log = logging.getLogger(__name__)
 
-TURN_JOB = "pipeline.process_turn"
 MAX_BATCH = 200
 
 

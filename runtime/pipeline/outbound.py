@@ -24,10 +24,11 @@ from runtime.config import get_settings
 from runtime.events import MessageStatusChanged, OutboundQueued, publish
 from runtime.jobs import Lane, get_queue, job
 from runtime.jobs.lease import WORKER_ID, Lease, LeaseHeld, lease_seconds
+from runtime.jobs.names import SEND_MESSAGE as SEND_JOB
+from runtime.jobs.names import SWEEP_SENDS
 
 log = logging.getLogger(__name__)
 
-SEND_JOB = "channels.send_message"
 SERVICE_WINDOW = timedelta(hours=24)
 
 
@@ -318,7 +319,7 @@ SWEEP_AFTER_SECONDS = 300
 SWEEP_BATCH = 500
 
 
-@job("pipeline.sweep_sends")
+@job(SWEEP_SENDS)
 def sweep_stale_sends(payload: dict) -> None:
     """Run periodically by the worker; settling is idempotent, so a duplicate run is harmless."""
     with tenant_session(None) as s:  # all workspaces: through a SECURITY DEFINER function (ids only)

@@ -34,6 +34,7 @@ from runtime.channels.service import ChannelSettings
 from runtime.events import TurnFinished, publish
 from runtime.jobs import Lane, job
 from runtime.jobs.lease import WORKER_ID, Lease, LeaseHeld, lease_seconds
+from runtime.jobs.names import PROCESS_TURN
 from runtime.jobs.threads import run_blocking
 from runtime.pgtext import pg_json
 
@@ -311,7 +312,7 @@ def run_turn(workspace_id: uuid.UUID, conversation_id: uuid.UUID, message_id: uu
     return outcome
 
 
-@job("pipeline.process_turn", lane=Lane.interactive)
+@job(PROCESS_TURN, lane=Lane.interactive)
 async def process_turn(payload: dict) -> None:
     await run_blocking(
         run_turn,

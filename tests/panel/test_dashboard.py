@@ -197,7 +197,7 @@ def test_kpis_match_hand_counts(owner):
     assert k["messages_outbound"] == 7
     by_name = {c["name"]: c for c in r["channels"]}
     assert by_name["Loja X"]["total"] == 8
-    assert by_name["Loja X"]["provider"] == "WhatsApp Cloud API"
+    assert by_name["Loja X"]["provider"] == "Cloud API"
     assert by_name["Loja X"]["series"] == [4, 2, 2]
     assert by_name["Loja Y"]["series"] == [2, 0, 3]
     # Tokens and cost: gemini-2.5-flash 1000/200 at $0.30/$2.50 per 1M, gpt-4o-mini 500/0 at $0.15;

@@ -211,7 +211,7 @@ def connect_dialog() -> rx.Component:
             rx.tabs.root(
                 rx.tabs.list(
                     *[
-                        rx.tabs.trigger(f["short"], value=f["provider"], id=f"provider-tab-{f['provider']}")
+                        rx.tabs.trigger(f["label"], value=f["provider"], id=f"provider-tab-{f['provider']}")
                         for f in PROVIDER_FORMS
                     ],
                     overflow_x="auto",
@@ -265,7 +265,7 @@ def edit_dialog() -> rx.Component:
                 rx.vstack(
                     form_field("Nome do canal", "name", required=True, default_value=e.name, max_length=120),
                     rx.cond(
-                        e.provider != "twilio",
+                        e.asks_phone,
                         form_field("Número do WhatsApp", "phone_number", type_="tel", default_value=e.phone),
                     ),
                     rx.match(
@@ -502,7 +502,7 @@ def channel_card(c: ChannelRow) -> rx.Component:
                         ),
                     ),
                     rx.cond(
-                        c.provider == "evolution",
+                        c.offers_webhook_header,
                         rx.vstack(
                             rx.text(
                                 "Ou, para o segredo ficar fora dos logs: o endereço sem o segredo e este cabeçalho.",

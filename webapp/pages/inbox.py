@@ -5,11 +5,12 @@ from __future__ import annotations
 import reflex as rx
 from reflex_audio_capture import AudioRecorderPolyfill
 
+from runtime.channels.registry import PROVIDER_LABELS
+
 from ..state import AuthState
 from ..states.inbox import InboxState, Msg, Quick, Row
 from .panel import PanelPage
 
-PROVIDER_LABELS = {"cloud_api": "Cloud API", "evolution": "Evolution", "zapi": "Z-API", "twilio": "Twilio"}
 FILTERS = (
     ("todas", "Todas"),
     ("minhas", "Minhas"),

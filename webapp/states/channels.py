@@ -43,6 +43,8 @@ class ChannelRow:
     agent_id: str = ""
     agent_name: str = ""
     has_service_window: bool = False
+    asks_phone: bool = True  # the number shown is typed in (Twilio's is its sender credential)
+    offers_webhook_header: bool = False  # the provider itself can send the secret as a header
     credentials: list[CredentialRow] = field(default_factory=list)
 
 

@@ -14,25 +14,28 @@ from sqlmodel import select
 from db.models import Channel
 from runtime import audit
 from runtime.channels import service
+from runtime.channels.registry import ADAPTERS, PROVIDERS
 
 from ..deps import ApiPrincipal, TenantDB, require_api_key
 
 router = APIRouter(prefix="/api/v1/channels", tags=["channels"], dependencies=[Depends(require_api_key)])
 
+ProviderName = Literal[tuple(p.value for p in PROVIDERS)]  # the providers with an adapter
+CREDENTIALS_DOC = "; ".join(
+    f"{cls.provider.value}: "
+    + ", ".join(
+        k + (" (generated when omitted)" if k in service.GENERATED_SECRETS else "") for k in cls.credential_fields
+    )
+    for cls in ADAPTERS
+)
+
 
 class ChannelCreate(BaseModel):
-    provider: Literal["cloud_api", "evolution", "zapi", "twilio"]
+    provider: ProviderName
     name: str = Field(min_length=1, max_length=120)
     api_base_url: str | None = Field(default=None, description="Provider default when omitted")
     agent_id: uuid.UUID | None = None
-    credentials: dict[str, str] = Field(
-        description=(
-            "cloud_api: phone_number_id, access_token, app_secret, verify_token; "
-            "evolution: instance, api_key, webhook_secret (generated when omitted); "
-            "zapi: instance_id, token, client_token, webhook_secret (generated when omitted); "
-            "twilio: account_sid, auth_token, from_number"
-        )
-    )
+    credentials: dict[str, str] = Field(description=CREDENTIALS_DOC)
     settings: dict[str, Any] = Field(
         default_factory=dict, description="debounce_seconds, ignore_groups, auto_reply_text"
     )

@@ -15,10 +15,9 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 
-from db.models import Provider
 from db.tenancy import global_session
 from runtime.channels.base import WebhookRejected, WebhookRequest
-from runtime.channels.registry import SLUG_TO_PROVIDER, build_adapter, channel_config
+from runtime.channels.registry import SLUG_TO_PROVIDER, adapter_class, build_adapter, channel_config
 from runtime.channels.service import ChannelSettings
 from runtime.config import get_settings
 from runtime.pipeline.inbound import ChannelRef, Delivery, IngestFailed, batcher
@@ -124,8 +123,9 @@ async def webhook(slug: str, channel_id: str, request: Request) -> Response:
     except IngestFailed:
         # Not the sender's fault: 503 makes the provider deliver it again later.
         return _error(503, "temporarily unable to store the event; retry")
-    if provider == Provider.twilio:  # Twilio expects TwiML; an empty response sends nothing back
-        return Response("<Response></Response>", media_type="text/xml")
+    ack = adapter_class(provider).webhook_ack  # e.g. Twilio reads TwiML: an empty one sends nothing back
+    if ack is not None:
+        return Response(ack.body, media_type=ack.media_type)
     return JSONResponse(
         {
             "ok": True,

@@ -20,11 +20,10 @@ from db.models import ConnectionStatus, DriveConnection, utcnow
 from db.tenancy import tenant_session
 from runtime.config import get_settings
 from runtime.jobs import get_queue, job
+from runtime.jobs.names import DRIVE_SYNC as SYNC_JOB
 
 from .files import parse_time
 from .sync import SyncReport, sync_connection
-
-SYNC_JOB = "knowledge.drive_sync"
 
 
 def sync_interval() -> timedelta | None:
