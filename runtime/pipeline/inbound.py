@@ -25,6 +25,8 @@ from runtime.jobs.names import PROCESS_TURN as TURN_JOB
 from runtime.jobs.postgres import enqueue_many_on
 from runtime.pgtext import pg_json
 
+from .ids import provider_id
+
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 200
@@ -108,7 +110,7 @@ def _delivery_json(i: int, d: Delivery, result: IngestResult) -> dict[str, Any]:
                 "text": m.text,
                 "media": _media(m),
                 "details": _details(m),
-                "pmid": m.provider_message_id,
+                "pmid": provider_id(m.provider_message_id),
             }
         )
     # Everything parsed from outside is cleaned of what PostgreSQL refuses (NUL, lone surrogates):
@@ -123,7 +125,7 @@ def _delivery_json(i: int, d: Delivery, result: IngestResult) -> dict[str, Any]:
             "messages": messages,
             "statuses": [
                 {
-                    "pmid": s.provider_message_id,
+                    "pmid": provider_id(s.provider_message_id),
                     "status": s.status.value,
                     "ts": s.timestamp.isoformat(),
                     "error": s.error,

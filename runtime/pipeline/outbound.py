@@ -27,6 +27,8 @@ from runtime.jobs.lease import WORKER_ID, Lease, LeaseHeld, lease_seconds
 from runtime.jobs.names import SEND_MESSAGE as SEND_JOB
 from runtime.jobs.names import SWEEP_SENDS
 
+from .ids import provider_id as stored_id
+
 log = logging.getLogger(__name__)
 
 SERVICE_WINDOW = timedelta(hours=24)
@@ -259,7 +261,8 @@ async def send_queued(workspace_id: uuid.UUID, message_id: uuid.UUID) -> Message
                 # Sent: true whoever holds the lease now (a taker-over may have marked it unknown).
                 if message.status not in (MessageStatus.sending, MessageStatus.unknown):
                     return message.status
-                message.status, message.provider_message_id, message.error = MessageStatus.sent, provider_id, None
+                message.status, message.error = MessageStatus.sent, None
+                message.provider_message_id = stored_id(provider_id) if provider_id else None
                 message.sent_at = utcnow()
             else:
                 if message.lease_owner != WORKER_ID or message.status != MessageStatus.sending:

@@ -498,3 +498,17 @@ def test_the_sweep_settles_sends_left_sending_long_after_their_lease(api, graph,
     assert rows == {idle: "queued", mid_request: "unknown", fresh: "sending"}  # fresh: its job may still come
     jobs = db(api, "SELECT count(*) FROM pgqueuer WHERE convert_from(payload, 'UTF8') LIKE :p", p=f"%{idle}%")
     assert jobs == [(1,)]  # queued again with a new send job
+
+
+def test_an_absurdly_long_message_id_is_stored_once_not_a_500(api, channel):
+    """provider_message_id is varchar(255): a longer id (Meta's are ~60 characters; a fuzzer's or a
+    broken gateway's are not) is kept as its SHA-256, so the message is stored and a redelivery is
+    still recognized."""
+    long_id = "wamid." + "x" * 400
+    payload = meta.text_message("Oi, tudo bem?", from_phone=lead(), message_id=long_id)
+    first = post(api, channel["path"], payload)
+    assert first.status_code == 200 and first.json()["messages"] == 1, first.text
+    again = post(api, channel["path"], payload)
+    assert again.status_code == 200 and again.json()["messages"] == 0
+    rows = db(api, "SELECT provider_message_id FROM message WHERE channel_id = :c", c=channel["id"])
+    assert len(rows) == 1 and rows[0][0].startswith("sha256:") and len(rows[0][0]) <= 255
