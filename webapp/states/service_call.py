@@ -25,7 +25,7 @@ from typing import Any, TypeVar, overload
 from reflex_base.event import BACKGROUND_TASK_MARKER
 
 F = TypeVar("F", bound=Callable[..., Any])
-OnError = Callable[[Any, Exception], None]
+OnError = Callable[[Any, Exception], Any]  # may be async
 
 
 @overload
@@ -51,9 +51,10 @@ def service_call(
     busy: the state attribute that is set while the handler runs (True, or the value of the
         argument named by `busy_with`, e.g. the id of the row being changed) and reset at the
         end (False, or ""). The page sees it from the handler's first `yield` on; a handler that
-        returns before yielding shows nothing. While it is set the handler does not start again.
-    on_error: `on_error(state, exc)` undoes the handler's own steps before `_fail` answers
-        (e.g. forget the conversation that could not be opened).
+        returns before yielding shows nothing (Reflex runs one event of a tab at a time, so the
+        flag is down whenever a handler starts).
+    on_error: `on_error(state, exc)` (plain or async) undoes the handler's own steps before
+        `_fail` answers, e.g. forget the conversation that could not be opened.
     """
 
     if busy_with is not None and busy is None:
@@ -64,20 +65,18 @@ def service_call(
         if busy_with is not None and busy_with not in signature.parameters:
             raise TypeError(f"{fn.__qualname__} has no argument {busy_with!r}")
 
-        def start(state: Any, args: tuple, kwargs: dict) -> bool:
+        def start(state: Any, args: tuple, kwargs: dict) -> None:
             if getattr(wrapper, BACKGROUND_TASK_MARKER, False):
                 raise TypeError(f"{fn.__qualname__}: @service_call is not for background events")
-            if busy is None:
-                return True
-            if getattr(state, busy):
-                return False
-            value = signature.bind(state, *args, **kwargs).arguments[busy_with] if busy_with else True
-            setattr(state, busy, value)
-            return True
+            if busy is not None:
+                value = signature.bind(state, *args, **kwargs).arguments[busy_with] if busy_with else True
+                setattr(state, busy, value)
 
-        def failed(state: Any, exc: Exception) -> Any:
+        async def failed(state: Any, exc: Exception) -> Any:
             if on_error is not None:
-                on_error(state, exc)
+                undone = on_error(state, exc)
+                if inspect.isawaitable(undone):
+                    await undone
             return state._fail(exc)
 
         def finish(state: Any) -> None:
@@ -88,14 +87,13 @@ def service_call(
 
             @functools.wraps(fn)
             async def wrapper(state, *args, **kwargs):
-                if not start(state, args, kwargs):
-                    return
+                start(state, args, kwargs)
                 try:
                     async with contextlib.aclosing(fn(state, *args, **kwargs)) as events:
                         async for event in events:
                             yield event
                 except Exception as exc:
-                    yield failed(state, exc)
+                    yield await failed(state, exc)
                 finally:
                     finish(state)
 
@@ -103,12 +101,11 @@ def service_call(
 
             @functools.wraps(fn)
             async def wrapper(state, *args, **kwargs):
-                if not start(state, args, kwargs):
-                    return None
+                start(state, args, kwargs)
                 try:
                     return await fn(state, *args, **kwargs)
                 except Exception as exc:
-                    return failed(state, exc)
+                    return await failed(state, exc)
                 finally:
                     finish(state)
 
