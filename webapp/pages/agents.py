@@ -10,7 +10,7 @@ from runtime.panel import agents as svc
 
 from ..components import empty_state, icon_tile
 from ..states.agents import LLM_KEY_ID, AgentsState
-from .panel import PanelPage
+from .panel import panel_route
 
 F = AgentsState.form
 MODE_COLORS = {"pilot": "teal", "copilot": "amber", "off": "gray"}
@@ -973,7 +973,7 @@ def content() -> list[rx.Component]:
     return [rx.cond(AgentsState.editing, editor(), list_view())]
 
 
-PAGE = PanelPage(
+PAGE = panel_route(
     "/agentes",
     "Agentes",
     (

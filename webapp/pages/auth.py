@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import reflex as rx
 
-from ..components import brand, brand_mark, error_callout, field, native_form, new_password_field, notice_callout
+from ..components import BRAND, brand, brand_mark, error_callout, field, native_form, new_password_field, notice_callout
+from ..route import Route
 from ..state import AuthState
 
 HIGHLIGHTS = (
@@ -60,7 +61,7 @@ def _showcase() -> rx.Component:
                 border_radius="10px",
                 background="white",
             ),
-            rx.text("PilotoDeVendas", weight="bold", size="4", color="white"),
+            rx.text(BRAND, weight="bold", size="4", color="white"),
             align="center",
             spacing="2",
         ),
@@ -97,7 +98,8 @@ def _showcase() -> rx.Component:
     )
 
 
-def _auth_page(*form_children: rx.Component) -> rx.Component:
+def auth_page(*form_children: rx.Component) -> rx.Component:
+    """The signed-out pages' layout: what the product does on the left (large screens), the form."""
     return rx.flex(
         _showcase(),
         rx.center(
@@ -115,6 +117,39 @@ def _auth_page(*form_children: rx.Component) -> rx.Component:
         width="100%",
         min_height="100vh",
         background="var(--color-background)",
+    )
+
+
+def auth_heading(title: str, text: rx.Var | str) -> rx.Component:
+    return rx.vstack(
+        rx.heading(title, size="7", weight="bold", letter_spacing="-0.02em", as_="h1"),
+        rx.text(text, size="3", color_scheme="gray"),
+        spacing="1",
+    )
+
+
+def checking() -> rx.Component:
+    """While the page's link (a token) is being checked."""
+    return rx.center(rx.spinner(size="3"), width="100%", padding_y="48px")
+
+
+def unavailable(title: str, error: rx.Var[str], link_text: str, href: str) -> rx.Component:
+    """A link that can't be used any more: why, and where to go instead."""
+    return rx.vstack(
+        rx.heading(title, size="7", weight="bold", as_="h1"),
+        error_callout(error),
+        rx.link(link_text, href=href, weight="medium", color_scheme="teal"),
+        spacing="4",
+        width="100%",
+    )
+
+
+def _other_page(question: str, link_text: str, href: str, id_: str) -> rx.Component:
+    return rx.text(
+        question,
+        rx.link(link_text, href=href, weight="medium", color_scheme="teal", id=id_),
+        size="2",
+        color_scheme="gray",
     )
 
 
@@ -149,12 +184,8 @@ def _google_button(label: str) -> rx.Component:
 
 
 def login_page() -> rx.Component:
-    return _auth_page(
-        rx.vstack(
-            rx.heading("Entrar", size="7", weight="bold", letter_spacing="-0.02em", as_="h1"),
-            rx.text("Acesse o painel da sua empresa.", size="3", color_scheme="gray"),
-            spacing="1",
-        ),
+    return auth_page(
+        auth_heading("Entrar", "Acesse o painel da sua empresa."),
         error_callout(AuthState.login_error),
         notice_callout(AuthState.login_notice),
         native_form(
@@ -185,22 +216,13 @@ def login_page() -> rx.Component:
             id="login-form",
         ),
         _google_button("Entrar com Google"),
-        rx.text(
-            "Ainda não tem conta? ",
-            rx.link("Criar conta", href="/cadastro", weight="medium", color_scheme="teal", id="signup-link"),
-            size="2",
-            color_scheme="gray",
-        ),
+        _other_page("Ainda não tem conta? ", "Criar conta", "/cadastro", "signup-link"),
     )
 
 
 def signup_page() -> rx.Component:
-    return _auth_page(
-        rx.vstack(
-            rx.heading("Criar conta", size="7", weight="bold", letter_spacing="-0.02em", as_="h1"),
-            rx.text("Comece a usar o PilotoDeVendas na sua empresa.", size="3", color_scheme="gray"),
-            spacing="1",
-        ),
+    return auth_page(
+        auth_heading("Criar conta", f"Comece a usar o {BRAND} na sua empresa."),
         error_callout(AuthState.signup_error),
         native_form(
             rx.vstack(
@@ -226,12 +248,7 @@ def signup_page() -> rx.Component:
             id="signup-form",
         ),
         _google_button("Continuar com Google"),
-        rx.text(
-            "Já tem conta? ",
-            rx.link("Entrar", href="/login", weight="medium", color_scheme="teal", id="login-link"),
-            size="2",
-            color_scheme="gray",
-        ),
+        _other_page("Já tem conta? ", "Entrar", "/login", "login-link"),
     )
 
 
@@ -240,10 +257,6 @@ def home_page() -> rx.Component:
     return rx.center(brand_mark("40px"), height="100vh")
 
 
-# Other public (signed-out) pages, e.g. accepting an invitation: (route, component, title, on_load).
-EXTRA_PAGES: list[tuple[str, object, str, object]] = []
-
-from . import invite, password, verify_email  # noqa: E402 (their pages use this module's layout)
-
-EXTRA_PAGES.extend([invite.PAGE, *password.PAGES, verify_email.PAGE])
-EXTRA_ROUTES = tuple(route for route, *_ in EXTRA_PAGES)
+HOME = Route("/", "", home_page, on_load=(AuthState.route_home,))
+LOGIN = Route("/login", "Entrar", login_page, on_load=(AuthState.load_login,))
+SIGNUP = Route("/cadastro", "Criar conta", signup_page, on_load=(AuthState.load_signup,))

@@ -11,7 +11,7 @@ from runtime.panel.channels import PROVIDER_FORMS, SETUP_HINTS
 
 from ..components import empty_state, icon_tile
 from ..states.channels import ChannelRow, ChannelsState, CredentialRow
-from .panel import PanelPage
+from .panel import panel_route
 
 SELECT_STYLE = {
     "width": "100%",
@@ -639,7 +639,7 @@ def content() -> list[rx.Component]:
     ]
 
 
-PAGE = PanelPage(
+PAGE = panel_route(
     "/canais",
     "Canais",
     "Por onde os clientes falam com a sua empresa.",

@@ -7,7 +7,7 @@ import reflex as rx
 
 from ..components import empty_state, icon_tile
 from ..states.dashboard import DashboardState as S
-from .panel import PanelPage
+from .panel import panel_route
 
 CHART_CONFIG = {"displayModeBar": False, "responsive": True, "locale": "pt-BR"}
 
@@ -295,7 +295,7 @@ def content() -> list[rx.Component]:
     ]
 
 
-PAGE = PanelPage(
+PAGE = panel_route(
     "/painel",
     "Painel",
     "Um resumo de como o seu vendedor de IA está se saindo.",

@@ -7,7 +7,7 @@ from reflex_audio_capture import AudioRecorderPolyfill
 
 from ..state import AuthState
 from ..states.inbox import InboxState, Msg, Quick, Row
-from .panel import PanelPage
+from .panel import panel_route
 
 PROVIDER_LABELS = {"cloud_api": "Cloud API", "evolution": "Evolution", "zapi": "Z-API", "twilio": "Twilio"}
 FILTERS = (
@@ -935,7 +935,7 @@ def content() -> list[rx.Component]:
     ]
 
 
-PAGE = PanelPage(
+PAGE = panel_route(
     "/inbox",
     "Inbox",
     "As conversas com os clientes em tempo real, para a equipe acompanhar e assumir quando quiser.",

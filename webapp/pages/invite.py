@@ -9,8 +9,10 @@ import reflex as rx
 
 from runtime.auth import invitations
 
-from ..components import error_callout, field, native_form, new_password_field, readonly_field
+from ..components import error_callout, field, hint, native_form, new_password_field, readonly_field
+from ..route import Route
 from ..state import LOGIN_ERRORS, ROLE_LABELS, AuthState
+from .auth import auth_page, checking, unavailable
 
 INVITE_ERRORS = {**invitations.INVITATION_ERRORS, "bloqueado": LOGIN_ERRORS["bloqueado"]}
 
@@ -46,9 +48,7 @@ class InviteState(AuthState):
 
 
 def invite_page() -> rx.Component:
-    from .auth import _auth_page
-
-    return _auth_page(
+    return auth_page(
         rx.cond(
             InviteState.invite_checked,
             rx.cond(
@@ -82,12 +82,7 @@ def invite_page() -> rx.Component:
                                         auto_complete="current-password",
                                         required=True,
                                     ),
-                                    rx.text(
-                                        "Você já tem uma conta com este e-mail: use a senha dela.",
-                                        size="1",
-                                        color_scheme="gray",
-                                        margin_top="6px",
-                                    ),
+                                    *hint("Você já tem uma conta com este e-mail: use a senha dela."),
                                     width="100%",
                                 ),
                                 rx.vstack(
@@ -114,17 +109,11 @@ def invite_page() -> rx.Component:
                     spacing="5",
                     width="100%",
                 ),
-                rx.vstack(
-                    rx.heading("Convite indisponível", size="7", weight="bold", as_="h1"),
-                    error_callout(InviteState.invite_error),
-                    rx.link("Ir para o login", href="/login", weight="medium", color_scheme="teal"),
-                    spacing="4",
-                    width="100%",
-                ),
+                unavailable("Convite indisponível", InviteState.invite_error, "Ir para o login", "/login"),
             ),
-            rx.center(rx.spinner(size="3"), width="100%", padding_y="48px"),
+            checking(),
         ),
     )
 
 
-PAGE = ("/convite", invite_page, "Convite", InviteState.load_invite)
+PAGE = Route("/convite", "Convite", invite_page, on_load=(InviteState.load_invite,))

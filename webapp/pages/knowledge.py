@@ -9,7 +9,7 @@ from runtime.knowledge import drive
 
 from ..components import section_card
 from ..states.knowledge import UPLOAD_ID, KnowledgeState
-from .panel import PanelPage
+from .panel import panel_route
 
 S = KnowledgeState
 
@@ -801,7 +801,7 @@ def content() -> list[rx.Component]:
     ]
 
 
-PAGE = PanelPage(
+PAGE = panel_route(
     "/conhecimento",
     "Conhecimento",
     "Os documentos que o agente usa para responder: catálogos, tabelas de preço, políticas e perguntas frequentes.",

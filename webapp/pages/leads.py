@@ -6,7 +6,7 @@ import reflex as rx
 
 from ..components import empty_state
 from ..states.leads import STAGE_LABELS, LeadRow, LeadsState
-from .panel import PanelPage
+from .panel import panel_route
 
 
 def stage_chip(key: str, label: str) -> rx.Component:
@@ -106,7 +106,7 @@ def content() -> list[rx.Component]:
     ]
 
 
-PAGE = PanelPage(
+PAGE = panel_route(
     "/leads",
     "Leads",
     "Todos os contatos que falaram com a empresa, com etapa, pontuação e etiquetas.",

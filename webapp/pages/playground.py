@@ -7,7 +7,7 @@ import reflex as rx
 
 from ..components import empty_state
 from ..states.playground import PlaygroundState as S
-from .panel import PanelPage
+from .panel import panel_route
 
 ACCEPT = {
     "audio/*": [".ogg", ".opus", ".mp3", ".m4a", ".wav", ".webm", ".aac"],
@@ -581,7 +581,7 @@ def content() -> list[rx.Component]:
     return [rx.cond(S.loaded, rx.cond(S.has_agents, _workspace(), _no_agents()), _loading())]
 
 
-PAGE = PanelPage(
+PAGE = panel_route(
     "/playground",
     "Playground",
     "Converse com o agente como um cliente faria e veja por que ele respondeu assim.",

@@ -7,7 +7,7 @@ import reflex as rx
 
 from ..components import copy_secret, forget_secret, native_form, one_time_secret, section_card
 from ..states.settings import NEW_KEY_ID, SettingsState
-from .panel import PanelPage
+from .panel import panel_route
 
 
 def _section(icon: str, title: str, text: str, *children: rx.Component, id_: str) -> rx.Component:
@@ -443,7 +443,7 @@ def content() -> list[rx.Component]:
     ]
 
 
-PAGE = PanelPage(
+PAGE = panel_route(
     "/configuracoes",
     "Configurações",
     "Os dados da sua empresa, as chaves de API e a sua conta.",

@@ -7,7 +7,7 @@ import reflex as rx
 
 from ..components import section_card
 from ..states.status import AgentModel, ChannelHealth, JobFailure, StatusState
-from .panel import PanelPage
+from .panel import panel_route
 
 LEVELS = {
     "ok": ("green", "circle_check", "OK"),
@@ -318,7 +318,7 @@ def content() -> list[rx.Component]:
     ]
 
 
-PAGE = PanelPage(
+PAGE = panel_route(
     "/status",
     "Status",
     "A saúde do sistema: banco de dados, fila de tarefas, canais e o provedor de IA.",

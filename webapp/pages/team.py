@@ -6,7 +6,7 @@ import reflex as rx
 
 from ..components import card_heading, copy_secret, forget_secret, one_time_secret
 from ..states.team import LINK_ID, TeamState
-from .panel import PanelPage
+from .panel import panel_route
 
 
 def _section_title(icon: str, title: str, text: str) -> rx.Component:
@@ -424,7 +424,7 @@ def content() -> list[rx.Component]:
     ]
 
 
-PAGE = PanelPage(
+PAGE = panel_route(
     "/equipe",
     "Equipe",
     "Quem da sua empresa usa o painel e recebe as conversas que o agente encaminha.",

@@ -1,0 +1,24 @@
+"""Small buttons shared by the pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import reflex as rx
+
+
+def icon_action(icon: str, label: str, on_click: Any, color: str = "gray", **props) -> rx.Component:
+    """An icon button on a list row, named by its tooltip and aria-label."""
+    return rx.tooltip(
+        rx.icon_button(
+            rx.icon(icon, size=16),
+            on_click=on_click,
+            variant="ghost",
+            color_scheme=color,
+            size="2",
+            aria_label=label,
+            title=label,
+            **props,
+        ),
+        content=label,
+    )
