@@ -39,7 +39,7 @@ def hint(text: Any) -> list[rx.Component]:
     """The grey line under a control that says what to type; none for an empty text."""
     if isinstance(text, str) and not text:
         return []
-    return [rx.text(text, size="1", color_scheme="gray", as_="div", margin_top="6px")]
+    return [rx.text(text, size="1", color_scheme="gray", margin_top="6px")]
 
 
 def labeled(
