@@ -1,0 +1,150 @@
+"""Learned answers: the team's replies the agent reuses, to approve, reject, edit or delete."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from ...components import BadgeLook, dialog_buttons, icon_action, labeled, section_card, skeleton_rows, state_badge
+from ...states.knowledge import KnowledgeState as S
+
+LEARNED_STATUS = {
+    "pending": BadgeLook("amber", "Aguardando aprovação"),
+    "approved": BadgeLook("green", "Aprovada"),
+}
+REJECTED = BadgeLook("gray", "Rejeitada")
+
+
+def learned_row(row) -> rx.Component:
+    return rx.box(
+        rx.hstack(
+            rx.vstack(
+                rx.hstack(
+                    rx.text(row["question"], weight="medium", size="2"),
+                    state_badge(row["status"], LEARNED_STATUS, REJECTED, variant="soft"),
+                    spacing="2",
+                    align="center",
+                    wrap="wrap",
+                ),
+                rx.text(row["answer"], size="2", color_scheme="gray", white_space="pre-wrap"),
+                rx.text(
+                    rx.cond(
+                        row["original_question"] != "",
+                        "Cliente perguntou: “" + row["original_question"].to(str) + "” · ",
+                        "",
+                    ),
+                    rx.cond(row["agent"] != "", row["agent"].to(str) + " · ", ""),
+                    "usada ",
+                    row["uses"],
+                    " vez(es) · ",
+                    row["created"],
+                    size="1",
+                    color_scheme="gray",
+                ),
+                spacing="1",
+                flex="1",
+                min_width="0",
+            ),
+            rx.hstack(
+                rx.cond(
+                    row["status"] != "approved",
+                    icon_action("check", "Aprovar", S.approve_learned(row["id"]), color="green"),
+                    icon_action("ban", "Rejeitar", S.reject_learned(row["id"])),
+                ),
+                icon_action("pencil", "Editar", S.start_edit(row)),
+                icon_action("trash_2", "Excluir", S.ask_delete_learned(row), color="red"),
+                spacing="1",
+                flex_shrink="0",
+            ),
+            align="start",
+            spacing="3",
+            width="100%",
+        ),
+        padding="12px 4px",
+        border_top="1px solid var(--gray-a4)",
+        width="100%",
+        class_name="learned-row",
+    )
+
+
+def learned_card() -> rx.Component:
+    return section_card(
+        "graduation_cap",
+        "Respostas aprendidas",
+        "Quando o agente não sabe e alguém da equipe responde, a resposta fica guardada para a próxima vez.",
+        rx.segmented_control.root(
+            rx.segmented_control.item("Todas", value="all"),
+            rx.segmented_control.item(
+                "Pendentes",
+                rx.cond(S.pending_learned > 0, rx.fragment(" (", S.pending_learned, ")"), ""),
+                value="pending",
+            ),
+            rx.segmented_control.item("Aprovadas", value="approved"),
+            rx.segmented_control.item("Rejeitadas", value="rejected"),
+            value=S.learned_filter,
+            on_change=S.set_learned_filter,
+            size="1",
+        ),
+        rx.cond(
+            S.loading,
+            skeleton_rows(2, "52px"),
+            rx.cond(
+                S.shown_learned.length() > 0,
+                rx.vstack(rx.foreach(S.shown_learned, learned_row), spacing="0", width="100%", id="learned-list"),
+                rx.text(
+                    rx.cond(
+                        S.learned.length() > 0,
+                        "Nenhuma resposta com este filtro.",
+                        "Nenhuma resposta aprendida ainda. Elas aparecem quando a equipe responde uma pergunta "
+                        "que o agente passou para um humano.",
+                    ),
+                    size="2",
+                    color_scheme="gray",
+                    padding_y="12px",
+                    id="learned-empty",
+                ),
+            ),
+        ),
+        id="knowledge-learned",
+    )
+
+
+def edit_dialog() -> rx.Component:
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title("Editar resposta aprendida"),
+            rx.dialog.description(
+                "Ajuste a pergunta como os clientes costumam fazer e a resposta que o agente deve dar. "
+                "Ao salvar, a resposta fica aprovada.",
+                size="2",
+                color_scheme="gray",
+                margin_bottom="12px",
+            ),
+            rx.el.form(
+                rx.vstack(
+                    labeled(
+                        "Pergunta",
+                        rx.text_area(
+                            name="question", default_value=S.editing_question, rows="2", width="100%", required=True
+                        ),
+                    ),
+                    labeled(
+                        "Resposta",
+                        rx.text_area(
+                            name="answer", default_value=S.editing_answer, rows="5", width="100%", required=True
+                        ),
+                    ),
+                    dialog_buttons(
+                        rx.button("Salvar e aprovar", type="submit", loading=S.saving_learned, id="learned-save")
+                    ),
+                    spacing="3",
+                    width="100%",
+                ),
+                on_submit=S.save_learned,
+                id="learned-edit-form",
+                key=S.editing_id,
+            ),
+            max_width="560px",
+        ),
+        open=S.editing_open,
+        on_open_change=S.set_editing_open,
+    )
