@@ -9,10 +9,19 @@ import reflex as rx
 
 from runtime.panel.channels import PROVIDER_FORMS, SETUP_HINTS
 
-from ..components import empty_state, icon_tile
+from ..components import (
+    BadgeLook,
+    callout,
+    confirm_dialog,
+    dialog_buttons,
+    empty_state,
+    icon_tile,
+    state_badge,
+)
 from ..states.channels import ChannelRow, ChannelsState, CredentialRow
 from .panel import panel_route
 
+STATUS_ICONS = {"green": "circle_check", "red": "circle_alert", "amber": "clock"}
 SELECT_STYLE = {
     "width": "100%",
     "height": "40px",
@@ -28,10 +37,15 @@ SELECT_STYLE = {
 # --- small widgets ---------------------------------------------------------------------------
 
 
+def _stacked(caption: rx.Component, control: rx.Component, *below: rx.Component) -> rx.Component:
+    """The connect and edit forms' field: caption, control and help in a column."""
+    return rx.el.label(caption, control, *below, display="flex", flex_direction="column", gap="6px", width="100%")
+
+
 def form_field(
     label: str, name: str, *, help_text: str = "", type_: str = "text", required: bool = False, **props
 ) -> rx.Component:
-    return rx.el.label(
+    return _stacked(
         rx.hstack(
             rx.text(label, size="2", weight="medium"),
             rx.text("*", size="2", color="var(--red-10)") if required else rx.fragment(),
@@ -39,16 +53,12 @@ def form_field(
         ),
         rx.input(name=name, type=type_, size="2", width="100%", required=required, **props),
         rx.text(help_text, size="1", color_scheme="gray") if help_text else rx.fragment(),
-        display="flex",
-        flex_direction="column",
-        gap="6px",
-        width="100%",
     )
 
 
 def agent_select(default: Any = None) -> rx.Component:
     first = rx.cond(ChannelsState.agents.length() > 0, ChannelsState.agents[0].id, "none")
-    return rx.el.label(
+    return _stacked(
         rx.text("Agente que atende este número", size="2", weight="medium"),
         rx.el.select(
             rx.el.option("Nenhum (o canal só recebe mensagens)", value="none"),
@@ -57,10 +67,6 @@ def agent_select(default: Any = None) -> rx.Component:
             default_value=default if default is not None else first,
             style=SELECT_STYLE,
         ),
-        display="flex",
-        flex_direction="column",
-        gap="6px",
-        width="100%",
     )
 
 
@@ -101,16 +107,9 @@ def copy_field(label: str, shown: rx.Var[str], channel_id: rx.Var[str], what: st
 
 
 def status_badge(status: rx.Var[str], color: rx.Var[str]) -> rx.Component:
-    def badge(scheme: str, icon: str) -> rx.Component:
-        return rx.badge(rx.icon(icon, size=12), status, color_scheme=scheme, variant="soft", size="2", radius="full")
-
-    return rx.match(
-        color,
-        ("green", badge("green", "circle_check")),
-        ("red", badge("red", "circle_alert")),
-        ("amber", badge("amber", "clock")),
-        badge("gray", "circle_pause"),
-    )
+    """The service's status text, in the colour (and with the icon) the service chose."""
+    looks = {c: BadgeLook(c, status, icon) for c, icon in STATUS_ICONS.items()}
+    return state_badge(color, looks, BadgeLook("gray", status, "circle_pause"), variant="soft", size="2", radius="full")
 
 
 # --- connect dialog ----------------------------------------------------------------------------
@@ -166,17 +165,9 @@ def provider_form(form: dict[str, Any]) -> rx.Component:
     return rx.el.form(
         rx.el.input(type="hidden", name="provider", value=provider),
         rx.vstack(
-            rx.callout.root(
-                rx.callout.icon(rx.icon("info", size=16)),
-                rx.callout.text(form["description"]),
-                size="1",
-                color_scheme="teal",
-                variant="surface",
-                width="100%",
-            ),
+            callout("info", form["description"], color="teal", variant="surface"),
             *fields,
-            rx.hstack(
-                rx.dialog.close(rx.button("Cancelar", type="button", variant="soft", color_scheme="gray")),
+            dialog_buttons(
                 rx.button(
                     rx.icon("plug", size=16),
                     "Conectar",
@@ -184,9 +175,6 @@ def provider_form(form: dict[str, Any]) -> rx.Component:
                     loading=ChannelsState.saving,
                     id=f"connect-submit-{provider}",
                 ),
-                justify="end",
-                spacing="3",
-                width="100%",
             ),
             spacing="4",
             width="100%",
@@ -285,13 +273,7 @@ def edit_dialog() -> rx.Component:
                         ),
                     ),
                     agent_select(rx.cond(e.agent_id != "", e.agent_id, "none")),
-                    rx.hstack(
-                        rx.dialog.close(rx.button("Cancelar", type="button", variant="soft", color_scheme="gray")),
-                        rx.button("Salvar", type="submit", loading=ChannelsState.saving, id="edit-submit"),
-                        justify="end",
-                        spacing="3",
-                        width="100%",
-                    ),
+                    dialog_buttons(rx.button("Salvar", type="submit", loading=ChannelsState.saving, id="edit-submit")),
                     spacing="4",
                     width="100%",
                 ),
@@ -328,7 +310,7 @@ def test_dialog() -> rx.Component:
                         placeholder="+55 11 99999-8888",
                         auto_focus=True,
                     ),
-                    rx.el.label(
+                    _stacked(
                         rx.text("Mensagem", size="2", weight="medium"),
                         rx.text_area(
                             name="text",
@@ -337,26 +319,17 @@ def test_dialog() -> rx.Component:
                             max_length=1000,
                             width="100%",
                         ),
-                        display="flex",
-                        flex_direction="column",
-                        gap="6px",
-                        width="100%",
                     ),
                     rx.cond(
                         ChannelsState.test_window_note,
-                        rx.callout.root(
-                            rx.callout.icon(rx.icon("info", size=16)),
-                            rx.callout.text(
-                                "Na API oficial, texto livre só é entregue a quem falou com a empresa nas "
-                                "últimas 24 horas. Mande um “oi” do seu celular antes."
-                            ),
-                            size="1",
-                            color_scheme="amber",
-                            width="100%",
+                        callout(
+                            "info",
+                            "Na API oficial, texto livre só é entregue a quem falou com a empresa nas "
+                            "últimas 24 horas. Mande um “oi” do seu celular antes.",
+                            color="amber",
                         ),
                     ),
-                    rx.hstack(
-                        rx.dialog.close(rx.button("Cancelar", type="button", variant="soft", color_scheme="gray")),
+                    dialog_buttons(
                         rx.button(
                             rx.icon("send", size=16),
                             "Enviar teste",
@@ -364,9 +337,6 @@ def test_dialog() -> rx.Component:
                             loading=ChannelsState.sending,
                             id="test-send",
                         ),
-                        justify="end",
-                        spacing="3",
-                        width="100%",
                     ),
                     spacing="4",
                     width="100%",
@@ -382,26 +352,17 @@ def test_dialog() -> rx.Component:
 
 
 def delete_dialog() -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.content(
-            rx.alert_dialog.title("Excluir canal?"),
-            rx.alert_dialog.description(
-                rx.text.span("O canal "),
-                rx.text.strong(ChannelsState.delete_channel_name),
-                rx.text.span(
-                    " deixa de receber e enviar mensagens. As conversas continuam no Inbox. Isso não pode ser desfeito."
-                ),
-                size="2",
+    return confirm_dialog(
+        "Excluir canal?",
+        rx.fragment(
+            rx.text.span("O canal "),
+            rx.text.strong(ChannelsState.delete_channel_name),
+            rx.text.span(
+                " deixa de receber e enviar mensagens. As conversas continuam no Inbox. Isso não pode ser desfeito."
             ),
-            rx.hstack(
-                rx.alert_dialog.cancel(rx.button("Cancelar", variant="soft", color_scheme="gray")),
-                rx.button("Excluir", color_scheme="red", on_click=ChannelsState.confirm_delete, id="delete-confirm"),
-                justify="end",
-                spacing="3",
-                margin_top="16px",
-            ),
-            max_width="440px",
         ),
+        rx.button("Excluir", color_scheme="red", on_click=ChannelsState.confirm_delete, id="delete-confirm"),
+        closes=False,
         open=ChannelsState.delete_open,
         on_open_change=ChannelsState.set_delete_open,
     )
@@ -483,12 +444,11 @@ def channel_card(c: ChannelRow) -> rx.Component:
             ),
             rx.cond(
                 c.last_error != "",
-                rx.callout.root(
-                    rx.callout.icon(rx.icon("triangle_alert", size=16)),
-                    rx.callout.text(rx.text.strong("Último erro: "), c.last_error),
-                    color_scheme="red",
-                    size="1",
-                    width="100%",
+                callout(
+                    "triangle_alert",
+                    rx.text.strong("Último erro: "),
+                    c.last_error,
+                    color="red",
                     class_name="channel-last-error",
                 ),
             ),

@@ -5,41 +5,31 @@ from __future__ import annotations
 
 import reflex as rx
 
-from ..components import copy_secret, forget_secret, native_form, one_time_secret, section_card
+from ..components import (
+    copy_secret,
+    forget_secret,
+    labeled,
+    native_form,
+    one_time_secret,
+    reveal_box,
+    section_card,
+    two_columns,
+)
 from ..states.settings import NEW_KEY_ID, SettingsState
 from .panel import panel_route
-
-
-def _section(icon: str, title: str, text: str, *children: rx.Component, id_: str) -> rx.Component:
-    return section_card(icon, title, text, *children, id=id_)
-
-
-def _label(text: str, control: rx.Component, hint: str | None = None) -> rx.Component:
-    return rx.el.label(
-        rx.text(text, size="2", weight="medium", as_="div", margin_bottom="6px"),
-        control,
-        rx.text(hint, size="1", color_scheme="gray", margin_top="6px") if hint else rx.fragment(),
-        display="block",
-        width="100%",
-    )
-
-
-def _two_columns(*children: rx.Component) -> rx.Component:
-    return rx.grid(*children, columns=rx.breakpoints(initial="1", sm="2"), spacing="4", width="100%")
-
 
 # --- everyone -------------------------------------------------------------------------------
 
 
 def account_section() -> rx.Component:
-    return _section(
+    return section_card(
         "circle_user",
         "Sua conta",
         "Como a equipe vê você no painel.",
         rx.el.form(
             rx.vstack(
-                _two_columns(
-                    _label(
+                two_columns(
+                    labeled(
                         "Nome",
                         rx.input(
                             name="name",
@@ -50,7 +40,7 @@ def account_section() -> rx.Component:
                             id="account-name",
                         ),
                     ),
-                    _label(
+                    labeled(
                         "E-mail",
                         rx.input(value=SettingsState.my_email, read_only=True, disabled=True, size="3"),
                         "O e-mail é o seu login e não muda por aqui.",
@@ -64,12 +54,12 @@ def account_section() -> rx.Component:
             on_submit=SettingsState.save_account,
             width="100%",
         ),
-        id_="section-account",
+        id="section-account",
     )
 
 
 def password_section() -> rx.Component:
-    return _section(
+    return section_card(
         "key_round",
         "Senha",
         "Ao trocar a senha, você sai das outras sessões (outros navegadores e celulares).",
@@ -77,7 +67,7 @@ def password_section() -> rx.Component:
             rx.vstack(
                 rx.cond(
                     SettingsState.has_password,
-                    _label(
+                    labeled(
                         "Senha atual",
                         rx.input(
                             name="current_password",
@@ -94,8 +84,8 @@ def password_section() -> rx.Component:
                         size="1",
                     ),
                 ),
-                _two_columns(
-                    _label(
+                two_columns(
+                    labeled(
                         "Nova senha",
                         rx.input(
                             name="new_password",
@@ -108,7 +98,7 @@ def password_section() -> rx.Component:
                         ),
                         "Pelo menos 8 caracteres.",
                     ),
-                    _label(
+                    labeled(
                         "Confirme a nova senha",
                         rx.input(
                             name="confirm_password",
@@ -130,12 +120,12 @@ def password_section() -> rx.Component:
             width="100%",
             id="password-form",
         ),
-        id_="section-password",
+        id="section-password",
     )
 
 
 def google_section() -> rx.Component:
-    return _section(
+    return section_card(
         "log_in",
         "Login com Google",
         "Entre no painel com a sua conta Google, sem digitar senha.",
@@ -183,7 +173,7 @@ def google_section() -> rx.Component:
                 ),
             ),
         ),
-        id_="section-google",
+        id="section-google",
     )
 
 
@@ -191,14 +181,14 @@ def google_section() -> rx.Component:
 
 
 def company_section() -> rx.Component:
-    return _section(
+    return section_card(
         "building_2",
         "Empresa",
         "O nome aparece no painel; o fuso horário vale para o horário de atendimento e os relatórios.",
         rx.el.form(
             rx.vstack(
-                _two_columns(
-                    _label(
+                two_columns(
+                    labeled(
                         "Nome da empresa",
                         rx.input(
                             name="company_name",
@@ -210,7 +200,7 @@ def company_section() -> rx.Component:
                             id="company-name",
                         ),
                     ),
-                    _label(
+                    labeled(
                         "Fuso horário",
                         rx.select.root(
                             rx.select.trigger(width="100%", id="company-timezone"),
@@ -237,58 +227,50 @@ def company_section() -> rx.Component:
             on_submit=SettingsState.save_company,
             width="100%",
         ),
-        id_="section-company",
+        id="section-company",
     )
 
 
 def _new_key_callout() -> rx.Component:
     """Always mounted, hidden until a key is created: the key is revealed into its input."""
-    return rx.box(
-        rx.vstack(
-            rx.hstack(
-                rx.icon("triangle_alert", size=16, color="var(--amber-11)"),
-                rx.text(
-                    "Copie a chave ",
-                    rx.text.strong(SettingsState.new_key_name),
-                    " agora: por segurança ela não será mostrada de novo.",
-                    size="2",
-                ),
-                align="center",
-                spacing="2",
+    return reveal_box(
+        rx.hstack(
+            rx.icon("triangle_alert", size=16, color="var(--amber-11)"),
+            rx.text(
+                "Copie a chave ",
+                rx.text.strong(SettingsState.new_key_name),
+                " agora: por segurança ela não será mostrada de novo.",
+                size="2",
             ),
-            rx.flex(
-                one_time_secret(NEW_KEY_ID, font_family="var(--code-font-family)"),
-                rx.button(
-                    rx.icon("copy", size=16),
-                    "Copiar",
-                    size="3",
-                    variant="soft",
-                    on_click=copy_secret(NEW_KEY_ID, "Chave copiada."),
-                    id="new-api-key-copy",
-                ),
-                rx.button(
-                    "Já copiei",
-                    size="3",
-                    variant="ghost",
-                    color_scheme="gray",
-                    on_click=[forget_secret(NEW_KEY_ID), SettingsState.hide_key],
-                    id="new-api-key-done",
-                ),
-                direction=rx.breakpoints(initial="column", sm="row"),
-                spacing="2",
-                width="100%",
+            align="center",
+            spacing="2",
+        ),
+        rx.flex(
+            one_time_secret(NEW_KEY_ID, font_family="var(--code-font-family)"),
+            rx.button(
+                rx.icon("copy", size=16),
+                "Copiar",
+                size="3",
+                variant="soft",
+                on_click=copy_secret(NEW_KEY_ID, "Chave copiada."),
+                id="new-api-key-copy",
             ),
-            rx.text("Use no cabeçalho Authorization: Bearer <chave> da API (/api/v1).", size="1", color_scheme="gray"),
-            spacing="3",
+            rx.button(
+                "Já copiei",
+                size="3",
+                variant="ghost",
+                color_scheme="gray",
+                on_click=[forget_secret(NEW_KEY_ID), SettingsState.hide_key],
+                id="new-api-key-done",
+            ),
+            direction=rx.breakpoints(initial="column", sm="row"),
+            spacing="2",
             width="100%",
         ),
-        padding="16px",
-        border_radius="12px",
-        border="1px solid var(--amber-a6)",
-        background="var(--amber-a2)",
-        width="100%",
-        display=rx.cond(SettingsState.key_shown, "block", "none"),
-        id="new-api-key-callout",
+        rx.text("Use no cabeçalho Authorization: Bearer <chave> da API (/api/v1).", size="1", color_scheme="gray"),
+        color="amber",
+        shown=SettingsState.key_shown,
+        id_="new-api-key-callout",
     )
 
 
@@ -337,7 +319,7 @@ def _key_row(k: rx.Var) -> rx.Component:
 
 
 def api_keys_section() -> rx.Component:
-    return _section(
+    return section_card(
         "key",
         "Chaves de API",
         "Para integrar outros sistemas (CRM, site, planilhas) com a API do PilotoDeVendas.",
@@ -374,7 +356,7 @@ def api_keys_section() -> rx.Component:
             rx.box(rx.foreach(SettingsState.api_keys, _key_row), width="100%", id="api-keys"),
             rx.text("Nenhuma chave criada.", size="2", color_scheme="gray", id="no-api-keys"),
         ),
-        id_="section-api-keys",
+        id="section-api-keys",
     )
 
 
@@ -407,12 +389,12 @@ def _integration_row(item: rx.Var) -> rx.Component:
 
 
 def integrations_section() -> rx.Component:
-    return _section(
+    return section_card(
         "plug",
         "Integrações",
         "O que está configurado neste servidor e nos seus agentes. As chaves nunca são mostradas.",
         rx.box(rx.foreach(SettingsState.integrations, _integration_row), width="100%", id="integrations"),
-        id_="section-integrations",
+        id="section-integrations",
     )
 
 
