@@ -4,7 +4,7 @@ Re-exported here, so pages import them from `webapp.components`."""
 
 from .badges import SPINNER, BadgeLook, badge, color_match, state_badge
 from .brand import BRAND, brand, brand_mark
-from .buttons import icon_action
+from .buttons import filter_chip, icon_action
 from .callouts import callout, error_callout, message_callout, notice_callout
 from .cards import card_heading, card_title, empty_state, group_card, icon_tile, section_card, skeleton_rows
 from .dialogs import cancel_button, confirm_dialog, dialog_buttons
@@ -64,6 +64,7 @@ __all__ = [
     "error_callout",
     "field",
     "field_label",
+    "filter_chip",
     "for_role",
     "forget_secret",
     "group_card",

@@ -22,3 +22,16 @@ def icon_action(icon: str, label: str, on_click: Any, color: str = "gray", **pro
         ),
         content=label,
     )
+
+
+def filter_chip(label: str, count: rx.Component, active: Any, on_click: Any, **props) -> rx.Component:
+    """One of a list's filters, with how many items it holds; solid while it is the one applied."""
+    return rx.button(
+        label,
+        count,
+        size="1",
+        variant=rx.cond(active, "solid", "soft"),
+        color_scheme=rx.cond(active, "teal", "gray"),
+        on_click=on_click,
+        **props,
+    )

@@ -47,7 +47,7 @@ def section_card(
     )
 
 
-def card_title(title: str, text: str, *, weight: str = "medium", text_size: str = "2") -> rx.Component:
+def card_title(title: str, text: str, *, weight: str | None = "medium", text_size: str = "2") -> rx.Component:
     """The smaller title of a card inside a page section (an editor's group, a chart)."""
     return rx.box(
         rx.heading(title, size="3", weight=weight, as_="h3"),

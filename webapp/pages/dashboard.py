@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from ..components import empty_state, icon_tile
+from ..components import card_title, empty_state, icon_tile
 from ..states.dashboard import DashboardState as S
 from .panel import panel_route
 
@@ -182,10 +182,7 @@ def kpis() -> rx.Component:
 def chart_card(title: str, subtitle: str, figure, chart_id: str) -> rx.Component:
     return rx.card(
         rx.vstack(
-            rx.box(
-                rx.heading(title, size="3", as_="h3"),
-                rx.text(subtitle, size="1", color_scheme="gray"),
-            ),
+            card_title(title, subtitle, weight=None, text_size="1"),
             rx.skeleton(
                 rx.box(
                     rx.plotly(data=figure, config=CHART_CONFIG, use_resize_handler=True, width="100%", height="300px"),
@@ -207,13 +204,11 @@ def chart_card(title: str, subtitle: str, figure, chart_id: str) -> rx.Component
 def tokens_table() -> rx.Component:
     return rx.card(
         rx.vstack(
-            rx.box(
-                rx.heading("Tokens e custo por modelo", size="3", as_="h3"),
-                rx.text(
-                    "Estimativa pelos preços públicos dos provedores; a fatura do provedor é a referência.",
-                    size="1",
-                    color_scheme="gray",
-                ),
+            card_title(
+                "Tokens e custo por modelo",
+                "Estimativa pelos preços públicos dos provedores; a fatura do provedor é a referência.",
+                weight=None,
+                text_size="1",
             ),
             rx.cond(
                 S.tokens_rows.length() > 0,

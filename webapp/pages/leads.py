@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import reflex as rx
 
-from ..components import empty_state
+from ..components import empty_state, filter_chip
 from ..states.leads import STAGE_LABELS, LeadRow, LeadsState
 from .panel import panel_route
 
 
 def stage_chip(key: str, label: str) -> rx.Component:
-    return rx.button(
+    return filter_chip(
         label,
         rx.badge(LeadsState.stage_counts.get(key, 0), size="1", radius="full", variant="surface"),
-        size="1",
-        variant=rx.cond(LeadsState.stage == key, "solid", "soft"),
-        color_scheme=rx.cond(LeadsState.stage == key, "teal", "gray"),
-        on_click=LeadsState.set_stage(key),
+        LeadsState.stage == key,
+        LeadsState.set_stage(key),
         data_stage=key,
     )
 

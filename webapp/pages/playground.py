@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from ..components import empty_state
+from ..components import callout, confirm_dialog, empty_state
 from ..states.playground import PlaygroundState as S
 from .panel import panel_route
 
@@ -61,34 +61,19 @@ def _toolbar() -> rx.Component:
                 spacing="1",
             ),
             rx.spacer(display=["none", "none", "block"]),
-            rx.alert_dialog.root(
-                rx.alert_dialog.trigger(
-                    rx.button(
-                        rx.icon("rotate_ccw", size=16),
-                        "Reiniciar conversa",
-                        variant="soft",
-                        color_scheme="gray",
-                        id="playground-reset",
-                    ),
+            confirm_dialog(
+                "Reiniciar a conversa?",
+                "O agente esquece esta conversa e o que soube do cliente simulado, como se fosse um novo lead.",
+                rx.button("Reiniciar", color_scheme="red", on_click=S.restart, id="playground-reset-confirm"),
+                trigger=rx.button(
+                    rx.icon("rotate_ccw", size=16),
+                    "Reiniciar conversa",
+                    variant="soft",
+                    color_scheme="gray",
+                    id="playground-reset",
                 ),
-                rx.alert_dialog.content(
-                    rx.alert_dialog.title("Reiniciar a conversa?"),
-                    rx.alert_dialog.description(
-                        "O agente esquece esta conversa e o que soube do cliente simulado, como se fosse um novo lead."
-                    ),
-                    rx.flex(
-                        rx.alert_dialog.cancel(rx.button("Cancelar", variant="soft", color_scheme="gray")),
-                        rx.alert_dialog.action(
-                            rx.button(
-                                "Reiniciar", color_scheme="red", on_click=S.restart, id="playground-reset-confirm"
-                            )
-                        ),
-                        spacing="3",
-                        justify="end",
-                        margin_top="16px",
-                    ),
-                    max_width="420px",
-                ),
+                description_size=None,
+                max_width="420px",
             ),
             direction=rx.breakpoints(initial="column", sm="row"),
             align=rx.breakpoints(initial="stretch", sm="end"),
@@ -384,7 +369,7 @@ def _row(label: str, value, icon: str, id_: str) -> rx.Component:
     )
 
 
-def _section(title: str, *children: rx.Component) -> rx.Component:
+def _trace_group(title: str, *children: rx.Component) -> rx.Component:
     return rx.vstack(
         rx.text(title, size="1", weight="bold", color_scheme="gray", text_transform="uppercase"),
         *children,
@@ -405,7 +390,7 @@ def _trace_panel() -> rx.Component:
             rx.cond(
                 S.has_selection,
                 rx.vstack(
-                    _section(
+                    _trace_group(
                         "Resposta",
                         _row("Fluxo", S.sel_route, "route", "trace-route"),
                         _row("Intenção", S.sel_intent, "target", "trace-intent"),
@@ -415,27 +400,24 @@ def _trace_panel() -> rx.Component:
                     ),
                     rx.cond(
                         S.sel_handoff != "",
-                        rx.callout.root(
-                            rx.callout.icon(rx.icon("user_round", size=16)),
-                            rx.callout.text(rx.text.strong("Passou para humano: "), S.sel_handoff),
-                            color_scheme="amber",
-                            size="1",
-                            width="100%",
+                        callout(
+                            "user_round",
+                            rx.text.strong("Passou para humano: "),
+                            S.sel_handoff,
+                            color="amber",
                             id="trace-handoff",
                         ),
                     ),
                     rx.cond(
                         S.sel_errors.length() > 0,
-                        rx.callout.root(
-                            rx.callout.icon(rx.icon("file_warning", size=16)),
-                            rx.callout.text(rx.foreach(S.sel_errors, lambda e: rx.text(e, as_="div"))),
-                            color_scheme="red",
-                            size="1",
-                            width="100%",
+                        callout(
+                            "file_warning",
+                            rx.foreach(S.sel_errors, lambda e: rx.text(e, as_="div")),
+                            color="red",
                         ),
                     ),
                     rx.separator(size="4"),
-                    _section(
+                    _trace_group(
                         "Fontes citadas",
                         rx.cond(
                             S.sel_sources.length() > 0,
@@ -459,7 +441,7 @@ def _trace_panel() -> rx.Component:
                             rx.text("Nenhuma fonte do conhecimento.", size="2", color_scheme="gray"),
                         ),
                     ),
-                    _section(
+                    _trace_group(
                         "Ferramentas",
                         rx.cond(
                             S.sel_tools.length() > 0,
@@ -484,13 +466,13 @@ def _trace_panel() -> rx.Component:
                     ),
                     rx.cond(
                         S.sel_documents.length() > 0,
-                        _section(
+                        _trace_group(
                             "Documentos que enviaria",
                             rx.foreach(S.sel_documents, lambda d: rx.badge(rx.icon("paperclip", size=11), d)),
                         ),
                     ),
                     rx.separator(size="4"),
-                    _section(
+                    _trace_group(
                         "Tokens",
                         rx.hstack(
                             rx.badge("entrada ", S.sel_tokens_in, variant="soft", size="2"),
@@ -501,7 +483,7 @@ def _trace_panel() -> rx.Component:
                     ),
                     rx.cond(
                         S.sel_next_step != "",
-                        _section(
+                        _trace_group(
                             "Próximo passo",
                             rx.text(S.sel_next_step, size="2", id="trace-next-step"),
                         ),
@@ -552,15 +534,13 @@ def _workspace() -> rx.Component:
         _toolbar(),
         rx.cond(
             S.agent_needs_key,
-            rx.callout.root(
-                rx.callout.icon(rx.icon("key_round", size=16)),
-                rx.callout.text(
-                    "Este agente ainda não tem chave de API do modelo: as perguntas que pedem o modelo vão ser "
-                    "passadas para uma pessoa. ",
-                    rx.link("Configure em Agentes.", href="/agentes"),
-                ),
-                color_scheme="amber",
-                width="100%",
+            callout(
+                "key_round",
+                "Este agente ainda não tem chave de API do modelo: as perguntas que pedem o modelo vão ser "
+                "passadas para uma pessoa. ",
+                rx.link("Configure em Agentes.", href="/agentes"),
+                color="amber",
+                size=None,
                 id="playground-needs-key",
             ),
         ),

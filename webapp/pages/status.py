@@ -5,23 +5,21 @@ from __future__ import annotations
 
 import reflex as rx
 
-from ..components import section_card
+from ..components import BadgeLook, callout, section_card, state_badge
 from ..states.status import AgentModel, ChannelHealth, JobFailure, StatusState
 from .panel import panel_route
 
 LEVELS = {
-    "ok": ("green", "circle_check", "OK"),
-    "warn": ("amber", "triangle_alert", "Atenção"),
-    "error": ("red", "circle_x", "Problema"),
+    "ok": BadgeLook("green", "OK", "circle_check"),
+    "warn": BadgeLook("amber", "Atenção", "triangle_alert"),
+    "error": BadgeLook("red", "Problema", "circle_x"),
 }
+UNKNOWN = BadgeLook("gray", "—", "circle_help")
 
 
 def level_badge(level: rx.Var[str], id_: str | None = None) -> rx.Component:
-    def badge(scheme: str, icon: str, text: str) -> rx.Component:
-        return rx.badge(rx.icon(icon, size=12), text, color_scheme=scheme, variant="soft", size="2", radius="full")
-
     return rx.box(
-        rx.match(level, *[(k, badge(*v)) for k, v in LEVELS.items()], badge("gray", "circle_help", "—")),
+        state_badge(level, LEVELS, UNKNOWN, variant="soft", size="2", radius="full"),
         id=id_,
         data_level=level,
     )
@@ -97,12 +95,7 @@ def database_card() -> rx.Component:
                 spacing="3",
                 width="100%",
             ),
-            rx.callout.root(
-                rx.callout.icon(rx.icon("circle_x", size=16)),
-                rx.callout.text("O banco de dados não respondeu: ", StatusState.db_error),
-                color_scheme="red",
-                width="100%",
-            ),
+            callout("circle_x", "O banco de dados não respondeu: ", StatusState.db_error, color="red", size=None),
         ),
     )
 
@@ -174,12 +167,11 @@ def channel_row(c: ChannelHealth) -> rx.Component:
             rx.text(c.name, size="2", weight="bold"),
             rx.badge(c.provider_label, variant="outline", color_scheme="gray"),
             rx.spacer(),
-            rx.match(
+            state_badge(
                 c.status_color,
-                ("green", rx.badge(c.status, color_scheme="green", radius="full")),
-                ("red", rx.badge(c.status, color_scheme="red", radius="full")),
-                ("amber", rx.badge(c.status, color_scheme="amber", radius="full")),
-                rx.badge(c.status, color_scheme="gray", radius="full"),
+                {color: BadgeLook(color, c.status) for color in ("green", "red", "amber")},
+                BadgeLook("gray", c.status),
+                radius="full",
             ),
             align="center",
             spacing="2",
@@ -222,11 +214,11 @@ def agent_row(a: AgentModel) -> rx.Component:
         rx.hstack(
             rx.text(a.name, size="2", weight="bold"),
             rx.spacer(),
-            rx.match(
+            state_badge(
                 a.level,
-                ("ok", rx.badge(a.state, color_scheme="green", radius="full")),
-                ("warn", rx.badge(a.state, color_scheme="amber", radius="full")),
-                rx.badge(a.state, color_scheme="red", radius="full"),
+                {"ok": BadgeLook("green", a.state), "warn": BadgeLook("amber", a.state)},
+                BadgeLook("red", a.state),
+                radius="full",
             ),
             align="center",
             spacing="2",
@@ -265,15 +257,11 @@ def llm_card() -> rx.Component:
         ),
         rx.cond(
             StatusState.llm_last_error != "",
-            rx.callout.root(
-                rx.callout.icon(rx.icon("triangle_alert", size=16)),
-                rx.callout.text(
-                    rx.text.strong("Modelo indisponível ", StatusState.llm_last_error_ago, ": "),
-                    StatusState.llm_last_error,
-                ),
-                color_scheme="amber",
-                size="1",
-                width="100%",
+            callout(
+                "triangle_alert",
+                rx.text.strong("Modelo indisponível ", StatusState.llm_last_error_ago, ": "),
+                StatusState.llm_last_error,
+                color="amber",
                 id="llm-last-error",
             ),
         ),

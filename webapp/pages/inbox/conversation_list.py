@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from ...components import skeleton_rows
+from ...components import filter_chip, skeleton_rows
 from ...states.inbox import InboxState, Row
 from .frame import MOBILE, PANEL_HEIGHT, avatar, placeholder, provider_badge
 from .labels import FILTERS
@@ -12,13 +12,11 @@ from .labels import FILTERS
 
 def filter_button(key: str, label: str) -> rx.Component:
     count = InboxState.counts.get(key, 0)
-    return rx.button(
+    return filter_chip(
         label,
         rx.cond(count > 0, rx.badge(count, size="1", variant="solid", radius="full")),
-        size="1",
-        variant=rx.cond(InboxState.view == key, "solid", "soft"),
-        color_scheme=rx.cond(InboxState.view == key, "teal", "gray"),
-        on_click=InboxState.set_view(key),
+        InboxState.view == key,
+        InboxState.set_view(key),
         data_filter=key,
     )
 
