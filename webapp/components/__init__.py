@@ -4,15 +4,18 @@ Re-exported here, so pages import them from `webapp.components`."""
 
 from .badges import SPINNER, BadgeLook, badge, color_match, state_badge
 from .brand import BRAND, brand, brand_mark
-from .buttons import filter_chip, icon_action
+from .buttons import action_button, filter_chip, icon_action, submit_button
 from .callouts import callout, error_callout, message_callout, notice_callout
 from .cards import card_heading, card_title, empty_state, group_card, icon_tile, section_card, skeleton_rows
-from .dialogs import cancel_button, confirm_dialog, dialog_buttons
+from .dialogs import cancel_button, confirm_dialog, dialog_buttons, form_dialog
 from .forms import (
     NativeForm,
     field,
     field_label,
+    form_stack,
     hint,
+    icon_input,
+    inline_form,
     labeled,
     named_select,
     native_form,
@@ -25,11 +28,13 @@ from .layout import (
     SECTIONS,
     Section,
     for_role,
+    list_row,
     loading_screen,
     logout_button,
     mobile_header,
     nav_item,
     page_header,
+    responsive_row,
     shell,
     sidebar,
     sidebar_column,
@@ -39,6 +44,7 @@ from .layout import (
 from .notices import account_notices, email_confirmation_banner, takeover_notice
 from .rows import remove_row_button, row_card, row_input, row_list, row_switch
 from .secrets import copy_secret, forget_secret, one_time_secret, reveal_box
+from .text import caption_value, muted
 
 __all__ = [
     "BRAND",
@@ -48,11 +54,13 @@ __all__ = [
     "NativeForm",
     "Section",
     "account_notices",
+    "action_button",
     "badge",
     "brand",
     "brand_mark",
     "callout",
     "cancel_button",
+    "caption_value",
     "card_heading",
     "card_title",
     "color_match",
@@ -67,15 +75,21 @@ __all__ = [
     "filter_chip",
     "for_role",
     "forget_secret",
+    "form_dialog",
+    "form_stack",
     "group_card",
     "hint",
     "icon_action",
+    "icon_input",
     "icon_tile",
+    "inline_form",
     "labeled",
+    "list_row",
     "loading_screen",
     "logout_button",
     "message_callout",
     "mobile_header",
+    "muted",
     "named_select",
     "native_form",
     "nav_item",
@@ -86,6 +100,7 @@ __all__ = [
     "page_header",
     "readonly_field",
     "remove_row_button",
+    "responsive_row",
     "reveal_box",
     "row_card",
     "row_input",
@@ -97,6 +112,7 @@ __all__ = [
     "sidebar_column",
     "skeleton_rows",
     "state_badge",
+    "submit_button",
     "takeover_notice",
     "two_columns",
     "user_card",

@@ -16,6 +16,23 @@ def dialog_buttons(*buttons: rx.Component) -> rx.Component:
     return rx.hstack(rx.dialog.close(cancel_button(type="button")), *buttons, justify="end", spacing="3", width="100%")
 
 
+def form_dialog(
+    title: Any, description: Any, *children: rx.Component, open: Any, on_open_change: Any, max_width: str, **props
+) -> rx.Component:
+    """A dialog the state opens and closes: its title, what it is for, then its form."""
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title(title),
+            rx.dialog.description(description, size="2", color_scheme="gray", margin_bottom="12px"),
+            *children,
+            max_width=max_width,
+            **props,
+        ),
+        open=open,
+        on_open_change=on_open_change,
+    )
+
+
 def confirm_dialog(
     title: Any,
     description: Any,

@@ -81,6 +81,28 @@ def new_password_field(label: str) -> rx.Component:
     )
 
 
+def form_stack(*children: rx.Component, on_submit: Any, **props) -> rx.Component:
+    """A form with its fields one under the other and its button last, on the left."""
+    return rx.el.form(
+        rx.vstack(*children, spacing="4", align="start", width="100%"), on_submit=on_submit, width="100%", **props
+    )
+
+
+def inline_form(control: rx.Component, button: rx.Component, *, on_submit: Any, **props) -> rx.Component:
+    """One input and its button: side by side from small screens up, stacked on phones."""
+    return rx.el.form(
+        rx.flex(control, button, direction=rx.breakpoints(initial="column", sm="row"), spacing="2", width="100%"),
+        on_submit=on_submit,
+        width="100%",
+        **props,
+    )
+
+
+def icon_input(icon: str, **props) -> rx.Component:
+    """A large input with an icon inside, on the left."""
+    return rx.input(rx.input.slot(rx.icon(icon, size=16)), size="3", **props)
+
+
 def two_columns(*children: rx.Component) -> rx.Component:
     """Side by side from small screens up, stacked on phones."""
     return rx.grid(*children, columns=rx.breakpoints(initial="1", sm="2"), spacing="4", width="100%")

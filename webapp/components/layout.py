@@ -265,3 +265,24 @@ def shell(active_route: str, title: str, description: str, *content: rx.Componen
         ),
         loading_screen(),
     )
+
+
+def responsive_row(
+    *children: rx.Component, narrow: str | None = "start", wide: str | None = "center", **props
+) -> rx.Component:
+    """A row from small screens up, a column on phones; `narrow`/`wide` align the items in each."""
+    align = rx.breakpoints(initial=narrow, sm=wide) if narrow else None
+    return rx.flex(*children, direction=rx.breakpoints(initial="column", sm="row"), align=align, **props)
+
+
+def list_row(*children: rx.Component, **props) -> rx.Component:
+    """A row of a list inside a card: what it is on the left, its actions on the right."""
+    return responsive_row(
+        *children,
+        justify="between",
+        spacing="3",
+        padding_y="12px",
+        border_bottom="1px solid var(--gray-a4)",
+        width="100%",
+        **props,
+    )

@@ -6,12 +6,16 @@ import reflex as rx
 
 from ..components import (
     BadgeLook,
+    action_button,
     color_match,
     confirm_dialog,
     copy_secret,
     forget_secret,
     labeled,
+    list_row,
+    muted,
     one_time_secret,
+    responsive_row,
     reveal_box,
     section_card,
     skeleton_rows,
@@ -24,13 +28,24 @@ ROLE_COLORS = {"owner": "teal", "admin": "indigo"}
 EMAIL_LOOKS = {"sent": ("green", "mail_check"), "failed": ("red", "mail_x")}
 
 
+def _role_items() -> list[rx.Component]:
+    """The roles an invitation or a member can get (an owner only from another owner)."""
+    return [rx.select.item("Vendedor", value="seller"), rx.select.item("Administrador", value="admin")]
+
+
+def _row_button(label: str, row_id: rx.Var, class_name: str, *, icon: str = "", **props) -> rx.Component:
+    """An action on a member or invitation row, spinning while any action runs on that row."""
+    props = {"variant": "soft", "size": "2", "loading": TeamState.busy_id == row_id, "class_name": class_name, **props}
+    return action_button(icon, label, icon_size=14, **props) if icon else rx.button(label, **props)
+
+
 def invite_card() -> rx.Component:
     return section_card(
         "user_plus",
         "Convidar pessoa",
         "Vendedores veem só o Inbox e as conversas deles; administradores gerenciam tudo.",
         rx.el.form(
-            rx.flex(
+            responsive_row(
                 labeled(
                     "E-mail",
                     rx.input(
@@ -49,10 +64,7 @@ def invite_card() -> rx.Component:
                     "Papel",
                     rx.select.root(
                         rx.select.trigger(width="100%", id="invite-role"),
-                        rx.select.content(
-                            rx.select.item("Vendedor", value="seller"),
-                            rx.select.item("Administrador", value="admin"),
-                        ),
+                        rx.select.content(*_role_items()),
                         name="role",
                         default_value="seller",
                         size="3",
@@ -60,16 +72,16 @@ def invite_card() -> rx.Component:
                     group=True,
                     width=rx.breakpoints(initial="100%", sm="200px"),
                 ),
-                rx.button(
-                    rx.icon("send", size=16),
+                action_button(
+                    "send",
                     rx.cond(TeamState.email_enabled, "Enviar convite", "Gerar convite"),
                     type="submit",
                     size="3",
                     loading=TeamState.inviting,
                     id="invite-submit",
                 ),
-                direction=rx.breakpoints(initial="column", sm="row"),
-                align=rx.breakpoints(initial="stretch", sm="end"),
+                narrow="stretch",
+                wide="end",
                 spacing="3",
                 width="100%",
             ),
@@ -113,16 +125,15 @@ def link_callout() -> rx.Component:
         ),
         rx.cond(
             TeamState.link_kind == "password",
-            rx.text(
+            muted(
                 "Envie este link só para a pessoa (WhatsApp, e-mail...): ela cria uma nova senha e as sessões "
                 "abertas dela são encerradas. Vale por ",
                 TeamState.invite_expires,
                 " e uma vez só.",
                 size="2",
-                color_scheme="gray",
                 id="password-link-explain",
             ),
-            rx.text(
+            muted(
                 rx.cond(
                     TeamState.invite_emailed,
                     "Enviamos o convite por e-mail. Se quiser, mande também este link (WhatsApp...). ",
@@ -133,21 +144,20 @@ def link_callout() -> rx.Component:
                 TeamState.invite_expires,
                 " e só pode ser usado uma vez.",
                 size="2",
-                color_scheme="gray",
                 id="invite-explain",
             ),
         ),
-        rx.flex(
+        responsive_row(
             one_time_secret(LINK_ID),
-            rx.button(
-                rx.icon("copy", size=16),
+            action_button(
+                "copy",
                 "Copiar link",
                 size="3",
                 variant="soft",
                 on_click=copy_secret(LINK_ID, "Link copiado."),
                 id="invite-copy",
             ),
-            direction=rx.breakpoints(initial="column", sm="row"),
+            narrow=None,
             spacing="2",
             width="100%",
         ),
@@ -172,8 +182,7 @@ def _member_actions(m: rx.Var) -> rx.Component:
                 rx.select.root(
                     rx.select.trigger(width="150px", aria_label="Papel"),
                     rx.select.content(
-                        rx.select.item("Vendedor", value="seller"),
-                        rx.select.item("Administrador", value="admin"),
+                        *_role_items(),
                         rx.cond(
                             TeamState.can_manage_owners,
                             rx.select.item("Proprietário", value="owner"),
@@ -188,15 +197,13 @@ def _member_actions(m: rx.Var) -> rx.Component:
             ),
             rx.cond(
                 m["is_active"],
-                rx.button(
-                    rx.icon("key_round", size=14),
+                _row_button(
                     "Link de nova senha",
-                    variant="soft",
+                    m["user_id"],
+                    "member-password-link",
+                    icon="key_round",
                     color_scheme="gray",
-                    size="2",
-                    loading=TeamState.busy_id == m["user_id"],
                     on_click=TeamState.password_link(m["user_id"].to(str), m["email"].to(str)),
-                    class_name="member-password-link",
                 ),
             ),
             rx.cond(
@@ -211,23 +218,11 @@ def _member_actions(m: rx.Var) -> rx.Component:
                         on_click=TeamState.deactivate(m["user_id"].to(str)),
                         class_name="member-deactivate-confirm",
                     ),
-                    trigger=rx.button(
-                        "Desativar",
-                        variant="soft",
-                        color_scheme="red",
-                        size="2",
-                        loading=TeamState.busy_id == m["user_id"],
-                        class_name="member-deactivate",
-                    ),
+                    trigger=_row_button("Desativar", m["user_id"], "member-deactivate", color_scheme="red"),
                     max_width="420px",
                 ),
-                rx.button(
-                    "Reativar",
-                    variant="soft",
-                    size="2",
-                    loading=TeamState.busy_id == m["user_id"],
-                    on_click=TeamState.reactivate(m["user_id"].to(str)),
-                    class_name="member-reactivate",
+                _row_button(
+                    "Reativar", m["user_id"], "member-reactivate", on_click=TeamState.reactivate(m["user_id"].to(str))
                 ),
             ),
             spacing="2",
@@ -239,15 +234,9 @@ def _member_actions(m: rx.Var) -> rx.Component:
 
 
 def _member_row(m: rx.Var) -> rx.Component:
-    return rx.flex(
+    return list_row(
         rx.hstack(
-            rx.avatar(
-                fallback=m["initials"].to(str),
-                size="3",
-                radius="full",
-                color_scheme="teal",
-                variant="soft",
-            ),
+            rx.avatar(fallback=m["initials"].to(str), size="3", radius="full", color_scheme="teal", variant="soft"),
             rx.box(
                 rx.hstack(
                     rx.text(m["name"], weight="medium", size="2"),
@@ -257,7 +246,7 @@ def _member_row(m: rx.Var) -> rx.Component:
                     align="center",
                     wrap="wrap",
                 ),
-                rx.text(m["email"], size="1", color_scheme="gray", word_break="break-all"),
+                muted(m["email"], word_break="break-all"),
                 min_width="0",
             ),
             spacing="3",
@@ -266,13 +255,6 @@ def _member_row(m: rx.Var) -> rx.Component:
             flex="1",
         ),
         _member_actions(m),
-        direction=rx.breakpoints(initial="column", sm="row"),
-        align=rx.breakpoints(initial="start", sm="center"),
-        justify="between",
-        spacing="3",
-        padding_y="12px",
-        border_bottom="1px solid var(--gray-a4)",
-        width="100%",
         class_name="member-row",
         data_email=m["email"],
         opacity=rx.cond(m["is_active"], "1", "0.7"),
@@ -293,7 +275,7 @@ def members_card() -> rx.Component:
 
 
 def _invitation_row(inv: rx.Var) -> rx.Component:
-    return rx.flex(
+    return list_row(
         rx.box(
             rx.text(inv["email"], weight="medium", size="2", word_break="break-all"),
             rx.hstack(
@@ -301,7 +283,7 @@ def _invitation_row(inv: rx.Var) -> rx.Component:
                 rx.cond(
                     inv["status"] == "expired",
                     rx.badge("Expirado", color_scheme="orange", size="1"),
-                    rx.text("Vale até ", inv["expires"], size="1", color_scheme="gray"),
+                    muted("Vale até ", inv["expires"]),
                 ),
                 _email_badge(inv),
                 spacing="2",
@@ -316,33 +298,22 @@ def _invitation_row(inv: rx.Var) -> rx.Component:
             min_width="0",
         ),
         rx.hstack(
-            rx.button(
-                rx.icon("refresh_cw", size=14),
+            _row_button(
                 "Novo link",
-                variant="soft",
-                size="2",
-                loading=TeamState.busy_id == inv["id"],
+                inv["id"],
+                "invitation-renew",
+                icon="refresh_cw",
                 on_click=TeamState.renew(inv["id"].to(str)),
-                class_name="invitation-renew",
             ),
-            rx.button(
+            _row_button(
                 "Cancelar convite",
-                variant="soft",
+                inv["id"],
+                "invitation-revoke",
                 color_scheme="gray",
-                size="2",
-                loading=TeamState.busy_id == inv["id"],
                 on_click=TeamState.revoke(inv["id"].to(str)),
-                class_name="invitation-revoke",
             ),
             spacing="2",
         ),
-        direction=rx.breakpoints(initial="column", sm="row"),
-        align=rx.breakpoints(initial="start", sm="center"),
-        justify="between",
-        spacing="3",
-        padding_y="12px",
-        border_bottom="1px solid var(--gray-a4)",
-        width="100%",
         class_name="invitation-row",
     )
 
@@ -372,7 +343,7 @@ def invitations_card() -> rx.Component:
         rx.cond(
             TeamState.invitations.length() > 0,
             rx.box(rx.foreach(TeamState.invitations, _invitation_row), width="100%", id="invitations"),
-            rx.text("Nenhum convite pendente.", size="2", color_scheme="gray", id="no-invitations"),
+            muted("Nenhum convite pendente.", size="2", id="no-invitations"),
         ),
     )
 
