@@ -8,7 +8,17 @@ from __future__ import annotations
 
 import reflex as rx
 
-from ..components import BRAND, brand, brand_mark, error_callout, field, native_form, new_password_field, notice_callout
+from ..components import (
+    BRAND,
+    brand,
+    brand_mark,
+    error_callout,
+    field,
+    muted,
+    native_form,
+    new_password_field,
+    notice_callout,
+)
 from ..route import Route
 from ..state import AuthState
 
@@ -123,7 +133,7 @@ def auth_page(*form_children: rx.Component) -> rx.Component:
 def auth_heading(title: str, text: rx.Var | str) -> rx.Component:
     return rx.vstack(
         rx.heading(title, size="7", weight="bold", letter_spacing="-0.02em", as_="h1"),
-        rx.text(text, size="3", color_scheme="gray"),
+        muted(text, size="3"),
         spacing="1",
     )
 
@@ -145,12 +155,7 @@ def unavailable(title: str, error: rx.Var[str], link_text: str, href: str) -> rx
 
 
 def _other_page(question: str, link_text: str, href: str, id_: str) -> rx.Component:
-    return rx.text(
-        question,
-        rx.link(link_text, href=href, weight="medium", color_scheme="teal", id=id_),
-        size="2",
-        color_scheme="gray",
-    )
+    return muted(question, rx.link(link_text, href=href, weight="medium", color_scheme="teal", id=id_), size="2")
 
 
 def _google_button(label: str) -> rx.Component:
@@ -159,7 +164,7 @@ def _google_button(label: str) -> rx.Component:
         rx.vstack(
             rx.hstack(
                 rx.separator(size="4"),
-                rx.text("ou", size="1", color_scheme="gray"),
+                muted("ou"),
                 rx.separator(size="4"),
                 align="center",
                 width="100%",

@@ -11,11 +11,15 @@ from runtime.panel.channels import PROVIDER_FORMS, SETUP_HINTS
 
 from ..components import (
     BadgeLook,
+    action_button,
     callout,
     confirm_dialog,
     dialog_buttons,
     empty_state,
+    form_dialog,
     icon_tile,
+    muted,
+    responsive_row,
     state_badge,
 )
 from ..states.channels import ChannelRow, ChannelsState, CredentialRow
@@ -52,7 +56,7 @@ def form_field(
             spacing="1",
         ),
         rx.input(name=name, type=type_, size="2", width="100%", required=required, **props),
-        rx.text(help_text, size="1", color_scheme="gray") if help_text else rx.fragment(),
+        muted(help_text) if help_text else rx.fragment(),
     )
 
 
@@ -73,7 +77,7 @@ def agent_select(default: Any = None) -> rx.Component:
 def copy_field(label: str, shown: rx.Var[str], channel_id: rx.Var[str], what: str, kind: str) -> rx.Component:
     """A setup value printed with its secret masked; the button copies it whole (from the server)."""
     return rx.vstack(
-        rx.text(label, size="1", weight="medium", color_scheme="gray"),
+        muted(label, weight="medium"),
         rx.hstack(
             rx.code(
                 shown,
@@ -168,12 +172,8 @@ def provider_form(form: dict[str, Any]) -> rx.Component:
             callout("info", form["description"], color="teal", variant="surface"),
             *fields,
             dialog_buttons(
-                rx.button(
-                    rx.icon("plug", size=16),
-                    "Conectar",
-                    type="submit",
-                    loading=ChannelsState.saving,
-                    id=f"connect-submit-{provider}",
+                action_button(
+                    "plug", "Conectar", type="submit", loading=ChannelsState.saving, id=f"connect-submit-{provider}"
                 ),
             ),
             spacing="4",
@@ -186,34 +186,29 @@ def provider_form(form: dict[str, Any]) -> rx.Component:
 
 
 def connect_dialog() -> rx.Component:
-    return rx.dialog.root(
-        rx.dialog.content(
-            rx.dialog.title("Conectar um número de WhatsApp"),
-            rx.dialog.description(
-                "Escolha o provedor que você usa e preencha os dados de acesso. Eles ficam guardados "
-                "criptografados e nunca são mostrados de volta.",
-                size="2",
-                color_scheme="gray",
-                margin_bottom="12px",
+    return form_dialog(
+        "Conectar um número de WhatsApp",
+        (
+            "Escolha o provedor que você usa e preencha os dados de acesso. Eles ficam guardados "
+            "criptografados e nunca são mostrados de volta."
+        ),
+        rx.tabs.root(
+            rx.tabs.list(
+                *[
+                    rx.tabs.trigger(f["short"], value=f["provider"], id=f"provider-tab-{f['provider']}")
+                    for f in PROVIDER_FORMS
+                ],
+                overflow_x="auto",
             ),
-            rx.tabs.root(
-                rx.tabs.list(
-                    *[
-                        rx.tabs.trigger(f["short"], value=f["provider"], id=f"provider-tab-{f['provider']}")
-                        for f in PROVIDER_FORMS
-                    ],
-                    overflow_x="auto",
-                ),
-                *[rx.tabs.content(provider_form(f), value=f["provider"], padding_top="16px") for f in PROVIDER_FORMS],
-                value=ChannelsState.connect_provider,
-                on_change=ChannelsState.set_connect_provider,
-                width="100%",
-            ),
-            max_width="560px",
-            id="connect-dialog",
+            *[rx.tabs.content(provider_form(f), value=f["provider"], padding_top="16px") for f in PROVIDER_FORMS],
+            value=ChannelsState.connect_provider,
+            on_change=ChannelsState.set_connect_provider,
+            width="100%",
         ),
         open=ChannelsState.connect_open,
         on_open_change=ChannelsState.set_connect_open,
+        max_width="560px",
+        id="connect-dialog",
     )
 
 
@@ -239,115 +234,99 @@ def _edit_credentials(form: dict[str, Any]) -> rx.Component:
 
 def edit_dialog() -> rx.Component:
     e = ChannelsState.editing
-    return rx.dialog.root(
-        rx.dialog.content(
-            rx.dialog.title("Editar canal"),
-            rx.dialog.description(
-                "Campos de acesso em branco mantêm o valor guardado, menos quando o endereço da API muda: "
-                "aí digite as credenciais de novo.",
-                size="2",
-                color_scheme="gray",
-                margin_bottom="12px",
-            ),
-            rx.el.form(
-                rx.vstack(
-                    form_field("Nome do canal", "name", required=True, default_value=e.name, max_length=120),
-                    rx.cond(
-                        e.provider != "twilio",
-                        form_field("Número do WhatsApp", "phone_number", type_="tel", default_value=e.phone),
-                    ),
-                    rx.match(
-                        e.provider,
-                        *[(f["provider"], _edit_credentials(f)) for f in PROVIDER_FORMS],
-                        rx.fragment(),
-                    ),
-                    form_field(
-                        "Endereço da API",
-                        "api_base_url",
-                        type_="url",
-                        default_value=e.custom_api_base_url,
-                        placeholder=e.api_base_url,
-                        help_text=(
-                            "Em branco: o endereço oficial do provedor. Mudou de servidor? Digite também as "
-                            "credenciais de acesso: as salvas só vão para o servidor onde foram cadastradas."
-                        ),
-                    ),
-                    agent_select(rx.cond(e.agent_id != "", e.agent_id, "none")),
-                    dialog_buttons(rx.button("Salvar", type="submit", loading=ChannelsState.saving, id="edit-submit")),
-                    spacing="4",
-                    width="100%",
+    return form_dialog(
+        "Editar canal",
+        (
+            "Campos de acesso em branco mantêm o valor guardado, menos quando o endereço da API muda: "
+            "aí digite as credenciais de novo."
+        ),
+        rx.el.form(
+            rx.vstack(
+                form_field("Nome do canal", "name", required=True, default_value=e.name, max_length=120),
+                rx.cond(
+                    e.provider != "twilio",
+                    form_field("Número do WhatsApp", "phone_number", type_="tel", default_value=e.phone),
                 ),
-                on_submit=ChannelsState.save_edit,
-                id="edit-form",
-                key=e.id,
+                rx.match(
+                    e.provider,
+                    *[(f["provider"], _edit_credentials(f)) for f in PROVIDER_FORMS],
+                    rx.fragment(),
+                ),
+                form_field(
+                    "Endereço da API",
+                    "api_base_url",
+                    type_="url",
+                    default_value=e.custom_api_base_url,
+                    placeholder=e.api_base_url,
+                    help_text=(
+                        "Em branco: o endereço oficial do provedor. Mudou de servidor? Digite também as "
+                        "credenciais de acesso: as salvas só vão para o servidor onde foram cadastradas."
+                    ),
+                ),
+                agent_select(rx.cond(e.agent_id != "", e.agent_id, "none")),
+                dialog_buttons(rx.button("Salvar", type="submit", loading=ChannelsState.saving, id="edit-submit")),
+                spacing="4",
+                width="100%",
             ),
-            max_width="520px",
+            on_submit=ChannelsState.save_edit,
+            id="edit-form",
+            key=e.id,
         ),
         open=ChannelsState.edit_open,
         on_open_change=ChannelsState.set_edit_open,
+        max_width="520px",
     )
 
 
 def test_dialog() -> rx.Component:
-    return rx.dialog.root(
-        rx.dialog.content(
-            rx.dialog.title("Enviar mensagem de teste"),
-            rx.dialog.description(
-                rx.text.span("Pelo canal "),
-                rx.text.strong(ChannelsState.test_channel_name),
-                rx.text.span(". Use um número seu para conferir se chegou."),
-                size="2",
-                color_scheme="gray",
-                margin_bottom="12px",
-            ),
-            rx.el.form(
-                rx.vstack(
-                    form_field(
-                        "Enviar para",
-                        "to",
-                        type_="tel",
-                        required=True,
-                        placeholder="+55 11 99999-8888",
-                        auto_focus=True,
-                    ),
-                    _stacked(
-                        rx.text("Mensagem", size="2", weight="medium"),
-                        rx.text_area(
-                            name="text",
-                            placeholder="Mensagem de teste do PilotoDeVendas: seu canal está funcionando. ✅",
-                            rows="3",
-                            max_length=1000,
-                            width="100%",
-                        ),
-                    ),
-                    rx.cond(
-                        ChannelsState.test_window_note,
-                        callout(
-                            "info",
-                            "Na API oficial, texto livre só é entregue a quem falou com a empresa nas "
-                            "últimas 24 horas. Mande um “oi” do seu celular antes.",
-                            color="amber",
-                        ),
-                    ),
-                    dialog_buttons(
-                        rx.button(
-                            rx.icon("send", size=16),
-                            "Enviar teste",
-                            type="submit",
-                            loading=ChannelsState.sending,
-                            id="test-send",
-                        ),
-                    ),
-                    spacing="4",
-                    width="100%",
+    return form_dialog(
+        "Enviar mensagem de teste",
+        rx.fragment(
+            rx.text.span("Pelo canal "),
+            rx.text.strong(ChannelsState.test_channel_name),
+            rx.text.span(". Use um número seu para conferir se chegou."),
+        ),
+        rx.el.form(
+            rx.vstack(
+                form_field(
+                    "Enviar para",
+                    "to",
+                    type_="tel",
+                    required=True,
+                    placeholder="+55 11 99999-8888",
+                    auto_focus=True,
                 ),
-                on_submit=ChannelsState.send_test,
-                id="test-form",
+                _stacked(
+                    rx.text("Mensagem", size="2", weight="medium"),
+                    rx.text_area(
+                        name="text",
+                        placeholder="Mensagem de teste do PilotoDeVendas: seu canal está funcionando. ✅",
+                        rows="3",
+                        max_length=1000,
+                        width="100%",
+                    ),
+                ),
+                rx.cond(
+                    ChannelsState.test_window_note,
+                    callout(
+                        "info",
+                        "Na API oficial, texto livre só é entregue a quem falou com a empresa nas "
+                        "últimas 24 horas. Mande um “oi” do seu celular antes.",
+                        color="amber",
+                    ),
+                ),
+                dialog_buttons(
+                    action_button("send", "Enviar teste", type="submit", loading=ChannelsState.sending, id="test-send"),
+                ),
+                spacing="4",
+                width="100%",
             ),
-            max_width="480px",
+            on_submit=ChannelsState.send_test,
+            id="test-form",
         ),
         open=ChannelsState.test_open,
         on_open_change=ChannelsState.set_test_open,
+        max_width="480px",
     )
 
 
@@ -373,7 +352,7 @@ def delete_dialog() -> rx.Component:
 
 def credential_chip(c: CredentialRow) -> rx.Component:
     return rx.hstack(
-        rx.text(c.label, size="1", color_scheme="gray"),
+        muted(c.label),
         rx.text(c.value, size="1", weight="medium"),
         spacing="1",
         padding="4px 8px",
@@ -386,14 +365,14 @@ def credential_chip(c: CredentialRow) -> rx.Component:
 def channel_card(c: ChannelRow) -> rx.Component:
     return rx.card(
         rx.vstack(
-            rx.flex(
+            responsive_row(
                 rx.hstack(
                     icon_tile("message_circle", large=True),
                     rx.box(
                         rx.text(c.name, size="4", weight="bold", class_name="channel-name"),
                         rx.hstack(
                             rx.badge(c.provider_label, variant="outline", color_scheme="gray"),
-                            rx.cond(c.phone != "", rx.text(c.phone, size="2", color_scheme="gray")),
+                            rx.cond(c.phone != "", muted(c.phone, size="2")),
                             spacing="2",
                             align="center",
                             wrap="wrap",
@@ -418,22 +397,20 @@ def channel_card(c: ChannelRow) -> rx.Component:
                     spacing="3",
                     align="center",
                 ),
-                direction=rx.breakpoints(initial="column", sm="row"),
-                align=rx.breakpoints(initial="start", sm="center"),
                 spacing="3",
                 width="100%",
             ),
             rx.flex(
                 rx.hstack(
                     rx.icon("activity", size=14, color="var(--gray-10)"),
-                    rx.text("Último evento recebido: ", size="2", color_scheme="gray"),
+                    muted("Último evento recebido: ", size="2"),
                     rx.text(c.last_event_ago, size="2", weight="medium", class_name="channel-last-event"),
                     spacing="1",
                     align="center",
                 ),
                 rx.hstack(
                     rx.icon("bot", size=14, color="var(--gray-10)"),
-                    rx.text("Agente: ", size="2", color_scheme="gray"),
+                    muted("Agente: ", size="2"),
                     rx.text(rx.cond(c.agent_name != "", c.agent_name, "nenhum"), size="2", weight="medium"),
                     spacing="1",
                     align="center",
@@ -464,11 +441,7 @@ def channel_card(c: ChannelRow) -> rx.Component:
                     rx.cond(
                         c.provider == "evolution",
                         rx.vstack(
-                            rx.text(
-                                "Ou, para o segredo ficar fora dos logs: o endereço sem o segredo e este cabeçalho.",
-                                size="1",
-                                color_scheme="gray",
-                            ),
+                            muted("Ou, para o segredo ficar fora dos logs: o endereço sem o segredo e este cabeçalho."),
                             copy_field("Endereço sem o segredo", c.webhook_base_url, c.id, "Endereço", "webhook-base"),
                             copy_field(
                                 "Cabeçalho " + c.webhook_header_name,
@@ -481,15 +454,13 @@ def channel_card(c: ChannelRow) -> rx.Component:
                             width="100%",
                         ),
                     ),
-                    rx.text(
+                    muted(
                         rx.match(c.provider, *SETUP_HINTS.items(), ""),
                         rx.cond(
                             (c.verify_token_shown != "") | c.webhook_url_shown.contains("•"),
                             " O segredo aparece mascarado: use o botão de copiar, que leva o valor completo.",
                             "",
                         ),
-                        size="1",
-                        color_scheme="gray",
                     ),
                     spacing="3",
                     width="100%",
@@ -502,15 +473,15 @@ def channel_card(c: ChannelRow) -> rx.Component:
             rx.flex(rx.foreach(c.credentials, credential_chip), spacing="2", wrap="wrap"),
             rx.separator(size="4"),
             rx.flex(
-                rx.button(
-                    rx.icon("send", size=16),
+                action_button(
+                    "send",
                     "Enviar mensagem de teste",
                     on_click=ChannelsState.open_test(c.id),
                     disabled=~c.is_active,
                     class_name="channel-test",
                 ),
-                rx.button(
-                    rx.icon("pencil", size=16),
+                action_button(
+                    "pencil",
                     "Editar",
                     variant="soft",
                     color_scheme="gray",
@@ -518,8 +489,8 @@ def channel_card(c: ChannelRow) -> rx.Component:
                     class_name="channel-edit",
                 ),
                 rx.spacer(),
-                rx.button(
-                    rx.icon("trash_2", size=16),
+                action_button(
+                    "trash_2",
                     "Excluir",
                     variant="ghost",
                     color_scheme="red",
@@ -543,7 +514,7 @@ def channel_card(c: ChannelRow) -> rx.Component:
 
 
 def connect_button(id_: str = "connect-open") -> rx.Component:
-    return rx.button(rx.icon("plus", size=16), "Conectar canal", on_click=ChannelsState.open_connect, id=id_, size="3")
+    return action_button("plus", "Conectar canal", on_click=ChannelsState.open_connect, id=id_, size="3")
 
 
 def loading() -> rx.Component:
@@ -562,14 +533,13 @@ def content() -> list[rx.Component]:
                 ChannelsState.channels.length() > 0,
                 rx.vstack(
                     rx.flex(
-                        rx.text(
+                        muted(
                             rx.cond(
                                 ChannelsState.channels.length() == 1,
                                 "1 canal conectado",
                                 ChannelsState.channels.length().to_string() + " canais conectados",
                             ),
                             size="2",
-                            color_scheme="gray",
                         ),
                         rx.spacer(),
                         connect_button(),

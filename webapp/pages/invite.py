@@ -9,7 +9,15 @@ import reflex as rx
 
 from runtime.auth import invitations
 
-from ..components import error_callout, field, hint, native_form, new_password_field, readonly_field
+from ..components import (
+    error_callout,
+    field,
+    hint,
+    muted,
+    native_form,
+    new_password_field,
+    readonly_field,
+)
 from ..route import Route
 from ..state import LOGIN_ERRORS, ROLE_LABELS, AuthState
 from .auth import auth_page, checking, unavailable
@@ -56,14 +64,13 @@ def invite_page() -> rx.Component:
                 rx.vstack(
                     rx.vstack(
                         rx.heading("Entrar na equipe", size="7", weight="bold", letter_spacing="-0.02em", as_="h1"),
-                        rx.text(
+                        muted(
                             "Você foi convidado para a equipe da ",
                             rx.text.strong(InviteState.invite_workspace, id="invite-workspace"),
                             " como ",
                             rx.text.strong(InviteState.invite_role),
                             ".",
                             size="3",
-                            color_scheme="gray",
                         ),
                         spacing="1",
                     ),

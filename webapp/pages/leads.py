@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import reflex as rx
 
-from ..components import empty_state, filter_chip
+from ..components import (
+    action_button,
+    empty_state,
+    filter_chip,
+    muted,
+)
 from ..states.leads import STAGE_LABELS, LeadRow, LeadsState
 from .panel import panel_route
 
@@ -24,14 +29,14 @@ def lead_row(r: LeadRow) -> rx.Component:
         rx.table.cell(
             rx.vstack(
                 rx.text(r.name, weight="medium", size="2"),
-                rx.text(r.phone, size="1", color_scheme="gray"),
+                muted(r.phone),
                 spacing="0",
             )
         ),
         rx.table.cell(rx.badge(r.stage_label, variant="soft")),
         rx.table.cell(r.score),
         rx.table.cell(r.type_label),
-        rx.table.cell(rx.text(r.tags, size="1", color_scheme="gray")),
+        rx.table.cell(muted(r.tags)),
         rx.table.cell(r.last),
         rx.table.cell(
             rx.cond(
@@ -60,12 +65,8 @@ def content() -> list[rx.Component]:
                 flex="1",
                 min_width="220px",
             ),
-            rx.button(
-                rx.icon("download", size=14),
-                "Exportar CSV",
-                variant="soft",
-                on_click=LeadsState.export,
-                id="leads-export",
+            action_button(
+                "download", "Exportar CSV", variant="soft", on_click=LeadsState.export, id="leads-export", icon_size=14
             ),
             spacing="3",
             width="100%",

@@ -5,7 +5,14 @@ from __future__ import annotations
 
 import reflex as rx
 
-from ..components import callout, confirm_dialog, empty_state
+from ..components import (
+    action_button,
+    callout,
+    confirm_dialog,
+    empty_state,
+    muted,
+    responsive_row,
+)
 from ..states.playground import PlaygroundState as S
 from .panel import panel_route
 
@@ -27,9 +34,9 @@ KIND_ICONS = {"audio": "mic", "image": "image", "video": "video", "document": "f
 
 def _toolbar() -> rx.Component:
     return rx.card(
-        rx.flex(
+        responsive_row(
             rx.vstack(
-                rx.text("Agente", size="1", weight="medium", color_scheme="gray"),
+                muted("Agente", weight="medium"),
                 rx.select.root(
                     rx.select.trigger(placeholder="Escolha um agente", width="100%", id="playground-agent"),
                     rx.select.content(
@@ -44,7 +51,7 @@ def _toolbar() -> rx.Component:
                 flex="1",
             ),
             rx.vstack(
-                rx.text("Modo simulado", size="1", weight="medium", color_scheme="gray"),
+                muted("Modo simulado", weight="medium"),
                 rx.segmented_control.root(
                     rx.segmented_control.item("Piloto", value="pilot"),
                     rx.segmented_control.item("Copiloto", value="copilot"),
@@ -56,7 +63,7 @@ def _toolbar() -> rx.Component:
                 spacing="1",
             ),
             rx.vstack(
-                rx.text("Modelo", size="1", weight="medium", color_scheme="gray"),
+                muted("Modelo", weight="medium"),
                 rx.badge(S.agent_model, variant="soft", color_scheme="gray", size="2", id="playground-model"),
                 spacing="1",
             ),
@@ -65,23 +72,19 @@ def _toolbar() -> rx.Component:
                 "Reiniciar a conversa?",
                 "O agente esquece esta conversa e o que soube do cliente simulado, como se fosse um novo lead.",
                 rx.button("Reiniciar", color_scheme="red", on_click=S.restart, id="playground-reset-confirm"),
-                trigger=rx.button(
-                    rx.icon("rotate_ccw", size=16),
-                    "Reiniciar conversa",
-                    variant="soft",
-                    color_scheme="gray",
-                    id="playground-reset",
+                trigger=action_button(
+                    "rotate_ccw", "Reiniciar conversa", variant="soft", color_scheme="gray", id="playground-reset"
                 ),
                 description_size=None,
                 max_width="420px",
             ),
-            direction=rx.breakpoints(initial="column", sm="row"),
-            align=rx.breakpoints(initial="stretch", sm="end"),
+            narrow="stretch",
+            wide="end",
             spacing="4",
             wrap="wrap",
             width="100%",
         ),
-        rx.text(S.mode_label, size="1", color_scheme="gray", margin_top="10px", as_="div"),
+        muted(S.mode_label, margin_top="10px", as_="div"),
         width="100%",
     )
 
@@ -108,10 +111,8 @@ def _attachment_chip(m) -> rx.Component:
             ),
             rx.cond(
                 m["attachment_text"] != "",
-                rx.text(
+                muted(
                     m["attachment_text"],
-                    size="1",
-                    color_scheme="gray",
                     font_style="italic",
                     class_name="playground-understood",
                     style={"display": "-webkit-box", "-webkit-line-clamp": "3", "-webkit-box-orient": "vertical"},
@@ -206,7 +207,7 @@ def _typing() -> rx.Component:
     return rx.flex(
         rx.hstack(
             rx.spinner(size="1"),
-            rx.text(S.agent_name, " está digitando…", size="1", color_scheme="gray"),
+            muted(S.agent_name, " está digitando…"),
             background=AGENT_BG,
             padding="8px 12px",
             border_radius="12px 12px 12px 2px",
@@ -226,11 +227,9 @@ def _conversation() -> rx.Component:
                 rx.vstack(
                     rx.icon("message_circle", size=28, color="var(--gray-9)"),
                     rx.text("Escreva como se fosse um cliente.", size="2", weight="medium"),
-                    rx.text(
+                    muted(
                         "Pergunte um preço, mande um áudio ou um PDF: ao lado de cada resposta aparece o que o "
                         "agente entendeu, as fontes que usou e as ferramentas que chamou.",
-                        size="1",
-                        color_scheme="gray",
                         text_align="center",
                         max_width="40ch",
                     ),
@@ -315,13 +314,14 @@ def _composer() -> rx.Component:
                 id="playground-input",
                 max_length=4000,
             ),
-            rx.button(
-                rx.icon("send_horizontal", size=18),
+            action_button(
+                "send_horizontal",
                 rx.text("Enviar", display=["none", "inline"]),
                 type="submit",
                 size="3",
                 loading=S.sending,
                 id="playground-send",
+                icon_size=18,
             ),
             spacing="2",
             align="center",
@@ -340,7 +340,7 @@ def _chat() -> rx.Component:
             rx.avatar(fallback="IA", size="2", radius="full", color_scheme="teal", variant="soft"),
             rx.box(
                 rx.text(S.agent_name, size="2", weight="bold"),
-                rx.text("conversa de teste · não vira lead", size="1", color_scheme="gray"),
+                muted("conversa de teste · não vira lead"),
             ),
             align="center",
             spacing="3",
@@ -361,7 +361,7 @@ def _chat() -> rx.Component:
 def _row(label: str, value, icon: str, id_: str) -> rx.Component:
     return rx.hstack(
         rx.icon(icon, size=15, color="var(--gray-10)"),
-        rx.text(label, size="2", color_scheme="gray", min_width="96px"),
+        muted(label, size="2", min_width="96px"),
         rx.text(rx.cond(value != "", value, "—"), size="2", weight="medium", id=id_),
         align="center",
         spacing="2",
@@ -371,7 +371,7 @@ def _row(label: str, value, icon: str, id_: str) -> rx.Component:
 
 def _trace_group(title: str, *children: rx.Component) -> rx.Component:
     return rx.vstack(
-        rx.text(title, size="1", weight="bold", color_scheme="gray", text_transform="uppercase"),
+        muted(title, weight="bold", text_transform="uppercase"),
         *children,
         spacing="2",
         width="100%",
@@ -438,7 +438,7 @@ def _trace_panel() -> rx.Component:
                                 width="100%",
                                 id="trace-sources",
                             ),
-                            rx.text("Nenhuma fonte do conhecimento.", size="2", color_scheme="gray"),
+                            muted("Nenhuma fonte do conhecimento.", size="2"),
                         ),
                     ),
                     _trace_group(
@@ -450,9 +450,7 @@ def _trace_panel() -> rx.Component:
                                     S.sel_tools,
                                     lambda t: rx.box(
                                         rx.code(t["name"], size="2", variant="soft"),
-                                        rx.text(
-                                            t["args"], size="1", color_scheme="gray", word_break="break-all", as_="div"
-                                        ),
+                                        muted(t["args"], word_break="break-all", as_="div"),
                                         class_name="trace-tool",
                                         width="100%",
                                     ),
@@ -461,7 +459,7 @@ def _trace_panel() -> rx.Component:
                                 width="100%",
                                 id="trace-tools",
                             ),
-                            rx.text("Nenhuma ferramenta chamada.", size="2", color_scheme="gray"),
+                            muted("Nenhuma ferramenta chamada.", size="2"),
                         ),
                     ),
                     rx.cond(
@@ -492,11 +490,10 @@ def _trace_panel() -> rx.Component:
                     width="100%",
                     id="playground-trace",
                 ),
-                rx.text(
+                muted(
                     "Envie uma mensagem: aqui aparecem o fluxo, a intenção, o tipo de lead, as fontes, as "
                     "ferramentas e os tokens da resposta escolhida.",
                     size="2",
-                    color_scheme="gray",
                 ),
             ),
             spacing="4",
@@ -525,7 +522,7 @@ def _no_agents() -> rx.Component:
         "bot",
         "Nenhum agente para testar",
         "Crie um agente primeiro: depois volte aqui para conversar com ele como um cliente faria.",
-        rx.link(rx.button(rx.icon("plus", size=16), "Criar agente"), href="/agentes", id="playground-create-agent"),
+        rx.link(action_button("plus", "Criar agente"), href="/agentes", id="playground-create-agent"),
     )
 
 

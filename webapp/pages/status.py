@@ -5,7 +5,15 @@ from __future__ import annotations
 
 import reflex as rx
 
-from ..components import BadgeLook, callout, section_card, state_badge
+from ..components import (
+    BadgeLook,
+    action_button,
+    callout,
+    muted,
+    responsive_row,
+    section_card,
+    state_badge,
+)
 from ..states.status import AgentModel, ChannelHealth, JobFailure, StatusState
 from .panel import panel_route
 
@@ -27,7 +35,7 @@ def level_badge(level: rx.Var[str], id_: str | None = None) -> rx.Component:
 
 def stat(label: str, value: rx.Var, id_: str) -> rx.Component:
     return rx.vstack(
-        rx.text(label, size="1", color_scheme="gray"),
+        muted(label),
         rx.text(value, size="5", weight="bold", id=id_),
         spacing="1",
         padding="10px 12px",
@@ -44,7 +52,7 @@ def section(icon: str, title: str, level: rx.Var[str], id_: str, *children: rx.C
 
 def overall_card() -> rx.Component:
     return rx.card(
-        rx.flex(
+        responsive_row(
             rx.hstack(
                 rx.match(
                     StatusState.overall,
@@ -54,24 +62,20 @@ def overall_card() -> rx.Component:
                 ),
                 rx.box(
                     rx.text(StatusState.overall_label, size="5", weight="bold", id="status-overall"),
-                    rx.text(
-                        "Verificado às ", StatusState.checked_time, size="2", color_scheme="gray", id="status-checked"
-                    ),
+                    muted("Verificado às ", StatusState.checked_time, size="2", id="status-checked"),
                 ),
                 spacing="3",
                 align="center",
             ),
             rx.spacer(),
-            rx.button(
-                rx.icon("refresh_cw", size=16),
+            action_button(
+                "refresh_cw",
                 "Atualizar",
                 on_click=StatusState.refresh,
                 loading=StatusState.refreshing,
                 variant="soft",
                 id="status-refresh",
             ),
-            direction=rx.breakpoints(initial="column", sm="row"),
-            align=rx.breakpoints(initial="start", sm="center"),
             spacing="3",
             width="100%",
         ),
@@ -105,7 +109,7 @@ def failure_row(f: JobFailure) -> rx.Component:
         rx.icon("circle_x", size=14, color="var(--red-10)", flex_shrink="0", margin_top="3px"),
         rx.box(
             rx.text(f.job, " · ", f.when, size="2", weight="medium"),
-            rx.text(f.error, size="1", color_scheme="gray", word_break="break_word"),
+            muted(f.error, word_break="break_word"),
             min_width="0",
         ),
         align="start",
@@ -132,12 +136,12 @@ def jobs_card() -> rx.Component:
         ),
         rx.vstack(
             rx.hstack(
-                rx.text("Mais antiga esperando:", size="2", color_scheme="gray"),
+                muted("Mais antiga esperando:", size="2"),
                 rx.text(StatusState.jobs_oldest, size="2", weight="medium", id="jobs-oldest"),
                 spacing="1",
             ),
             rx.hstack(
-                rx.text("Processador de tarefas:", size="2", color_scheme="gray"),
+                muted("Processador de tarefas:", size="2"),
                 rx.cond(
                     StatusState.jobs_workers > 0,
                     rx.text("conectado", size="2", weight="medium", color="var(--green-11)"),
@@ -178,7 +182,7 @@ def channel_row(c: ChannelHealth) -> rx.Component:
             width="100%",
             wrap="wrap",
         ),
-        rx.text("Último evento: ", c.last_event_ago, size="1", color_scheme="gray"),
+        muted("Último evento: ", c.last_event_ago),
         rx.cond(
             c.last_error != "",
             rx.text("Último erro: ", c.last_error, size="1", color="var(--red-11)", class_name="status-channel-error"),
@@ -201,7 +205,7 @@ def channels_card() -> rx.Component:
             StatusState.channels.length() > 0,
             rx.vstack(rx.foreach(StatusState.channels, channel_row), spacing="0", width="100%"),
             rx.hstack(
-                rx.text("Nenhum canal ativo.", size="2", color_scheme="gray"),
+                muted("Nenhum canal ativo.", size="2"),
                 rx.link("Conectar um canal", href="/canais", size="2"),
                 spacing="2",
             ),
@@ -225,7 +229,7 @@ def agent_row(a: AgentModel) -> rx.Component:
             width="100%",
             wrap="wrap",
         ),
-        rx.text(a.provider, " · ", a.model, " · chave ", a.key, size="1", color_scheme="gray"),
+        muted(a.provider, " · ", a.model, " · chave ", a.key),
         rx.cond(a.problem != "", rx.text(a.problem, size="1", color="var(--red-11)")),
         spacing="1",
         width="100%",
@@ -245,13 +249,13 @@ def llm_card() -> rx.Component:
             StatusState.llm_agents.length() > 0,
             rx.vstack(rx.foreach(StatusState.llm_agents, agent_row), spacing="0", width="100%"),
             rx.hstack(
-                rx.text("Nenhum agente criado.", size="2", color_scheme="gray"),
+                muted("Nenhum agente criado.", size="2"),
                 rx.link("Criar um agente", href="/agentes", size="2"),
                 spacing="2",
             ),
         ),
         rx.hstack(
-            rx.text("Última resposta do modelo:", size="2", color_scheme="gray"),
+            muted("Última resposta do modelo:", size="2"),
             rx.text(StatusState.llm_last_reply, size="2", weight="medium", id="llm-last-reply"),
             spacing="1",
         ),
@@ -265,11 +269,9 @@ def llm_card() -> rx.Component:
                 id="llm-last-error",
             ),
         ),
-        rx.text(
+        muted(
             "A conexão com o provedor não é testada a cada visita (cada chamada tem custo): o status mostra a "
-            "configuração e o último erro registrado nas conversas.",
-            size="1",
-            color_scheme="gray",
+            "configuração e o último erro registrado nas conversas."
         ),
     )
 

@@ -10,7 +10,12 @@ import reflex as rx
 
 from runtime.auth import email_verification
 
-from ..components import error_callout, native_form, readonly_field
+from ..components import (
+    error_callout,
+    muted,
+    native_form,
+    readonly_field,
+)
 from ..route import Route
 from ..state import AuthState
 from .auth import auth_heading, auth_page, checking, unavailable
@@ -57,11 +62,7 @@ def _form() -> rx.Component:
                 ),
                 rx.el.input(type="hidden", name="token", value=VerifyEmailState.verify_token, read_only=True),
                 rx.button("Confirmar meu e-mail", type="submit", size="3", width="100%", id="verify-submit"),
-                rx.text(
-                    "Não foi você que criou esta conta? Não confirme: feche esta página.",
-                    size="2",
-                    color_scheme="gray",
-                ),
+                muted("Não foi você que criou esta conta? Não confirme: feche esta página.", size="2"),
                 spacing="4",
                 width="100%",
             ),

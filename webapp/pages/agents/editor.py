@@ -6,7 +6,13 @@ import reflex as rx
 
 from runtime.panel import agents as svc
 
-from ...components import color_match, message_callout
+from ...components import (
+    action_button,
+    color_match,
+    message_callout,
+    muted,
+    responsive_row,
+)
 from ...states.agents import AgentsState
 from . import followup, handoff, hours, model, persona, qualification, rules, voice
 from .fields import F
@@ -25,7 +31,7 @@ TABS = (  # value (the state's tab names), label, icon, content
 
 
 def _header() -> rx.Component:
-    return rx.flex(
+    return responsive_row(
         rx.hstack(
             rx.icon_button(
                 rx.icon("arrow_left", size=18),
@@ -52,21 +58,14 @@ def _header() -> rx.Component:
                 delete_dialog(
                     F["id"].to(str),
                     F["name"].to(str),
-                    rx.button(rx.icon("trash_2", size=14), "Excluir", variant="soft", color_scheme="red"),
+                    action_button("trash_2", "Excluir", variant="soft", color_scheme="red", icon_size=14),
                 ),
             ),
-            rx.button(
-                rx.icon("save", size=16),
-                "Salvar",
-                on_click=AgentsState.save,
-                loading=AgentsState.saving,
-                id="save-agent",
-                size="3",
+            action_button(
+                "save", "Salvar", on_click=AgentsState.save, loading=AgentsState.saving, id="save-agent", size="3"
             ),
             spacing="3",
         ),
-        direction=rx.breakpoints(initial="column", sm="row"),
-        align=rx.breakpoints(initial="start", sm="center"),
         spacing="3",
         width="100%",
     )
@@ -103,7 +102,7 @@ def editor() -> rx.Component:
         message_callout(AgentsState.error, "red", "circle_alert", "alert", "agent-error"),
         _tabs(),
         rx.hstack(
-            rx.text("As mudanças valem a partir da próxima mensagem dos clientes.", size="1", color_scheme="gray"),
+            muted("As mudanças valem a partir da próxima mensagem dos clientes."),
             rx.spacer(),
             rx.button("Salvar", on_click=AgentsState.save, loading=AgentsState.saving, id="save-agent-bottom"),
             align="center",

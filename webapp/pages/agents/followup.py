@@ -8,7 +8,13 @@ import reflex as rx
 
 from runtime.panel import agents as svc
 
-from ...components import group_card, row_card, row_list, two_columns
+from ...components import (
+    group_card,
+    responsive_row,
+    row_card,
+    row_list,
+    two_columns,
+)
 from ...states.agents import AgentsState
 from .fields import remove, row_select, row_text, row_text_area, row_toggle, switch, text_area, text_input
 
@@ -51,11 +57,11 @@ def followup_row(row: Any, index: Any) -> rx.Component:
             width="100%",
         ),
         row_text(TABLE, row, index, "stages", "Só para leads nas etapas (vazio = todas)"),
-        rx.flex(
+        responsive_row(
             row_toggle(TABLE, row, index, "business_hours_only", "Só no horário comercial"),
             row_toggle(TABLE, row, index, "skip_weekends", "Pular fins de semana"),
             row_toggle(TABLE, row, index, "skip_holidays", "Pular feriados"),
-            direction=rx.breakpoints(initial="column", sm="row"),
+            narrow=None,
             spacing="4",
             wrap="wrap",
         ),

@@ -6,7 +6,11 @@ from typing import Any
 
 import reflex as rx
 
-from ...components import group_card
+from ...components import (
+    group_card,
+    muted,
+    responsive_row,
+)
 from ...states.agents import AgentsState
 from .fields import select, text_area
 
@@ -45,7 +49,7 @@ def _shift(row: Any, index: Any, start: str, end: str, which: str, *lead: rx.Com
 
 
 def hours_row(row: Any, index: Any) -> rx.Component:
-    return rx.flex(
+    return responsive_row(
         rx.hstack(
             rx.switch(
                 checked=row["open"].to(bool),
@@ -63,14 +67,12 @@ def hours_row(row: Any, index: Any) -> rx.Component:
             row["open"].to(bool),
             rx.flex(
                 _shift(row, index, "start", "end", ""),
-                _shift(row, index, "start2", "end2", " (2º turno)", rx.text("e", size="2", color_scheme="gray")),
+                _shift(row, index, "start2", "end2", " (2º turno)", muted("e", size="2")),
                 direction=rx.breakpoints(initial="column", md="row"),
                 spacing="3",
             ),
         ),
-        direction=rx.breakpoints(initial="column", sm="row"),
         spacing="3",
-        align=rx.breakpoints(initial="start", sm="center"),
         padding_y="10px",
         border_bottom="1px solid var(--gray-a3)",
         width="100%",

@@ -6,7 +6,14 @@ from typing import Any
 
 import reflex as rx
 
-from ...components import color_match, confirm_dialog, empty_state, icon_tile
+from ...components import (
+    action_button,
+    color_match,
+    confirm_dialog,
+    empty_state,
+    icon_tile,
+    muted,
+)
 from ...states.agents import AgentsState
 
 MODE_COLORS = {"pilot": "teal", "copilot": "amber", "off": "gray"}
@@ -40,7 +47,7 @@ def agent_card(agent: Any) -> rx.Component:
                 icon_tile("bot", large=True),
                 rx.box(
                     rx.text(agent["name"].to(str), size="4", weight="bold", class_name="agent-name"),
-                    rx.text(agent["model"].to(str), size="1", color_scheme="gray"),
+                    muted(agent["model"].to(str)),
                     min_width="0",
                     flex="1",
                 ),
@@ -51,11 +58,7 @@ def agent_card(agent: Any) -> rx.Component:
                 spacing="3",
                 width="100%",
             ),
-            rx.text(
-                rx.cond(agent["summary"].to(str) != "", agent["summary"].to(str), "Sem persona definida."),
-                size="2",
-                color_scheme="gray",
-            ),
+            muted(rx.cond(agent["summary"].to(str) != "", agent["summary"].to(str), "Sem persona definida."), size="2"),
             rx.flex(
                 _stat("list_checks", agent["rules"].to(str) + " regras"),
                 _stat("clipboard_list", agent["qualification"].to(str) + " campos"),
@@ -66,7 +69,7 @@ def agent_card(agent: Any) -> rx.Component:
             ),
             rx.separator(size="4"),
             rx.hstack(
-                rx.text("Atualizado em " + agent["updated_at"].to(str), size="1", color_scheme="gray"),
+                muted("Atualizado em " + agent["updated_at"].to(str)),
                 rx.spacer(),
                 delete_dialog(
                     agent["id"],
@@ -78,12 +81,13 @@ def agent_card(agent: Any) -> rx.Component:
                         aria_label="Excluir agente",
                     ),
                 ),
-                rx.button(
-                    rx.icon("pencil", size=14),
+                action_button(
+                    "pencil",
                     "Editar",
                     variant="soft",
                     on_click=AgentsState.edit(agent["id"].to(str)),
                     loading=AgentsState.opening == agent["id"].to(str),
+                    icon_size=14,
                 ),
                 align="center",
                 spacing="3",
@@ -98,7 +102,7 @@ def agent_card(agent: Any) -> rx.Component:
 
 
 def new_button(id_: str) -> rx.Component:
-    return rx.button(rx.icon("plus", size=16), "Criar agente", on_click=AgentsState.new_agent, id=id_, size="3")
+    return action_button("plus", "Criar agente", on_click=AgentsState.new_agent, id=id_, size="3")
 
 
 def list_view() -> rx.Component:
@@ -108,7 +112,7 @@ def list_view() -> rx.Component:
             AgentsState.agents.length() > 0,
             rx.vstack(
                 rx.hstack(
-                    rx.text(AgentsState.agents.length().to(str) + " agente(s)", size="2", color_scheme="gray"),
+                    muted(AgentsState.agents.length().to(str) + " agente(s)", size="2"),
                     rx.spacer(),
                     new_button("new-agent"),
                     align="center",

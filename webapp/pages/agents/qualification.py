@@ -6,7 +6,12 @@ from typing import Any
 
 import reflex as rx
 
-from ...components import group_card, row_card, row_list
+from ...components import (
+    group_card,
+    responsive_row,
+    row_card,
+    row_list,
+)
 from ...states.agents import AgentsState
 from .fields import remove, row_text, row_toggle, text_area
 
@@ -15,7 +20,7 @@ TABLE = "qualification"
 
 def qualification_row(row: Any, index: Any) -> rx.Component:
     return row_card(
-        rx.flex(
+        responsive_row(
             row_text(TABLE, row, index, "label", "Nome (ex.: Orçamento)", class_name="q-label"),
             row_text(TABLE, row, index, "key", "chave (ex.: orcamento)", class_name="q-key"),
             rx.hstack(
@@ -25,9 +30,8 @@ def qualification_row(row: Any, index: Any) -> rx.Component:
                 spacing="2",
                 flex_shrink="0",
             ),
-            direction=rx.breakpoints(initial="column", sm="row"),
+            narrow="stretch",
             spacing="3",
-            align=rx.breakpoints(initial="stretch", sm="center"),
             width="100%",
         ),
         row_text(TABLE, row, index, "question", "Como perguntar (opcional)", class_name="q-question"),

@@ -6,7 +6,12 @@ import reflex as rx
 
 from runtime.panel import agents as svc
 
-from ...components import group_card, two_columns
+from ...components import (
+    action_button,
+    group_card,
+    muted,
+    two_columns,
+)
 from ...states.agents import AgentsState
 from .fields import select, text_input
 
@@ -31,13 +36,14 @@ def _clone() -> rx.Component:
             padding="20px",
             width="100%",
         ),
-        rx.button(
-            rx.icon("upload", size=14),
+        action_button(
+            "upload",
             "Registrar voz",
             on_click=AgentsState.upload_voice(rx.upload_files(upload_id=UPLOAD_ID)),
             loading=AgentsState.uploading,
             variant="soft",
             type="button",
+            icon_size=14,
         ),
         spacing="3",
         width="100%",
@@ -61,7 +67,7 @@ def tab() -> rx.Component:
             "Requer ElevenLabs configurado no servidor.",
             rx.cond(
                 AgentsState.is_new,
-                rx.text("Salve o agente antes de registrar uma voz.", size="2", color_scheme="gray"),
+                muted("Salve o agente antes de registrar uma voz.", size="2"),
                 _clone(),
             ),
         ),

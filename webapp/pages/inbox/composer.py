@@ -6,7 +6,11 @@ from __future__ import annotations
 import reflex as rx
 from reflex_audio_capture import AudioRecorderPolyfill
 
-from ...components import callout
+from ...components import (
+    action_button,
+    callout,
+    muted,
+)
 from ...states.inbox import InboxState, Quick
 
 
@@ -30,14 +34,15 @@ recorder = AudioRecorderPolyfill.create(
 def record_button() -> rx.Component:
     return rx.cond(
         recorder.is_recording,
-        rx.button(
-            rx.icon("square", size=14),
+        action_button(
+            "square",
             "Parar e enviar",
             color_scheme="red",
             size="2",
             type="button",
             on_click=recorder.stop,
             id="record-stop",
+            icon_size=14,
         ),
         rx.icon_button(
             rx.icon("mic", size=16),
@@ -122,7 +127,7 @@ def composer() -> rx.Component:
     return rx.box(
         rx.cond(
             InboxState.conv_status == "closed",
-            rx.text("Conversa encerrada. Reabra pelo menu ⋮ para responder.", size="2", color_scheme="gray"),
+            muted("Conversa encerrada. Reabra pelo menu ⋮ para responder.", size="2"),
             rx.cond(InboxState.window_open, free_text, template_form),
         ),
         padding="10px 14px",

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import reflex as rx
 
-from ...components import filter_chip, skeleton_rows
+from ...components import (
+    filter_chip,
+    muted,
+    skeleton_rows,
+)
 from ...states.inbox import InboxState, Row
 from .frame import MOBILE, PANEL_HEIGHT, avatar, placeholder, provider_badge
 from .labels import FILTERS
@@ -32,7 +36,7 @@ def conversation_row(row: Row) -> rx.Component:
                 align="center",
             ),
             rx.hstack(
-                rx.text(row.preview, size="1", color_scheme="gray", class_name="truncate", flex="1"),
+                muted(row.preview, class_name="truncate", flex="1"),
                 rx.cond(
                     row.unread > 0,
                     rx.badge(row.unread, variant="solid", color_scheme="teal", radius="full", class_name="unread"),
@@ -48,7 +52,7 @@ def conversation_row(row: Row) -> rx.Component:
                 ),
                 rx.cond(row.mode == "off", rx.badge("Humano", color_scheme="blue", size="1")),
                 rx.cond(row.mode == "copilot", rx.badge("Copiloto", color_scheme="violet", size="1")),
-                rx.cond(row.assigned_name != "", rx.text(row.assigned_name, size="1", color_scheme="gray")),
+                rx.cond(row.assigned_name != "", muted(row.assigned_name)),
                 spacing="1",
                 wrap="wrap",
             ),
@@ -113,7 +117,7 @@ def list_panel() -> rx.Component:
                     "inbox",
                     28,
                     "var(--gray-9)",
-                    rx.text("Nenhuma conversa aqui.", size="2", color_scheme="gray"),
+                    muted("Nenhuma conversa aqui.", size="2"),
                     padding="40px",
                     width="100%",
                     id="conversation-list-empty",

@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import reflex as rx
 
-from ...components import labeled, named_select
+from ...components import (
+    action_button,
+    labeled,
+    muted,
+    named_select,
+)
 from ...states.inbox import InboxState
 from .frame import PANEL_HEIGHT
 from .labels import LEAD_TYPES, STAGES
@@ -20,7 +25,7 @@ def followup_history() -> rx.Component:
                 InboxState.followup_history,
                 lambda h: rx.box(
                     rx.text("Etapa ", h["step"], " · ", h["status_label"], " · ", h["when"], size="1", weight="medium"),
-                    rx.cond(h["reason"] != "", rx.text(h["reason"], size="1", color_scheme="gray")),
+                    rx.cond(h["reason"] != "", muted(h["reason"])),
                     class_name="followup-history-row",
                 ),
             ),
@@ -60,9 +65,7 @@ def lead_form(form_id: str) -> rx.Component:
                     rx.text("Qualificação", size="1", weight="bold"),
                     rx.foreach(
                         InboxState.lead_fields,
-                        lambda f: rx.hstack(
-                            rx.text(f[0], size="1", color_scheme="gray"), rx.text(f[1], size="1"), spacing="2"
-                        ),
+                        lambda f: rx.hstack(muted(f[0]), rx.text(f[1], size="1"), spacing="2"),
                     ),
                     spacing="1",
                 ),
@@ -99,13 +102,8 @@ def lead_dialog_button() -> rx.Component:
     return rx.box(
         rx.dialog.root(
             rx.dialog.trigger(
-                rx.button(
-                    rx.icon("user_round", size=14),
-                    "Lead",
-                    size="2",
-                    variant="soft",
-                    color_scheme="gray",
-                    id="open-lead",
+                action_button(
+                    "user_round", "Lead", size="2", variant="soft", color_scheme="gray", id="open-lead", icon_size=14
                 )
             ),
             rx.dialog.content(lead_form("lead-form-dialog"), max_width="420px"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from ...components import action_button, muted
 from ...state import AuthState
 from ...states.inbox import InboxState
 
@@ -38,14 +39,14 @@ def activity_dialog() -> rx.Component:
                     ),
                     width="100%",
                 ),
-                rx.text("Nenhum vendedor respondeu leads nos últimos 30 dias.", color_scheme="gray", size="2"),
+                muted("Nenhum vendedor respondeu leads nos últimos 30 dias.", size="2"),
             ),
             rx.heading("Últimas respostas", size="3", margin_top="16px"),
             rx.vstack(
                 rx.foreach(
                     InboxState.activity_recent,
                     lambda r: rx.hstack(
-                        rx.text(r["at"], size="1", color_scheme="gray", white_space="nowrap"),
+                        muted(r["at"], white_space="nowrap"),
                         rx.text(r["seller"], size="1", weight="bold", white_space="nowrap"),
                         rx.text("→ ", r["lead"], ": ", r["text"], size="1", class_name="truncate"),
                         spacing="2",
@@ -112,21 +113,23 @@ def manager_tools() -> rx.Component:
     return rx.cond(
         AuthState.role != "seller",
         rx.hstack(
-            rx.button(
-                rx.icon("chart_bar", size=14),
+            action_button(
+                "chart_bar",
                 "Atividade da equipe",
                 variant="soft",
                 size="2",
                 on_click=InboxState.open_activity,
                 id="open-activity",
+                icon_size=14,
             ),
-            rx.button(
-                rx.icon("zap", size=14),
+            action_button(
+                "zap",
                 "Respostas rápidas",
                 variant="soft",
                 size="2",
                 on_click=InboxState.set_quick_open(True),
                 id="open-quick",
+                icon_size=14,
             ),
             activity_dialog(),
             quick_dialog(),

@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import reflex as rx
 
-from ...components import callout
+from ...components import (
+    action_button,
+    callout,
+    muted,
+)
 from ...states.inbox import InboxState, Msg
 from .composer import composer
 from .frame import MOBILE, PANEL_HEIGHT, avatar, placeholder, provider_badge
@@ -25,7 +29,7 @@ def media_part(m: Msg) -> rx.Component:
                 ),
                 rx.cond(
                     m.transcript != "",
-                    rx.text(m.transcript, size="1", color_scheme="gray", font_style="italic", class_name="transcript"),
+                    muted(m.transcript, font_style="italic", class_name="transcript"),
                 ),
                 spacing="1",
             ),
@@ -76,7 +80,7 @@ def bubble(m: Msg) -> rx.Component:
         rx.cond(m.text != "", rx.text(m.text, size="2", white_space="pre-wrap", class_name="message-text")),
         rx.cond(m.media_error != "", rx.text("Arquivo: ", m.media_error, size="1", color_scheme="red")),
         rx.hstack(
-            rx.text(m.time, size="1", color_scheme="gray"),
+            muted(m.time),
             rx.cond(
                 ~inbound,
                 rx.icon(
@@ -171,7 +175,7 @@ def thread_header() -> rx.Component:
             avatar(InboxState.contact_name),
             rx.vstack(
                 rx.text(InboxState.contact_name, weight="bold", size="3", id="thread-name", class_name="truncate"),
-                rx.text(InboxState.contact_phone, size="1", color_scheme="gray"),
+                muted(InboxState.contact_phone),
                 spacing="0",
                 flex="1",
                 min_width="0",
@@ -192,7 +196,7 @@ def thread_header() -> rx.Component:
                 ),
                 rx.cond(
                     InboxState.assigned_name != "",
-                    rx.text("com ", InboxState.assigned_name, size="1", color_scheme="gray"),
+                    muted("com ", InboxState.assigned_name),
                 ),
                 spacing="2",
                 wrap="wrap",
@@ -204,16 +208,17 @@ def thread_header() -> rx.Component:
                 lead_dialog_button(),
                 rx.cond(
                     InboxState.taken_over,
-                    rx.button(
-                        rx.icon("bot", size=14),
+                    action_button(
+                        "bot",
                         "Devolver ao robô",
                         size="2",
                         variant="soft",
                         on_click=InboxState.hand_back,
                         id="hand-back",
+                        icon_size=14,
                     ),
-                    rx.button(
-                        rx.icon("hand", size=14), "Assumir", size="2", on_click=InboxState.take_over, id="take-over"
+                    action_button(
+                        "hand", "Assumir", size="2", on_click=InboxState.take_over, id="take-over", icon_size=14
                     ),
                 ),
                 spacing="2",
@@ -252,7 +257,7 @@ def followup_bar() -> rx.Component:
         InboxState.followup_next != "",
         rx.hstack(
             rx.icon("alarm_clock", size=14, color="var(--gray-10)"),
-            rx.text("Follow-up automático: ", InboxState.followup_next, size="1", color_scheme="gray"),
+            muted("Follow-up automático: ", InboxState.followup_next),
             rx.button(
                 "Cancelar",
                 size="1",
@@ -285,15 +290,16 @@ def suggestion_card() -> rx.Component:
                 rx.text(InboxState.suggestion_draft, size="2", white_space="pre-wrap", id="suggestion-draft"),
                 rx.cond(
                     InboxState.suggestion_next_step != "",
-                    rx.text("Próximo passo: ", InboxState.suggestion_next_step, size="1", color_scheme="gray"),
+                    muted("Próximo passo: ", InboxState.suggestion_next_step),
                 ),
                 rx.hstack(
-                    rx.button(
-                        rx.icon("send", size=14),
+                    action_button(
+                        "send",
                         "Enviar",
                         size="1",
                         on_click=InboxState.accept_suggestion,
                         id="suggestion-accept",
+                        icon_size=14,
                     ),
                     rx.button(
                         "Editar", size="1", variant="soft", on_click=InboxState.edit_suggestion, id="suggestion-edit"
@@ -353,14 +359,7 @@ def thread_panel() -> rx.Component:
             followup_bar(),
             rx.cond(
                 InboxState.window_has & InboxState.window_open & (InboxState.window_closes != ""),
-                rx.text(
-                    "Janela de 24 horas aberta até ",
-                    InboxState.window_closes,
-                    size="1",
-                    color_scheme="gray",
-                    padding_x="14px",
-                    id="window-state",
-                ),
+                muted("Janela de 24 horas aberta até ", InboxState.window_closes, padding_x="14px", id="window-state"),
             ),
             composer(),
             spacing="2",

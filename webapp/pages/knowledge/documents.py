@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import reflex as rx
 
-from ...components import SPINNER, BadgeLook, icon_action, section_card, skeleton_rows, state_badge
+from ...components import (
+    SPINNER,
+    BadgeLook,
+    form_dialog,
+    icon_action,
+    muted,
+    section_card,
+    skeleton_rows,
+    state_badge,
+)
 from ...states.knowledge import KnowledgeState as S
 
 SOURCE_ICONS = {"upload": "file_text", "url": "globe", "drive": "hard_drive", "learned": "graduation_cap"}
@@ -26,14 +35,12 @@ def source_icon(source) -> rx.Component:
 
 
 def document_row(doc) -> rx.Component:
-    meta = rx.text(
+    meta = muted(
         rx.match(doc["source"], *SOURCE_LABELS.items(), "Arquivo"),
         rx.cond(doc["chunks"].to(int) > 0, rx.fragment(" · ", doc["chunks"], " trechos"), ""),
         rx.cond(doc["size"] != "", rx.fragment(" · ", doc["size"]), ""),
         " · atualizado em ",
         doc["updated"],
-        size="1",
-        color_scheme="gray",
     )
     return rx.box(
         rx.hstack(
@@ -129,11 +136,12 @@ def documents_card() -> rx.Component:
                     rx.vstack(
                         rx.icon("book_open", size=28, color="var(--teal-11)"),
                         rx.text("Nenhum documento ainda", weight="medium", size="3"),
-                        rx.text(
-                            "Envie a tabela de preços, o catálogo ou as perguntas frequentes para o agente "
-                            "responder com as informações da sua empresa.",
+                        muted(
+                            (
+                                "Envie a tabela de preços, o catálogo ou as perguntas frequentes para o agente "
+                                "responder com as informações da sua empresa."
+                            ),
                             size="2",
-                            color_scheme="gray",
                             text_align="center",
                             max_width="46ch",
                         ),
@@ -160,9 +168,9 @@ def preview_dialog() -> rx.Component:
         rx.hstack(
             rx.badge("#", c["ord"].to(int) + 1, variant="outline", color_scheme="gray"),
             rx.cond(c["page"].to(int) > 0, rx.badge("página ", c["page"], variant="soft", color_scheme="gray")),
-            rx.cond(c["heading"] != "", rx.text(c["heading"], size="1", weight="medium", color_scheme="gray")),
+            rx.cond(c["heading"] != "", muted(c["heading"], weight="medium")),
             rx.spacer(),
-            rx.text(c["chars"], " caracteres", size="1", color_scheme="gray"),
+            muted(c["chars"], " caracteres"),
             spacing="2",
             align="center",
             wrap="wrap",
@@ -176,45 +184,38 @@ def preview_dialog() -> rx.Component:
         width="100%",
         class_name="chunk",
     )
-    return rx.dialog.root(
-        rx.dialog.content(
-            rx.dialog.title(rx.cond(S.preview_doc.contains("name"), S.preview_doc["name"], "Trechos")),
-            rx.dialog.description(
-                rx.cond(
-                    S.preview_loading,
-                    "Carregando os trechos…",
-                    rx.fragment(
-                        "Como o documento foi dividido para a busca: ",
-                        S.preview_chunks.length(),
-                        " de ",
-                        S.preview_total,
-                        " trechos.",
-                    ),
-                ),
-                size="2",
-                color_scheme="gray",
-                margin_bottom="12px",
+    return form_dialog(
+        rx.cond(S.preview_doc.contains("name"), S.preview_doc["name"], "Trechos"),
+        rx.cond(
+            S.preview_loading,
+            "Carregando os trechos…",
+            rx.fragment(
+                "Como o documento foi dividido para a busca: ",
+                S.preview_chunks.length(),
+                " de ",
+                S.preview_total,
+                " trechos.",
             ),
-            rx.cond(
-                S.preview_loading,
-                skeleton_rows(3, "80px"),
-                rx.scroll_area(
-                    rx.vstack(rx.foreach(S.preview_chunks, chunk), spacing="2", width="100%", padding_right="12px"),
-                    type="auto",
-                    scrollbars="vertical",
-                    max_height="60vh",
-                ),
+        ),
+        rx.cond(
+            S.preview_loading,
+            skeleton_rows(3, "80px"),
+            rx.scroll_area(
+                rx.vstack(rx.foreach(S.preview_chunks, chunk), spacing="2", width="100%", padding_right="12px"),
+                type="auto",
+                scrollbars="vertical",
+                max_height="60vh",
             ),
-            rx.flex(
-                rx.dialog.close(rx.button("Fechar", variant="soft", color_scheme="gray", id="preview-close")),
-                justify="end",
-                margin_top="16px",
-            ),
-            max_width="720px",
-            id="chunk-preview",
+        ),
+        rx.flex(
+            rx.dialog.close(rx.button("Fechar", variant="soft", color_scheme="gray", id="preview-close")),
+            justify="end",
+            margin_top="16px",
         ),
         open=S.preview_open,
         on_open_change=S.set_preview_open,
+        max_width="720px",
+        id="chunk-preview",
     )
 
 

@@ -6,7 +6,15 @@ import reflex as rx
 
 from runtime.knowledge import drive
 
-from ...components import BadgeLook, callout, icon_action, section_card, state_badge
+from ...components import (
+    BadgeLook,
+    action_button,
+    callout,
+    icon_action,
+    muted,
+    section_card,
+    state_badge,
+)
 from ...states.knowledge import KnowledgeState as S
 
 CONNECTION_STATUS = {
@@ -22,14 +30,12 @@ def connection_row(conn) -> rx.Component:
             rx.icon("folder", size=18, color="var(--amber-10)", flex_shrink="0"),
             rx.vstack(
                 rx.link(conn["folder_name"], href=conn["folder_url"], is_external=True, weight="medium", size="2"),
-                rx.text(
+                muted(
                     rx.cond(conn["account_email"] != "", conn["account_email"], "Conta Google"),
                     " · ",
                     conn["files"],
                     " arquivo(s)",
                     rx.cond(conn["last_sync"] != "", " · sincronizada em " + conn["last_sync"].to(str), ""),
-                    size="1",
-                    color_scheme="gray",
                 ),
                 spacing="0",
                 flex="1",
@@ -55,9 +61,9 @@ def connection_row(conn) -> rx.Component:
         rx.cond(
             conn["problems"].to(list).length() > 0,
             rx.el.details(
-                rx.el.summary(rx.text("Arquivos não importados", size="1", color_scheme="gray", as_="span")),
+                rx.el.summary(muted("Arquivos não importados", as_="span")),
                 rx.vstack(
-                    rx.foreach(conn["problems"].to(list[str]), lambda p: rx.text(p, size="1", color_scheme="gray")),
+                    rx.foreach(conn["problems"].to(list[str]), lambda p: muted(p)),
                     spacing="1",
                     padding_top="4px",
                 ),
@@ -87,8 +93,8 @@ def drive_card() -> rx.Component:
                     width="100%",
                     id="drive-folder-input",
                 ),
-                rx.button(
-                    rx.icon("link_2", size=16),
+                action_button(
+                    "link_2",
                     "Conectar pasta",
                     type="submit",
                     size="3",
@@ -117,7 +123,7 @@ def drive_card() -> rx.Component:
         rx.cond(
             S.drive_connections.length() > 0,
             rx.vstack(rx.foreach(S.drive_connections, connection_row), spacing="2", width="100%"),
-            rx.text(drive.ACCEPTED_HINT, size="1", color_scheme="gray"),
+            muted(drive.ACCEPTED_HINT),
         ),
         id="knowledge-drive-card",
     )

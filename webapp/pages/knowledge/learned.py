@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import reflex as rx
 
-from ...components import BadgeLook, dialog_buttons, icon_action, labeled, section_card, skeleton_rows, state_badge
+from ...components import (
+    BadgeLook,
+    dialog_buttons,
+    form_dialog,
+    icon_action,
+    labeled,
+    muted,
+    section_card,
+    skeleton_rows,
+    state_badge,
+)
 from ...states.knowledge import KnowledgeState as S
 
 LEARNED_STATUS = {
@@ -25,8 +35,8 @@ def learned_row(row) -> rx.Component:
                     align="center",
                     wrap="wrap",
                 ),
-                rx.text(row["answer"], size="2", color_scheme="gray", white_space="pre-wrap"),
-                rx.text(
+                muted(row["answer"], size="2", white_space="pre-wrap"),
+                muted(
                     rx.cond(
                         row["original_question"] != "",
                         "Cliente perguntou: “" + row["original_question"].to(str) + "” · ",
@@ -37,8 +47,6 @@ def learned_row(row) -> rx.Component:
                     row["uses"],
                     " vez(es) · ",
                     row["created"],
-                    size="1",
-                    color_scheme="gray",
                 ),
                 spacing="1",
                 flex="1",
@@ -90,7 +98,7 @@ def learned_card() -> rx.Component:
             rx.cond(
                 S.shown_learned.length() > 0,
                 rx.vstack(rx.foreach(S.shown_learned, learned_row), spacing="0", width="100%", id="learned-list"),
-                rx.text(
+                muted(
                     rx.cond(
                         S.learned.length() > 0,
                         "Nenhuma resposta com este filtro.",
@@ -98,7 +106,6 @@ def learned_card() -> rx.Component:
                         "que o agente passou para um humano.",
                     ),
                     size="2",
-                    color_scheme="gray",
                     padding_y="12px",
                     id="learned-empty",
                 ),
@@ -109,42 +116,35 @@ def learned_card() -> rx.Component:
 
 
 def edit_dialog() -> rx.Component:
-    return rx.dialog.root(
-        rx.dialog.content(
-            rx.dialog.title("Editar resposta aprendida"),
-            rx.dialog.description(
-                "Ajuste a pergunta como os clientes costumam fazer e a resposta que o agente deve dar. "
-                "Ao salvar, a resposta fica aprovada.",
-                size="2",
-                color_scheme="gray",
-                margin_bottom="12px",
-            ),
-            rx.el.form(
-                rx.vstack(
-                    labeled(
-                        "Pergunta",
-                        rx.text_area(
-                            name="question", default_value=S.editing_question, rows="2", width="100%", required=True
-                        ),
+    return form_dialog(
+        "Editar resposta aprendida",
+        (
+            "Ajuste a pergunta como os clientes costumam fazer e a resposta que o agente deve dar. "
+            "Ao salvar, a resposta fica aprovada."
+        ),
+        rx.el.form(
+            rx.vstack(
+                labeled(
+                    "Pergunta",
+                    rx.text_area(
+                        name="question", default_value=S.editing_question, rows="2", width="100%", required=True
                     ),
-                    labeled(
-                        "Resposta",
-                        rx.text_area(
-                            name="answer", default_value=S.editing_answer, rows="5", width="100%", required=True
-                        ),
-                    ),
-                    dialog_buttons(
-                        rx.button("Salvar e aprovar", type="submit", loading=S.saving_learned, id="learned-save")
-                    ),
-                    spacing="3",
-                    width="100%",
                 ),
-                on_submit=S.save_learned,
-                id="learned-edit-form",
-                key=S.editing_id,
+                labeled(
+                    "Resposta",
+                    rx.text_area(name="answer", default_value=S.editing_answer, rows="5", width="100%", required=True),
+                ),
+                dialog_buttons(
+                    rx.button("Salvar e aprovar", type="submit", loading=S.saving_learned, id="learned-save")
+                ),
+                spacing="3",
+                width="100%",
             ),
-            max_width="560px",
+            on_submit=S.save_learned,
+            id="learned-edit-form",
+            key=S.editing_id,
         ),
         open=S.editing_open,
         on_open_change=S.set_editing_open,
+        max_width="560px",
     )

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import reflex as rx
 
-from ...components import callout, section_card
+from ...components import (
+    action_button,
+    callout,
+    muted,
+    responsive_row,
+    section_card,
+)
 from ...states.knowledge import KnowledgeState as S
 
 
@@ -15,7 +21,7 @@ def hit_row(hit) -> rx.Component:
             rx.text(hit["document"], weight="medium", size="2", class_name="hit-document"),
             rx.cond(hit["page"].to(int) > 0, rx.badge("p. ", hit["page"], variant="soft", color_scheme="gray")),
             rx.spacer(),
-            rx.text(hit["matched_by"], size="1", color_scheme="gray"),
+            muted(hit["matched_by"]),
             rx.badge("pontuação ", hit["score"], variant="soft", color_scheme="teal", class_name="hit-score"),
             align="center",
             spacing="2",
@@ -24,7 +30,7 @@ def hit_row(hit) -> rx.Component:
         ),
         rx.progress(value=hit["relative"].to(int), max=100, size="1", color_scheme="teal", margin_top="8px"),
         rx.cond(hit["heading"] != "", rx.text(hit["heading"], size="1", weight="medium", margin_top="8px")),
-        rx.text(hit["snippet"], size="2", color_scheme="gray", white_space="pre-wrap", margin_top="6px"),
+        muted(hit["snippet"], size="2", white_space="pre-wrap", margin_top="6px"),
         padding="12px",
         border="1px solid var(--gray-a5)",
         border_radius="10px",
@@ -39,7 +45,7 @@ def search_card() -> rx.Component:
         "Testar a busca",
         "Escreva uma pergunta como um cliente escreveria e veja o que o agente encontraria para responder.",
         rx.el.form(
-            rx.flex(
+            responsive_row(
                 rx.input(
                     rx.input.slot(rx.icon("search", size=16)),
                     name="query",
@@ -62,15 +68,8 @@ def search_card() -> rx.Component:
                         size="3",
                     ),
                 ),
-                rx.button(
-                    rx.icon("search", size=16),
-                    "Testar",
-                    type="submit",
-                    size="3",
-                    loading=S.searching,
-                    id="search-submit",
-                ),
-                direction=rx.breakpoints(initial="column", sm="row"),
+                action_button("search", "Testar", type="submit", size="3", loading=S.searching, id="search-submit"),
+                narrow=None,
                 spacing="2",
                 width="100%",
             ),
@@ -81,14 +80,13 @@ def search_card() -> rx.Component:
         rx.cond(
             S.searched,
             rx.vstack(
-                rx.text(
+                muted(
                     "Resultados para “",
                     S.search_query,
                     "”",
                     rx.cond(S.search_agent != "", rx.fragment(" como ", rx.text.strong(S.search_agent)), ""),
                     rx.cond(S.search_collection != "", rx.fragment(" (coleção ", S.search_collection, ")"), ""),
                     size="2",
-                    color_scheme="gray",
                 ),
                 rx.cond(
                     S.search_learned.contains("id"),

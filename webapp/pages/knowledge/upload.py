@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import reflex as rx
 
-from ...components import section_card
+from ...components import (
+    action_button,
+    muted,
+    responsive_row,
+    section_card,
+)
 from ...states.knowledge import UPLOAD_ID
 from ...states.knowledge import KnowledgeState as S
 
@@ -35,10 +40,8 @@ def drop_zone() -> rx.Component:
                             size="2",
                             text_align="center",
                         ),
-                        rx.text(
+                        muted(
                             f"PDF, DOCX, XLSX, CSV, TXT, Markdown, HTML e imagens · até {S.max_mb} MB cada",
-                            size="1",
-                            color_scheme="gray",
                             text_align="center",
                         ),
                         align="center",
@@ -70,7 +73,7 @@ def drop_zone() -> rx.Component:
 
 def url_form() -> rx.Component:
     return rx.el.form(
-        rx.flex(
+        responsive_row(
             rx.input(
                 rx.input.slot(rx.icon("link", size=16)),
                 name="url",
@@ -82,8 +85,8 @@ def url_form() -> rx.Component:
                 flex="1",
                 min_width="0",
             ),
-            rx.button(
-                rx.icon("plus", size=16),
+            action_button(
+                "plus",
                 "Adicionar página",
                 type="submit",
                 size="3",
@@ -91,7 +94,7 @@ def url_form() -> rx.Component:
                 loading=S.adding_url,
                 id="knowledge-url-submit",
             ),
-            direction=rx.breakpoints(initial="column", sm="row"),
+            narrow=None,
             spacing="2",
             width="100%",
         ),
@@ -109,7 +112,7 @@ def upload_card() -> rx.Component:
         drop_zone(),
         rx.hstack(
             rx.separator(size="4", flex="1"),
-            rx.text("ou adicione uma página da web", size="1", color_scheme="gray", white_space="nowrap"),
+            muted("ou adicione uma página da web", white_space="nowrap"),
             rx.separator(size="4", flex="1"),
             align="center",
             width="100%",
