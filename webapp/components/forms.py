@@ -98,9 +98,9 @@ def inline_form(control: rx.Component, button: rx.Component, *, on_submit: Any, 
     )
 
 
-def icon_input(icon: str, **props) -> rx.Component:
-    """A large input with an icon inside, on the left."""
-    return rx.input(rx.input.slot(rx.icon(icon, size=16)), size="3", **props)
+def icon_input(icon: str, *, icon_size: int = 16, size: str | None = "3", **props) -> rx.Component:
+    """An input with an icon inside, on the left (large unless `size` says otherwise)."""
+    return rx.input(rx.input.slot(rx.icon(icon, size=icon_size)), size=size, **props)
 
 
 def two_columns(*children: rx.Component) -> rx.Component:

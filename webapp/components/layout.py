@@ -286,3 +286,25 @@ def list_row(*children: rx.Component, **props) -> rx.Component:
         width="100%",
         **props,
     )
+
+
+def item_row(*main: rx.Component, actions: list[rx.Component], **props) -> rx.Component:
+    """A list item: its lines (the first ones take the free width) and icon actions on the right."""
+    return rx.box(
+        rx.hstack(
+            *main,
+            rx.hstack(*actions, spacing="1", align="center", flex_shrink="0"),
+            align="start",
+            spacing="3",
+            width="100%",
+        ),
+        padding="12px 4px",
+        border_top="1px solid var(--gray-a4)",
+        width="100%",
+        **props,
+    )
+
+
+def lines(*children: rx.Component, **props) -> rx.Component:
+    """The text lines of an item, taking the width its row leaves."""
+    return rx.vstack(*children, spacing="1", flex="1", min_width="0", **props)

@@ -130,6 +130,24 @@ def auth_page(*form_children: rx.Component) -> rx.Component:
     )
 
 
+def auth_form(
+    *fields: rx.Component, submit: str, submit_id: str, action: str, form_id: str, after: rx.Component | None = None
+) -> rx.Component:
+    """A signed-out page's form: a real browser POST to `action` (the answer sets the cookie)."""
+    button = rx.button(submit, type="submit", size="3", width="100%", id=submit_id)
+    return native_form(
+        rx.vstack(*fields, button, *([after] if after is not None else []), spacing="4", width="100%"),
+        action=action,
+        width="100%",
+        id=form_id,
+    )
+
+
+def hidden(name: str, value: rx.Var[str]) -> rx.Component:
+    """What the form sends along that the person doesn't type (the link's token, where to go next)."""
+    return rx.el.input(type="hidden", name=name, value=value, read_only=True)
+
+
 def auth_heading(title: str, text: rx.Var | str) -> rx.Component:
     return rx.vstack(
         rx.heading(title, size="7", weight="bold", letter_spacing="-0.02em", as_="h1"),
@@ -193,32 +211,26 @@ def login_page() -> rx.Component:
         auth_heading("Entrar", "Acesse o painel da sua empresa."),
         error_callout(AuthState.login_error),
         notice_callout(AuthState.login_notice),
-        native_form(
-            rx.vstack(
-                field(
-                    "E-mail", "email", "email", placeholder="voce@empresa.com.br", auto_complete="email", required=True
+        auth_form(
+            field("E-mail", "email", "email", placeholder="voce@empresa.com.br", auto_complete="email", required=True),
+            rx.box(
+                field("Senha", "password", "password", auto_complete="current-password", required=True),
+                rx.link(
+                    "Esqueci minha senha",
+                    href="/esqueci-senha",
+                    size="2",
+                    color_scheme="teal",
+                    id="forgot-link",
+                    margin_top="6px",
+                    display="inline-block",
                 ),
-                rx.box(
-                    field("Senha", "password", "password", auto_complete="current-password", required=True),
-                    rx.link(
-                        "Esqueci minha senha",
-                        href="/esqueci-senha",
-                        size="2",
-                        color_scheme="teal",
-                        id="forgot-link",
-                        margin_top="6px",
-                        display="inline-block",
-                    ),
-                    width="100%",
-                ),
-                rx.el.input(type="hidden", name="next", value=AuthState.login_next, read_only=True),
-                rx.button("Entrar", type="submit", size="3", width="100%", id="login-submit"),
-                spacing="4",
                 width="100%",
             ),
+            hidden("next", AuthState.login_next),
+            submit="Entrar",
+            submit_id="login-submit",
             action="/auth/login",
-            width="100%",
-            id="login-form",
+            form_id="login-form",
         ),
         _google_button("Entrar com Google"),
         _other_page("Ainda não tem conta? ", "Criar conta", "/cadastro", "signup-link"),
@@ -229,28 +241,22 @@ def signup_page() -> rx.Component:
     return auth_page(
         auth_heading("Criar conta", f"Comece a usar o {BRAND} na sua empresa."),
         error_callout(AuthState.signup_error),
-        native_form(
-            rx.vstack(
-                field(
-                    "Nome da empresa",
-                    "company",
-                    placeholder="Ex.: Loja Bela Vista",
-                    auto_complete="organization",
-                    required=True,
-                    max_length=120,
-                ),
-                field("Seu nome", "name", placeholder="Como a equipe vai te ver", auto_complete="name", max_length=200),
-                field(
-                    "E-mail", "email", "email", placeholder="voce@empresa.com.br", auto_complete="email", required=True
-                ),
-                new_password_field("Senha"),
-                rx.button("Criar conta", type="submit", size="3", width="100%", id="signup-submit"),
-                spacing="4",
-                width="100%",
+        auth_form(
+            field(
+                "Nome da empresa",
+                "company",
+                placeholder="Ex.: Loja Bela Vista",
+                auto_complete="organization",
+                required=True,
+                max_length=120,
             ),
+            field("Seu nome", "name", placeholder="Como a equipe vai te ver", auto_complete="name", max_length=200),
+            field("E-mail", "email", "email", placeholder="voce@empresa.com.br", auto_complete="email", required=True),
+            new_password_field("Senha"),
+            submit="Criar conta",
+            submit_id="signup-submit",
             action="/auth/signup",
-            width="100%",
-            id="signup-form",
+            form_id="signup-form",
         ),
         _google_button("Continuar com Google"),
         _other_page("Já tem conta? ", "Entrar", "/login", "login-link"),

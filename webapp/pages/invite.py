@@ -14,13 +14,12 @@ from ..components import (
     field,
     hint,
     muted,
-    native_form,
     new_password_field,
     readonly_field,
 )
 from ..route import Route
 from ..state import LOGIN_ERRORS, ROLE_LABELS, AuthState
-from .auth import auth_page, checking, unavailable
+from .auth import auth_form, auth_page, checking, hidden, unavailable
 
 INVITE_ERRORS = {**invitations.INVITATION_ERRORS, "bloqueado": LOGIN_ERRORS["bloqueado"]}
 
@@ -75,43 +74,39 @@ def invite_page() -> rx.Component:
                         spacing="1",
                     ),
                     error_callout(InviteState.invite_error),
-                    native_form(
-                        rx.vstack(
-                            readonly_field("E-mail", InviteState.invite_email),
-                            rx.el.input(type="hidden", name="token", value=InviteState.invite_token, read_only=True),
-                            rx.cond(
-                                InviteState.invite_existing,
-                                rx.box(
-                                    field(
-                                        "Senha da sua conta",
-                                        "password",
-                                        "password",
-                                        auto_complete="current-password",
-                                        required=True,
-                                    ),
-                                    *hint("Você já tem uma conta com este e-mail: use a senha dela."),
-                                    width="100%",
+                    auth_form(
+                        readonly_field("E-mail", InviteState.invite_email),
+                        hidden("token", InviteState.invite_token),
+                        rx.cond(
+                            InviteState.invite_existing,
+                            rx.box(
+                                field(
+                                    "Senha da sua conta",
+                                    "password",
+                                    "password",
+                                    auto_complete="current-password",
+                                    required=True,
                                 ),
-                                rx.vstack(
-                                    field(
-                                        "Seu nome",
-                                        "name",
-                                        placeholder="Como a equipe vai te ver",
-                                        auto_complete="name",
-                                        max_length=120,
-                                    ),
-                                    new_password_field("Crie uma senha"),
-                                    spacing="4",
-                                    width="100%",
-                                ),
+                                *hint("Você já tem uma conta com este e-mail: use a senha dela."),
+                                width="100%",
                             ),
-                            rx.button("Entrar na equipe", type="submit", size="3", width="100%", id="invite-accept"),
-                            spacing="4",
-                            width="100%",
+                            rx.vstack(
+                                field(
+                                    "Seu nome",
+                                    "name",
+                                    placeholder="Como a equipe vai te ver",
+                                    auto_complete="name",
+                                    max_length=120,
+                                ),
+                                new_password_field("Crie uma senha"),
+                                spacing="4",
+                                width="100%",
+                            ),
                         ),
+                        submit="Entrar na equipe",
+                        submit_id="invite-accept",
                         action="/auth/invite/accept",
-                        width="100%",
-                        id="invite-accept-form",
+                        form_id="invite-accept-form",
                     ),
                     spacing="5",
                     width="100%",

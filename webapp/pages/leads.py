@@ -8,6 +8,7 @@ from ..components import (
     action_button,
     empty_state,
     filter_chip,
+    icon_input,
     muted,
 )
 from ..states.leads import STAGE_LABELS, LeadRow, LeadsState
@@ -54,12 +55,14 @@ def content() -> list[rx.Component]:
     return [
         rx.flex(
             rx.el.form(
-                rx.input(
-                    rx.input.slot(rx.icon("search", size=14)),
+                icon_input(
+                    "search",
                     name="q",
                     placeholder="Buscar por nome, telefone ou e-mail",
                     width="100%",
                     id="leads-search",
+                    icon_size=14,
+                    size=None,
                 ),
                 on_submit=LeadsState.run_search,
                 flex="1",

@@ -10,10 +10,10 @@ import reflex as rx
 from runtime import mail
 from runtime.auth import password_reset
 
-from ..components import callout, error_callout, field, native_form, new_password_field, notice_callout, readonly_field
+from ..components import callout, error_callout, field, new_password_field, notice_callout, readonly_field
 from ..route import Route
 from ..state import LOGIN_ERRORS, AuthState
-from .auth import auth_heading, auth_page, checking, unavailable
+from .auth import auth_form, auth_heading, auth_page, checking, hidden, unavailable
 
 SENT = (
     "Se existir uma conta com este e-mail, enviamos um link para criar uma nova senha. "
@@ -64,23 +64,19 @@ def forgot_page() -> rx.Component:
         notice_callout(PasswordState.forgot_notice),
         rx.cond(
             PasswordState.email_enabled,
-            native_form(
-                rx.vstack(
-                    field(
-                        "E-mail da sua conta",
-                        "email",
-                        "email",
-                        placeholder="voce@empresa.com.br",
-                        auto_complete="email",
-                        required=True,
-                    ),
-                    rx.button("Enviar link", type="submit", size="3", width="100%", id="forgot-submit"),
-                    spacing="4",
-                    width="100%",
+            auth_form(
+                field(
+                    "E-mail da sua conta",
+                    "email",
+                    "email",
+                    placeholder="voce@empresa.com.br",
+                    auto_complete="email",
+                    required=True,
                 ),
+                submit="Enviar link",
+                submit_id="forgot-submit",
                 action="/auth/password/forgot",
-                width="100%",
-                id="forgot-form",
+                form_id="forgot-form",
             ),
             callout(
                 "info",
@@ -103,26 +99,22 @@ def reset_page() -> rx.Component:
                 rx.vstack(
                     auth_heading("Nova senha", "Crie a nova senha da sua conta."),
                     error_callout(PasswordState.reset_error),
-                    native_form(
-                        rx.vstack(
-                            readonly_field("E-mail", PasswordState.reset_email),
-                            rx.el.input(type="hidden", name="token", value=PasswordState.reset_token, read_only=True),
-                            new_password_field("Nova senha"),
-                            field(
-                                "Repita a nova senha",
-                                "confirm",
-                                "password",
-                                auto_complete="new-password",
-                                required=True,
-                                min_length=8,
-                            ),
-                            rx.button("Salvar nova senha", type="submit", size="3", width="100%", id="reset-submit"),
-                            spacing="4",
-                            width="100%",
+                    auth_form(
+                        readonly_field("E-mail", PasswordState.reset_email),
+                        hidden("token", PasswordState.reset_token),
+                        new_password_field("Nova senha"),
+                        field(
+                            "Repita a nova senha",
+                            "confirm",
+                            "password",
+                            auto_complete="new-password",
+                            required=True,
+                            min_length=8,
                         ),
+                        submit="Salvar nova senha",
+                        submit_id="reset-submit",
                         action="/auth/password/reset",
-                        width="100%",
-                        id="reset-form",
+                        form_id="reset-form",
                     ),
                     spacing="5",
                     width="100%",

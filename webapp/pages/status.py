@@ -165,32 +165,44 @@ def jobs_card() -> rx.Component:
     )
 
 
-def channel_row(c: ChannelHealth) -> rx.Component:
+def _health_row(name: rx.Component, badge: rx.Component, *below: rx.Component, class_name: str) -> rx.Component:
+    """A channel or an agent: its name and status badge, then what the status is made of."""
     return rx.vstack(
-        rx.hstack(
-            rx.text(c.name, size="2", weight="bold"),
-            rx.badge(c.provider_label, variant="outline", color_scheme="gray"),
-            rx.spacer(),
-            state_badge(
-                c.status_color,
-                {color: BadgeLook(color, c.status) for color in ("green", "red", "amber")},
-                BadgeLook("gray", c.status),
-                radius="full",
-            ),
-            align="center",
-            spacing="2",
-            width="100%",
-            wrap="wrap",
-        ),
-        muted("Último evento: ", c.last_event_ago),
-        rx.cond(
-            c.last_error != "",
-            rx.text("Último erro: ", c.last_error, size="1", color="var(--red-11)", class_name="status-channel-error"),
-        ),
+        rx.hstack(name, rx.spacer(), badge, align="center", spacing="2", width="100%", wrap="wrap"),
+        *below,
         spacing="1",
         width="100%",
         padding_y="8px",
         border_bottom="1px solid var(--gray-a4)",
+        class_name=class_name,
+    )
+
+
+def _problem(*text: rx.Var | str, **props) -> rx.Component:
+    return rx.text(*text, size="1", color="var(--red-11)", **props)
+
+
+def _rows_or_link(rows: rx.Var, row, empty: str, link_text: str, href: str) -> rx.Component:
+    """The rows, or where to go to make the first one."""
+    return rx.cond(
+        rows.length() > 0,
+        rx.vstack(rx.foreach(rows, row), spacing="0", width="100%"),
+        rx.hstack(muted(empty, size="2"), rx.link(link_text, href=href, size="2"), spacing="2"),
+    )
+
+
+def channel_row(c: ChannelHealth) -> rx.Component:
+    looks = {color: BadgeLook(color, c.status) for color in ("green", "red", "amber")}
+    return _health_row(
+        rx.hstack(
+            rx.text(c.name, size="2", weight="bold"),
+            rx.badge(c.provider_label, variant="outline", color_scheme="gray"),
+            align="center",
+            spacing="2",
+        ),
+        state_badge(c.status_color, looks, BadgeLook("gray", c.status), radius="full"),
+        muted("Último evento: ", c.last_event_ago),
+        rx.cond(c.last_error != "", _problem("Último erro: ", c.last_error, class_name="status-channel-error")),
         class_name="status-channel",
     )
 
@@ -201,40 +213,17 @@ def channels_card() -> rx.Component:
         "Canais",
         StatusState.channels_level,
         "status-channels",
-        rx.cond(
-            StatusState.channels.length() > 0,
-            rx.vstack(rx.foreach(StatusState.channels, channel_row), spacing="0", width="100%"),
-            rx.hstack(
-                muted("Nenhum canal ativo.", size="2"),
-                rx.link("Conectar um canal", href="/canais", size="2"),
-                spacing="2",
-            ),
-        ),
+        _rows_or_link(StatusState.channels, channel_row, "Nenhum canal ativo.", "Conectar um canal", "/canais"),
     )
 
 
 def agent_row(a: AgentModel) -> rx.Component:
-    return rx.vstack(
-        rx.hstack(
-            rx.text(a.name, size="2", weight="bold"),
-            rx.spacer(),
-            state_badge(
-                a.level,
-                {"ok": BadgeLook("green", a.state), "warn": BadgeLook("amber", a.state)},
-                BadgeLook("red", a.state),
-                radius="full",
-            ),
-            align="center",
-            spacing="2",
-            width="100%",
-            wrap="wrap",
-        ),
+    looks = {"ok": BadgeLook("green", a.state), "warn": BadgeLook("amber", a.state)}
+    return _health_row(
+        rx.text(a.name, size="2", weight="bold"),
+        state_badge(a.level, looks, BadgeLook("red", a.state), radius="full"),
         muted(a.provider, " · ", a.model, " · chave ", a.key),
-        rx.cond(a.problem != "", rx.text(a.problem, size="1", color="var(--red-11)")),
-        spacing="1",
-        width="100%",
-        padding_y="8px",
-        border_bottom="1px solid var(--gray-a4)",
+        rx.cond(a.problem != "", _problem(a.problem)),
         class_name="status-agent",
     )
 
@@ -245,15 +234,7 @@ def llm_card() -> rx.Component:
         "Inteligência artificial",
         StatusState.llm_level,
         "status-llm",
-        rx.cond(
-            StatusState.llm_agents.length() > 0,
-            rx.vstack(rx.foreach(StatusState.llm_agents, agent_row), spacing="0", width="100%"),
-            rx.hstack(
-                muted("Nenhum agente criado.", size="2"),
-                rx.link("Criar um agente", href="/agentes", size="2"),
-                spacing="2",
-            ),
-        ),
+        _rows_or_link(StatusState.llm_agents, agent_row, "Nenhum agente criado.", "Criar um agente", "/agentes"),
         rx.hstack(
             muted("Última resposta do modelo:", size="2"),
             rx.text(StatusState.llm_last_reply, size="2", weight="medium", id="llm-last-reply"),

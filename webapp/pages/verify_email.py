@@ -13,12 +13,11 @@ from runtime.auth import email_verification
 from ..components import (
     error_callout,
     muted,
-    native_form,
     readonly_field,
 )
 from ..route import Route
 from ..state import AuthState
-from .auth import auth_heading, auth_page, checking, unavailable
+from .auth import auth_form, auth_heading, auth_page, checking, hidden, unavailable
 
 
 class VerifyEmailState(AuthState):
@@ -53,22 +52,18 @@ def _form() -> rx.Component:
     return rx.vstack(
         auth_heading("Confirmar e-mail", "Confirme que este e-mail é seu para proteger a sua conta."),
         error_callout(VerifyEmailState.verify_error),
-        native_form(
-            rx.vstack(
-                readonly_field("E-mail", VerifyEmailState.verify_email),
-                rx.cond(
-                    VerifyEmailState.verify_company != "",
-                    readonly_field("Empresa", VerifyEmailState.verify_company),
-                ),
-                rx.el.input(type="hidden", name="token", value=VerifyEmailState.verify_token, read_only=True),
-                rx.button("Confirmar meu e-mail", type="submit", size="3", width="100%", id="verify-submit"),
-                muted("Não foi você que criou esta conta? Não confirme: feche esta página.", size="2"),
-                spacing="4",
-                width="100%",
+        auth_form(
+            readonly_field("E-mail", VerifyEmailState.verify_email),
+            rx.cond(
+                VerifyEmailState.verify_company != "",
+                readonly_field("Empresa", VerifyEmailState.verify_company),
             ),
+            hidden("token", VerifyEmailState.verify_token),
+            submit="Confirmar meu e-mail",
+            submit_id="verify-submit",
             action="/auth/email/verify",
-            width="100%",
-            id="verify-form",
+            form_id="verify-form",
+            after=muted("Não foi você que criou esta conta? Não confirme: feche esta página.", size="2"),
         ),
         spacing="5",
         width="100%",

@@ -6,11 +6,12 @@ import reflex as rx
 
 from ...components import (
     filter_chip,
+    icon_input,
     muted,
     skeleton_rows,
 )
 from ...states.inbox import InboxState, Row
-from .frame import MOBILE, PANEL_HEIGHT, avatar, placeholder, provider_badge
+from .frame import MOBILE, PANEL, avatar, placeholder, provider_badge
 from .labels import FILTERS
 
 
@@ -77,14 +78,15 @@ def list_panel() -> rx.Component:
     return rx.vstack(
         rx.el.form(
             rx.hstack(
-                rx.input(
-                    rx.input.slot(rx.icon("search", size=14)),
+                icon_input(
+                    "search",
                     name="q",
                     placeholder="Buscar por nome ou telefone",
                     default_value=InboxState.search,
-                    size="2",
                     width="100%",
                     id="inbox-search",
+                    icon_size=14,
+                    size="2",
                 ),
                 rx.cond(
                     InboxState.live,
@@ -126,8 +128,7 @@ def list_panel() -> rx.Component:
         ),
         width=["100%", "100%", "340px"],
         flex_shrink="0",
-        height=PANEL_HEIGHT,
-        min_height="480px",
+        **PANEL,
         padding="12px",
         spacing="3",
         border_right="1px solid var(--gray-a5)",

@@ -9,6 +9,7 @@ from .labels import PROVIDER_LABELS
 
 MOBILE = "@media (max-width: 767px)"
 PANEL_HEIGHT = "calc(100vh - 210px)"
+PANEL = {"height": PANEL_HEIGHT, "min_height": "480px"}  # each of the three panels (list, thread, lead)
 
 
 def provider_badge(provider) -> rx.Component:

@@ -12,7 +12,7 @@ from ...components import (
     named_select,
 )
 from ...states.inbox import InboxState
-from .frame import PANEL_HEIGHT
+from .frame import PANEL
 from .labels import LEAD_TYPES, STAGES
 
 
@@ -90,8 +90,7 @@ def lead_panel() -> rx.Component:
             flex_shrink="0",
             padding="14px",
             border_left="1px solid var(--gray-a5)",
-            height=PANEL_HEIGHT,
-            min_height="480px",
+            **PANEL,
             overflow_y="auto",
             display=["none", "none", "none", "none", "none", "block"],
         ),

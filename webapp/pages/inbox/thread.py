@@ -12,7 +12,7 @@ from ...components import (
 )
 from ...states.inbox import InboxState, Msg
 from .composer import composer
-from .frame import MOBILE, PANEL_HEIGHT, avatar, placeholder, provider_badge
+from .frame import MOBILE, PANEL, avatar, placeholder, provider_badge
 from .lead import lead_dialog_button
 
 
@@ -365,8 +365,7 @@ def thread_panel() -> rx.Component:
             spacing="2",
             flex="1",
             min_width="0",
-            height=PANEL_HEIGHT,
-            min_height="480px",
+            **PANEL,
             id="thread",
         ),
         placeholder(
@@ -375,8 +374,7 @@ def thread_panel() -> rx.Component:
             "var(--gray-8)",
             rx.text("Escolha uma conversa para começar.", color_scheme="gray"),
             flex="1",
-            height=PANEL_HEIGHT,
-            min_height="480px",
+            **PANEL,
             style={MOBILE: {"display": "none"}},
         ),
     )

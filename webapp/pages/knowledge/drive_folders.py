@@ -11,6 +11,7 @@ from ...components import (
     action_button,
     callout,
     icon_action,
+    icon_input,
     muted,
     section_card,
     state_badge,
@@ -84,12 +85,11 @@ def drive_card() -> rx.Component:
         "Conecte uma pasta: os arquivos dela (e das subpastas) entram na base e são sincronizados sozinhos.",
         rx.el.form(
             rx.vstack(
-                rx.input(
-                    rx.input.slot(rx.icon("folder_open", size=16)),
+                icon_input(
+                    "folder_open",
                     name="folder",
                     placeholder="Link da pasta no Google Drive",
                     required=True,
-                    size="3",
                     width="100%",
                     id="drive-folder-input",
                 ),

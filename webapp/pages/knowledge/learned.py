@@ -9,7 +9,9 @@ from ...components import (
     dialog_buttons,
     form_dialog,
     icon_action,
+    item_row,
     labeled,
+    lines,
     muted,
     section_card,
     skeleton_rows,
@@ -25,51 +27,38 @@ REJECTED = BadgeLook("gray", "Rejeitada")
 
 
 def learned_row(row) -> rx.Component:
-    return rx.box(
-        rx.hstack(
-            rx.vstack(
-                rx.hstack(
-                    rx.text(row["question"], weight="medium", size="2"),
-                    state_badge(row["status"], LEARNED_STATUS, REJECTED, variant="soft"),
-                    spacing="2",
-                    align="center",
-                    wrap="wrap",
-                ),
-                muted(row["answer"], size="2", white_space="pre-wrap"),
-                muted(
-                    rx.cond(
-                        row["original_question"] != "",
-                        "Cliente perguntou: “" + row["original_question"].to(str) + "” · ",
-                        "",
-                    ),
-                    rx.cond(row["agent"] != "", row["agent"].to(str) + " · ", ""),
-                    "usada ",
-                    row["uses"],
-                    " vez(es) · ",
-                    row["created"],
-                ),
-                spacing="1",
-                flex="1",
-                min_width="0",
-            ),
+    return item_row(
+        lines(
             rx.hstack(
-                rx.cond(
-                    row["status"] != "approved",
-                    icon_action("check", "Aprovar", S.approve_learned(row["id"]), color="green"),
-                    icon_action("ban", "Rejeitar", S.reject_learned(row["id"])),
-                ),
-                icon_action("pencil", "Editar", S.start_edit(row)),
-                icon_action("trash_2", "Excluir", S.ask_delete_learned(row), color="red"),
-                spacing="1",
-                flex_shrink="0",
+                rx.text(row["question"], weight="medium", size="2"),
+                state_badge(row["status"], LEARNED_STATUS, REJECTED, variant="soft"),
+                spacing="2",
+                align="center",
+                wrap="wrap",
             ),
-            align="start",
-            spacing="3",
-            width="100%",
+            muted(row["answer"], size="2", white_space="pre-wrap"),
+            muted(
+                rx.cond(
+                    row["original_question"] != "",
+                    "Cliente perguntou: “" + row["original_question"].to(str) + "” · ",
+                    "",
+                ),
+                rx.cond(row["agent"] != "", row["agent"].to(str) + " · ", ""),
+                "usada ",
+                row["uses"],
+                " vez(es) · ",
+                row["created"],
+            ),
         ),
-        padding="12px 4px",
-        border_top="1px solid var(--gray-a4)",
-        width="100%",
+        actions=[
+            rx.cond(
+                row["status"] != "approved",
+                icon_action("check", "Aprovar", S.approve_learned(row["id"]), color="green"),
+                icon_action("ban", "Rejeitar", S.reject_learned(row["id"])),
+            ),
+            icon_action("pencil", "Editar", S.start_edit(row)),
+            icon_action("trash_2", "Excluir", S.ask_delete_learned(row), color="red"),
+        ],
         class_name="learned-row",
     )
 

@@ -7,6 +7,7 @@ import reflex as rx
 from ...components import (
     action_button,
     callout,
+    icon_input,
     muted,
     responsive_row,
     section_card,
@@ -46,12 +47,11 @@ def search_card() -> rx.Component:
         "Escreva uma pergunta como um cliente escreveria e veja o que o agente encontraria para responder.",
         rx.el.form(
             responsive_row(
-                rx.input(
-                    rx.input.slot(rx.icon("search", size=16)),
+                icon_input(
+                    "search",
                     name="query",
                     placeholder="Ex.: quanto custa a limpeza? vcs abrem sábado?",
                     required=True,
-                    size="3",
                     flex="1",
                     min_width="0",
                     id="search-query",

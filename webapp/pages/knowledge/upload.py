@@ -6,6 +6,7 @@ import reflex as rx
 
 from ...components import (
     action_button,
+    icon_input,
     muted,
     responsive_row,
     section_card,
@@ -74,14 +75,13 @@ def drop_zone() -> rx.Component:
 def url_form() -> rx.Component:
     return rx.el.form(
         responsive_row(
-            rx.input(
-                rx.input.slot(rx.icon("link", size=16)),
+            icon_input(
+                "link",
                 name="url",
                 id="knowledge-url-input",
                 type="url",
                 placeholder="https://suaempresa.com.br/precos",
                 required=True,
-                size="3",
                 flex="1",
                 min_width="0",
             ),
