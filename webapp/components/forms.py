@@ -81,10 +81,10 @@ def new_password_field(label: str) -> rx.Component:
     )
 
 
-def form_stack(*children: rx.Component, on_submit: Any, **props) -> rx.Component:
+def form_stack(*children: rx.Component, on_submit: Any, spacing: str = "4", **props) -> rx.Component:
     """A form with its fields one under the other and its button last, on the left."""
     return rx.el.form(
-        rx.vstack(*children, spacing="4", align="start", width="100%"), on_submit=on_submit, width="100%", **props
+        rx.vstack(*children, spacing=spacing, align="start", width="100%"), on_submit=on_submit, width="100%", **props
     )
 
 

@@ -17,6 +17,7 @@ from ..components import (
     dialog_buttons,
     empty_state,
     form_dialog,
+    form_stack,
     icon_tile,
     muted,
     responsive_row,
@@ -240,34 +241,30 @@ def edit_dialog() -> rx.Component:
             "Campos de acesso em branco mantêm o valor guardado, menos quando o endereço da API muda: "
             "aí digite as credenciais de novo."
         ),
-        rx.el.form(
-            rx.vstack(
-                form_field("Nome do canal", "name", required=True, default_value=e.name, max_length=120),
-                rx.cond(
-                    e.provider != "twilio",
-                    form_field("Número do WhatsApp", "phone_number", type_="tel", default_value=e.phone),
-                ),
-                rx.match(
-                    e.provider,
-                    *[(f["provider"], _edit_credentials(f)) for f in PROVIDER_FORMS],
-                    rx.fragment(),
-                ),
-                form_field(
-                    "Endereço da API",
-                    "api_base_url",
-                    type_="url",
-                    default_value=e.custom_api_base_url,
-                    placeholder=e.api_base_url,
-                    help_text=(
-                        "Em branco: o endereço oficial do provedor. Mudou de servidor? Digite também as "
-                        "credenciais de acesso: as salvas só vão para o servidor onde foram cadastradas."
-                    ),
-                ),
-                agent_select(rx.cond(e.agent_id != "", e.agent_id, "none")),
-                dialog_buttons(rx.button("Salvar", type="submit", loading=ChannelsState.saving, id="edit-submit")),
-                spacing="4",
-                width="100%",
+        form_stack(
+            form_field("Nome do canal", "name", required=True, default_value=e.name, max_length=120),
+            rx.cond(
+                e.provider != "twilio",
+                form_field("Número do WhatsApp", "phone_number", type_="tel", default_value=e.phone),
             ),
+            rx.match(
+                e.provider,
+                *[(f["provider"], _edit_credentials(f)) for f in PROVIDER_FORMS],
+                rx.fragment(),
+            ),
+            form_field(
+                "Endereço da API",
+                "api_base_url",
+                type_="url",
+                default_value=e.custom_api_base_url,
+                placeholder=e.api_base_url,
+                help_text=(
+                    "Em branco: o endereço oficial do provedor. Mudou de servidor? Digite também as "
+                    "credenciais de acesso: as salvas só vão para o servidor onde foram cadastradas."
+                ),
+            ),
+            agent_select(rx.cond(e.agent_id != "", e.agent_id, "none")),
+            dialog_buttons(rx.button("Salvar", type="submit", loading=ChannelsState.saving, id="edit-submit")),
             on_submit=ChannelsState.save_edit,
             id="edit-form",
             key=e.id,
@@ -286,40 +283,36 @@ def test_dialog() -> rx.Component:
             rx.text.strong(ChannelsState.test_channel_name),
             rx.text.span(". Use um número seu para conferir se chegou."),
         ),
-        rx.el.form(
-            rx.vstack(
-                form_field(
-                    "Enviar para",
-                    "to",
-                    type_="tel",
-                    required=True,
-                    placeholder="+55 11 99999-8888",
-                    auto_focus=True,
+        form_stack(
+            form_field(
+                "Enviar para",
+                "to",
+                type_="tel",
+                required=True,
+                placeholder="+55 11 99999-8888",
+                auto_focus=True,
+            ),
+            _stacked(
+                rx.text("Mensagem", size="2", weight="medium"),
+                rx.text_area(
+                    name="text",
+                    placeholder="Mensagem de teste do PilotoDeVendas: seu canal está funcionando. ✅",
+                    rows="3",
+                    max_length=1000,
+                    width="100%",
                 ),
-                _stacked(
-                    rx.text("Mensagem", size="2", weight="medium"),
-                    rx.text_area(
-                        name="text",
-                        placeholder="Mensagem de teste do PilotoDeVendas: seu canal está funcionando. ✅",
-                        rows="3",
-                        max_length=1000,
-                        width="100%",
-                    ),
+            ),
+            rx.cond(
+                ChannelsState.test_window_note,
+                callout(
+                    "info",
+                    "Na API oficial, texto livre só é entregue a quem falou com a empresa nas "
+                    "últimas 24 horas. Mande um “oi” do seu celular antes.",
+                    color="amber",
                 ),
-                rx.cond(
-                    ChannelsState.test_window_note,
-                    callout(
-                        "info",
-                        "Na API oficial, texto livre só é entregue a quem falou com a empresa nas "
-                        "últimas 24 horas. Mande um “oi” do seu celular antes.",
-                        color="amber",
-                    ),
-                ),
-                dialog_buttons(
-                    action_button("send", "Enviar teste", type="submit", loading=ChannelsState.sending, id="test-send"),
-                ),
-                spacing="4",
-                width="100%",
+            ),
+            dialog_buttons(
+                action_button("send", "Enviar teste", type="submit", loading=ChannelsState.sending, id="test-send"),
             ),
             on_submit=ChannelsState.send_test,
             id="test-form",
