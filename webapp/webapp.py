@@ -13,10 +13,8 @@ from runtime.api.app import create_app
 from runtime.config import get_settings
 from runtime.jobs import worker_running
 
-from .pages import auth, panel
+from .pages import ROUTES
 from .principal_guard import PrincipalGuard
-from .state import AuthState
-from .states.email_confirmation import EmailConfirmationState
 
 STYLE = {
     "font_family": "var(--default-font-family)",
@@ -28,8 +26,8 @@ HEAD = [
     rx.el.meta(name="theme-color", content="#0d9488"),
 ]
 
-PANEL_PAGES = panel.all_pages()
-PAGE_ROUTES = frozenset({"/login", "/cadastro", *auth.EXTRA_ROUTES, *(p.route for p in PANEL_PAGES)})
+# Pages served as a folder's index.html (all but "/").
+PAGE_ROUTES = frozenset(route.path for route in ROUTES if route.path != "/")
 
 
 class ServePagesWithoutSlash:
@@ -65,15 +63,5 @@ if get_settings().worker_enabled:
     # `make run` and the production image run the job worker inside the web process.
     app.register_lifespan_task(worker_running)
 
-app.add_page(auth.home_page, route="/", title="PilotoDeVendas", on_load=AuthState.route_home)
-app.add_page(auth.login_page, route="/login", title="Entrar | PilotoDeVendas", on_load=AuthState.load_login)
-app.add_page(auth.signup_page, route="/cadastro", title="Criar conta | PilotoDeVendas", on_load=AuthState.load_signup)
-for _route, _component, _title, _on_load in auth.EXTRA_PAGES:
-    app.add_page(_component, route=_route, title=f"{_title} | PilotoDeVendas", on_load=_on_load)
-for _page in PANEL_PAGES:
-    app.add_page(
-        panel.make_page(_page),
-        route=_page.route,
-        title=f"{_page.title} | PilotoDeVendas",
-        on_load=[AuthState.check_session, EmailConfirmationState.load, *_page.on_load],
-    )
+for _route in ROUTES:
+    app.add_page(_route.component, route=_route.path, title=_route.page_title, on_load=list(_route.on_load) or None)

@@ -8,7 +8,18 @@ from __future__ import annotations
 
 import reflex as rx
 
-from ..components import brand, brand_mark, error_callout, field, native_form, new_password_field, notice_callout
+from ..components import (
+    BRAND,
+    brand,
+    brand_mark,
+    error_callout,
+    field,
+    muted,
+    native_form,
+    new_password_field,
+    notice_callout,
+)
+from ..route import Route
 from ..state import AuthState
 
 HIGHLIGHTS = (
@@ -60,7 +71,7 @@ def _showcase() -> rx.Component:
                 border_radius="10px",
                 background="white",
             ),
-            rx.text("PilotoDeVendas", weight="bold", size="4", color="white"),
+            rx.text(BRAND, weight="bold", size="4", color="white"),
             align="center",
             spacing="2",
         ),
@@ -97,7 +108,8 @@ def _showcase() -> rx.Component:
     )
 
 
-def _auth_page(*form_children: rx.Component) -> rx.Component:
+def auth_page(*form_children: rx.Component) -> rx.Component:
+    """The signed-out pages' layout: what the product does on the left (large screens), the form."""
     return rx.flex(
         _showcase(),
         rx.center(
@@ -118,13 +130,59 @@ def _auth_page(*form_children: rx.Component) -> rx.Component:
     )
 
 
+def auth_form(
+    *fields: rx.Component, submit: str, submit_id: str, action: str, form_id: str, after: rx.Component | None = None
+) -> rx.Component:
+    """A signed-out page's form: a real browser POST to `action` (the answer sets the cookie)."""
+    button = rx.button(submit, type="submit", size="3", width="100%", id=submit_id)
+    return native_form(
+        rx.vstack(*fields, button, *([after] if after is not None else []), spacing="4", width="100%"),
+        action=action,
+        width="100%",
+        id=form_id,
+    )
+
+
+def hidden(name: str, value: rx.Var[str]) -> rx.Component:
+    """What the form sends along that the person doesn't type (the link's token, where to go next)."""
+    return rx.el.input(type="hidden", name=name, value=value, read_only=True)
+
+
+def auth_heading(title: str, text: rx.Var | str) -> rx.Component:
+    return rx.vstack(
+        rx.heading(title, size="7", weight="bold", letter_spacing="-0.02em", as_="h1"),
+        muted(text, size="3"),
+        spacing="1",
+    )
+
+
+def checking() -> rx.Component:
+    """While the page's link (a token) is being checked."""
+    return rx.center(rx.spinner(size="3"), width="100%", padding_y="48px")
+
+
+def unavailable(title: str, error: rx.Var[str], link_text: str, href: str) -> rx.Component:
+    """A link that can't be used any more: why, and where to go instead."""
+    return rx.vstack(
+        rx.heading(title, size="7", weight="bold", as_="h1"),
+        error_callout(error),
+        rx.link(link_text, href=href, weight="medium", color_scheme="teal"),
+        spacing="4",
+        width="100%",
+    )
+
+
+def _other_page(question: str, link_text: str, href: str, id_: str) -> rx.Component:
+    return muted(question, rx.link(link_text, href=href, weight="medium", color_scheme="teal", id=id_), size="2")
+
+
 def _google_button(label: str) -> rx.Component:
     return rx.cond(
         AuthState.google_enabled,
         rx.vstack(
             rx.hstack(
                 rx.separator(size="4"),
-                rx.text("ou", size="1", color_scheme="gray"),
+                muted("ou"),
                 rx.separator(size="4"),
                 align="center",
                 width="100%",
@@ -149,89 +207,59 @@ def _google_button(label: str) -> rx.Component:
 
 
 def login_page() -> rx.Component:
-    return _auth_page(
-        rx.vstack(
-            rx.heading("Entrar", size="7", weight="bold", letter_spacing="-0.02em", as_="h1"),
-            rx.text("Acesse o painel da sua empresa.", size="3", color_scheme="gray"),
-            spacing="1",
-        ),
+    return auth_page(
+        auth_heading("Entrar", "Acesse o painel da sua empresa."),
         error_callout(AuthState.login_error),
         notice_callout(AuthState.login_notice),
-        native_form(
-            rx.vstack(
-                field(
-                    "E-mail", "email", "email", placeholder="voce@empresa.com.br", auto_complete="email", required=True
+        auth_form(
+            field("E-mail", "email", "email", placeholder="voce@empresa.com.br", auto_complete="email", required=True),
+            rx.box(
+                field("Senha", "password", "password", auto_complete="current-password", required=True),
+                rx.link(
+                    "Esqueci minha senha",
+                    href="/esqueci-senha",
+                    size="2",
+                    color_scheme="teal",
+                    id="forgot-link",
+                    margin_top="6px",
+                    display="inline-block",
                 ),
-                rx.box(
-                    field("Senha", "password", "password", auto_complete="current-password", required=True),
-                    rx.link(
-                        "Esqueci minha senha",
-                        href="/esqueci-senha",
-                        size="2",
-                        color_scheme="teal",
-                        id="forgot-link",
-                        margin_top="6px",
-                        display="inline-block",
-                    ),
-                    width="100%",
-                ),
-                rx.el.input(type="hidden", name="next", value=AuthState.login_next, read_only=True),
-                rx.button("Entrar", type="submit", size="3", width="100%", id="login-submit"),
-                spacing="4",
                 width="100%",
             ),
+            hidden("next", AuthState.login_next),
+            submit="Entrar",
+            submit_id="login-submit",
             action="/auth/login",
-            width="100%",
-            id="login-form",
+            form_id="login-form",
         ),
         _google_button("Entrar com Google"),
-        rx.text(
-            "Ainda não tem conta? ",
-            rx.link("Criar conta", href="/cadastro", weight="medium", color_scheme="teal", id="signup-link"),
-            size="2",
-            color_scheme="gray",
-        ),
+        _other_page("Ainda não tem conta? ", "Criar conta", "/cadastro", "signup-link"),
     )
 
 
 def signup_page() -> rx.Component:
-    return _auth_page(
-        rx.vstack(
-            rx.heading("Criar conta", size="7", weight="bold", letter_spacing="-0.02em", as_="h1"),
-            rx.text("Comece a usar o PilotoDeVendas na sua empresa.", size="3", color_scheme="gray"),
-            spacing="1",
-        ),
+    return auth_page(
+        auth_heading("Criar conta", f"Comece a usar o {BRAND} na sua empresa."),
         error_callout(AuthState.signup_error),
-        native_form(
-            rx.vstack(
-                field(
-                    "Nome da empresa",
-                    "company",
-                    placeholder="Ex.: Loja Bela Vista",
-                    auto_complete="organization",
-                    required=True,
-                    max_length=120,
-                ),
-                field("Seu nome", "name", placeholder="Como a equipe vai te ver", auto_complete="name", max_length=200),
-                field(
-                    "E-mail", "email", "email", placeholder="voce@empresa.com.br", auto_complete="email", required=True
-                ),
-                new_password_field("Senha"),
-                rx.button("Criar conta", type="submit", size="3", width="100%", id="signup-submit"),
-                spacing="4",
-                width="100%",
+        auth_form(
+            field(
+                "Nome da empresa",
+                "company",
+                placeholder="Ex.: Loja Bela Vista",
+                auto_complete="organization",
+                required=True,
+                max_length=120,
             ),
+            field("Seu nome", "name", placeholder="Como a equipe vai te ver", auto_complete="name", max_length=200),
+            field("E-mail", "email", "email", placeholder="voce@empresa.com.br", auto_complete="email", required=True),
+            new_password_field("Senha"),
+            submit="Criar conta",
+            submit_id="signup-submit",
             action="/auth/signup",
-            width="100%",
-            id="signup-form",
+            form_id="signup-form",
         ),
         _google_button("Continuar com Google"),
-        rx.text(
-            "Já tem conta? ",
-            rx.link("Entrar", href="/login", weight="medium", color_scheme="teal", id="login-link"),
-            size="2",
-            color_scheme="gray",
-        ),
+        _other_page("Já tem conta? ", "Entrar", "/login", "login-link"),
     )
 
 
@@ -240,10 +268,6 @@ def home_page() -> rx.Component:
     return rx.center(brand_mark("40px"), height="100vh")
 
 
-# Other public (signed-out) pages, e.g. accepting an invitation: (route, component, title, on_load).
-EXTRA_PAGES: list[tuple[str, object, str, object]] = []
-
-from . import invite, password, verify_email  # noqa: E402 (their pages use this module's layout)
-
-EXTRA_PAGES.extend([invite.PAGE, *password.PAGES, verify_email.PAGE])
-EXTRA_ROUTES = tuple(route for route, *_ in EXTRA_PAGES)
+HOME = Route("/", "", home_page, on_load=(AuthState.route_home,))
+LOGIN = Route("/login", "Entrar", login_page, on_load=(AuthState.load_login,))
+SIGNUP = Route("/cadastro", "Criar conta", signup_page, on_load=(AuthState.load_signup,))

@@ -9,10 +9,24 @@ import reflex as rx
 
 from runtime.panel.channels import PROVIDER_FORMS, SETUP_HINTS
 
-from ..components import empty_state, icon_tile
+from ..components import (
+    BadgeLook,
+    action_button,
+    callout,
+    confirm_dialog,
+    dialog_buttons,
+    empty_state,
+    form_dialog,
+    form_stack,
+    icon_tile,
+    muted,
+    responsive_row,
+    state_badge,
+)
 from ..states.channels import ChannelRow, ChannelsState, CredentialRow
-from .panel import PanelPage
+from .panel import panel_route
 
+STATUS_ICONS = {"green": "circle_check", "red": "circle_alert", "amber": "clock"}
 SELECT_STYLE = {
     "width": "100%",
     "height": "40px",
@@ -28,27 +42,28 @@ SELECT_STYLE = {
 # --- small widgets ---------------------------------------------------------------------------
 
 
+def _stacked(caption: rx.Component, control: rx.Component, *below: rx.Component) -> rx.Component:
+    """The connect and edit forms' field: caption, control and help in a column."""
+    return rx.el.label(caption, control, *below, display="flex", flex_direction="column", gap="6px", width="100%")
+
+
 def form_field(
     label: str, name: str, *, help_text: str = "", type_: str = "text", required: bool = False, **props
 ) -> rx.Component:
-    return rx.el.label(
+    return _stacked(
         rx.hstack(
             rx.text(label, size="2", weight="medium"),
             rx.text("*", size="2", color="var(--red-10)") if required else rx.fragment(),
             spacing="1",
         ),
         rx.input(name=name, type=type_, size="2", width="100%", required=required, **props),
-        rx.text(help_text, size="1", color_scheme="gray") if help_text else rx.fragment(),
-        display="flex",
-        flex_direction="column",
-        gap="6px",
-        width="100%",
+        muted(help_text) if help_text else rx.fragment(),
     )
 
 
 def agent_select(default: Any = None) -> rx.Component:
     first = rx.cond(ChannelsState.agents.length() > 0, ChannelsState.agents[0].id, "none")
-    return rx.el.label(
+    return _stacked(
         rx.text("Agente que atende este número", size="2", weight="medium"),
         rx.el.select(
             rx.el.option("Nenhum (o canal só recebe mensagens)", value="none"),
@@ -57,17 +72,13 @@ def agent_select(default: Any = None) -> rx.Component:
             default_value=default if default is not None else first,
             style=SELECT_STYLE,
         ),
-        display="flex",
-        flex_direction="column",
-        gap="6px",
-        width="100%",
     )
 
 
 def copy_field(label: str, shown: rx.Var[str], channel_id: rx.Var[str], what: str, kind: str) -> rx.Component:
     """A setup value printed with its secret masked; the button copies it whole (from the server)."""
     return rx.vstack(
-        rx.text(label, size="1", weight="medium", color_scheme="gray"),
+        muted(label, weight="medium"),
         rx.hstack(
             rx.code(
                 shown,
@@ -101,16 +112,9 @@ def copy_field(label: str, shown: rx.Var[str], channel_id: rx.Var[str], what: st
 
 
 def status_badge(status: rx.Var[str], color: rx.Var[str]) -> rx.Component:
-    def badge(scheme: str, icon: str) -> rx.Component:
-        return rx.badge(rx.icon(icon, size=12), status, color_scheme=scheme, variant="soft", size="2", radius="full")
-
-    return rx.match(
-        color,
-        ("green", badge("green", "circle_check")),
-        ("red", badge("red", "circle_alert")),
-        ("amber", badge("amber", "clock")),
-        badge("gray", "circle_pause"),
-    )
+    """The service's status text, in the colour (and with the icon) the service chose."""
+    looks = {c: BadgeLook(c, status, icon) for c, icon in STATUS_ICONS.items()}
+    return state_badge(color, looks, BadgeLook("gray", status, "circle_pause"), variant="soft", size="2", radius="full")
 
 
 # --- connect dialog ----------------------------------------------------------------------------
@@ -166,27 +170,12 @@ def provider_form(form: dict[str, Any]) -> rx.Component:
     return rx.el.form(
         rx.el.input(type="hidden", name="provider", value=provider),
         rx.vstack(
-            rx.callout.root(
-                rx.callout.icon(rx.icon("info", size=16)),
-                rx.callout.text(form["description"]),
-                size="1",
-                color_scheme="teal",
-                variant="surface",
-                width="100%",
-            ),
+            callout("info", form["description"], color="teal", variant="surface"),
             *fields,
-            rx.hstack(
-                rx.dialog.close(rx.button("Cancelar", type="button", variant="soft", color_scheme="gray")),
-                rx.button(
-                    rx.icon("plug", size=16),
-                    "Conectar",
-                    type="submit",
-                    loading=ChannelsState.saving,
-                    id=f"connect-submit-{provider}",
+            dialog_buttons(
+                action_button(
+                    "plug", "Conectar", type="submit", loading=ChannelsState.saving, id=f"connect-submit-{provider}"
                 ),
-                justify="end",
-                spacing="3",
-                width="100%",
             ),
             spacing="4",
             width="100%",
@@ -198,34 +187,29 @@ def provider_form(form: dict[str, Any]) -> rx.Component:
 
 
 def connect_dialog() -> rx.Component:
-    return rx.dialog.root(
-        rx.dialog.content(
-            rx.dialog.title("Conectar um número de WhatsApp"),
-            rx.dialog.description(
-                "Escolha o provedor que você usa e preencha os dados de acesso. Eles ficam guardados "
-                "criptografados e nunca são mostrados de volta.",
-                size="2",
-                color_scheme="gray",
-                margin_bottom="12px",
+    return form_dialog(
+        "Conectar um número de WhatsApp",
+        (
+            "Escolha o provedor que você usa e preencha os dados de acesso. Eles ficam guardados "
+            "criptografados e nunca são mostrados de volta."
+        ),
+        rx.tabs.root(
+            rx.tabs.list(
+                *[
+                    rx.tabs.trigger(f["label"], value=f["provider"], id=f"provider-tab-{f['provider']}")
+                    for f in PROVIDER_FORMS
+                ],
+                overflow_x="auto",
             ),
-            rx.tabs.root(
-                rx.tabs.list(
-                    *[
-                        rx.tabs.trigger(f["label"], value=f["provider"], id=f"provider-tab-{f['provider']}")
-                        for f in PROVIDER_FORMS
-                    ],
-                    overflow_x="auto",
-                ),
-                *[rx.tabs.content(provider_form(f), value=f["provider"], padding_top="16px") for f in PROVIDER_FORMS],
-                value=ChannelsState.connect_provider,
-                on_change=ChannelsState.set_connect_provider,
-                width="100%",
-            ),
-            max_width="560px",
-            id="connect-dialog",
+            *[rx.tabs.content(provider_form(f), value=f["provider"], padding_top="16px") for f in PROVIDER_FORMS],
+            value=ChannelsState.connect_provider,
+            on_change=ChannelsState.set_connect_provider,
+            width="100%",
         ),
         open=ChannelsState.connect_open,
         on_open_change=ChannelsState.set_connect_open,
+        max_width="560px",
+        id="connect-dialog",
     )
 
 
@@ -251,157 +235,106 @@ def _edit_credentials(form: dict[str, Any]) -> rx.Component:
 
 def edit_dialog() -> rx.Component:
     e = ChannelsState.editing
-    return rx.dialog.root(
-        rx.dialog.content(
-            rx.dialog.title("Editar canal"),
-            rx.dialog.description(
-                "Campos de acesso em branco mantêm o valor guardado, menos quando o endereço da API muda: "
-                "aí digite as credenciais de novo.",
-                size="2",
-                color_scheme="gray",
-                margin_bottom="12px",
+    return form_dialog(
+        "Editar canal",
+        (
+            "Campos de acesso em branco mantêm o valor guardado, menos quando o endereço da API muda: "
+            "aí digite as credenciais de novo."
+        ),
+        form_stack(
+            form_field("Nome do canal", "name", required=True, default_value=e.name, max_length=120),
+            rx.cond(
+                e.asks_phone,
+                form_field("Número do WhatsApp", "phone_number", type_="tel", default_value=e.phone),
             ),
-            rx.el.form(
-                rx.vstack(
-                    form_field("Nome do canal", "name", required=True, default_value=e.name, max_length=120),
-                    rx.cond(
-                        e.asks_phone,
-                        form_field("Número do WhatsApp", "phone_number", type_="tel", default_value=e.phone),
-                    ),
-                    rx.match(
-                        e.provider,
-                        *[(f["provider"], _edit_credentials(f)) for f in PROVIDER_FORMS],
-                        rx.fragment(),
-                    ),
-                    form_field(
-                        "Endereço da API",
-                        "api_base_url",
-                        type_="url",
-                        default_value=e.custom_api_base_url,
-                        placeholder=e.api_base_url,
-                        help_text=(
-                            "Em branco: o endereço oficial do provedor. Mudou de servidor? Digite também as "
-                            "credenciais de acesso: as salvas só vão para o servidor onde foram cadastradas."
-                        ),
-                    ),
-                    agent_select(rx.cond(e.agent_id != "", e.agent_id, "none")),
-                    rx.hstack(
-                        rx.dialog.close(rx.button("Cancelar", type="button", variant="soft", color_scheme="gray")),
-                        rx.button("Salvar", type="submit", loading=ChannelsState.saving, id="edit-submit"),
-                        justify="end",
-                        spacing="3",
-                        width="100%",
-                    ),
-                    spacing="4",
-                    width="100%",
+            rx.match(
+                e.provider,
+                *[(f["provider"], _edit_credentials(f)) for f in PROVIDER_FORMS],
+                rx.fragment(),
+            ),
+            form_field(
+                "Endereço da API",
+                "api_base_url",
+                type_="url",
+                default_value=e.custom_api_base_url,
+                placeholder=e.api_base_url,
+                help_text=(
+                    "Em branco: o endereço oficial do provedor. Mudou de servidor? Digite também as "
+                    "credenciais de acesso: as salvas só vão para o servidor onde foram cadastradas."
                 ),
-                on_submit=ChannelsState.save_edit,
-                id="edit-form",
-                key=e.id,
             ),
-            max_width="520px",
+            agent_select(rx.cond(e.agent_id != "", e.agent_id, "none")),
+            dialog_buttons(rx.button("Salvar", type="submit", loading=ChannelsState.saving, id="edit-submit")),
+            on_submit=ChannelsState.save_edit,
+            id="edit-form",
+            key=e.id,
         ),
         open=ChannelsState.edit_open,
         on_open_change=ChannelsState.set_edit_open,
+        max_width="520px",
     )
 
 
 def test_dialog() -> rx.Component:
-    return rx.dialog.root(
-        rx.dialog.content(
-            rx.dialog.title("Enviar mensagem de teste"),
-            rx.dialog.description(
-                rx.text.span("Pelo canal "),
-                rx.text.strong(ChannelsState.test_channel_name),
-                rx.text.span(". Use um número seu para conferir se chegou."),
-                size="2",
-                color_scheme="gray",
-                margin_bottom="12px",
+    return form_dialog(
+        "Enviar mensagem de teste",
+        rx.fragment(
+            rx.text.span("Pelo canal "),
+            rx.text.strong(ChannelsState.test_channel_name),
+            rx.text.span(". Use um número seu para conferir se chegou."),
+        ),
+        form_stack(
+            form_field(
+                "Enviar para",
+                "to",
+                type_="tel",
+                required=True,
+                placeholder="+55 11 99999-8888",
+                auto_focus=True,
             ),
-            rx.el.form(
-                rx.vstack(
-                    form_field(
-                        "Enviar para",
-                        "to",
-                        type_="tel",
-                        required=True,
-                        placeholder="+55 11 99999-8888",
-                        auto_focus=True,
-                    ),
-                    rx.el.label(
-                        rx.text("Mensagem", size="2", weight="medium"),
-                        rx.text_area(
-                            name="text",
-                            placeholder="Mensagem de teste do PilotoDeVendas: seu canal está funcionando. ✅",
-                            rows="3",
-                            max_length=1000,
-                            width="100%",
-                        ),
-                        display="flex",
-                        flex_direction="column",
-                        gap="6px",
-                        width="100%",
-                    ),
-                    rx.cond(
-                        ChannelsState.test_window_note,
-                        rx.callout.root(
-                            rx.callout.icon(rx.icon("info", size=16)),
-                            rx.callout.text(
-                                "Na API oficial, texto livre só é entregue a quem falou com a empresa nas "
-                                "últimas 24 horas. Mande um “oi” do seu celular antes."
-                            ),
-                            size="1",
-                            color_scheme="amber",
-                            width="100%",
-                        ),
-                    ),
-                    rx.hstack(
-                        rx.dialog.close(rx.button("Cancelar", type="button", variant="soft", color_scheme="gray")),
-                        rx.button(
-                            rx.icon("send", size=16),
-                            "Enviar teste",
-                            type="submit",
-                            loading=ChannelsState.sending,
-                            id="test-send",
-                        ),
-                        justify="end",
-                        spacing="3",
-                        width="100%",
-                    ),
-                    spacing="4",
+            _stacked(
+                rx.text("Mensagem", size="2", weight="medium"),
+                rx.text_area(
+                    name="text",
+                    placeholder="Mensagem de teste do PilotoDeVendas: seu canal está funcionando. ✅",
+                    rows="3",
+                    max_length=1000,
                     width="100%",
                 ),
-                on_submit=ChannelsState.send_test,
-                id="test-form",
             ),
-            max_width="480px",
+            rx.cond(
+                ChannelsState.test_window_note,
+                callout(
+                    "info",
+                    "Na API oficial, texto livre só é entregue a quem falou com a empresa nas "
+                    "últimas 24 horas. Mande um “oi” do seu celular antes.",
+                    color="amber",
+                ),
+            ),
+            dialog_buttons(
+                action_button("send", "Enviar teste", type="submit", loading=ChannelsState.sending, id="test-send"),
+            ),
+            on_submit=ChannelsState.send_test,
+            id="test-form",
         ),
         open=ChannelsState.test_open,
         on_open_change=ChannelsState.set_test_open,
+        max_width="480px",
     )
 
 
 def delete_dialog() -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.content(
-            rx.alert_dialog.title("Excluir canal?"),
-            rx.alert_dialog.description(
-                rx.text.span("O canal "),
-                rx.text.strong(ChannelsState.delete_channel_name),
-                rx.text.span(
-                    " deixa de receber e enviar mensagens. As conversas continuam no Inbox. Isso não pode ser desfeito."
-                ),
-                size="2",
+    return confirm_dialog(
+        "Excluir canal?",
+        rx.fragment(
+            rx.text.span("O canal "),
+            rx.text.strong(ChannelsState.delete_channel_name),
+            rx.text.span(
+                " deixa de receber e enviar mensagens. As conversas continuam no Inbox. Isso não pode ser desfeito."
             ),
-            rx.hstack(
-                rx.alert_dialog.cancel(rx.button("Cancelar", variant="soft", color_scheme="gray")),
-                rx.button("Excluir", color_scheme="red", on_click=ChannelsState.confirm_delete, id="delete-confirm"),
-                justify="end",
-                spacing="3",
-                margin_top="16px",
-            ),
-            max_width="440px",
         ),
+        rx.button("Excluir", color_scheme="red", on_click=ChannelsState.confirm_delete, id="delete-confirm"),
+        closes=False,
         open=ChannelsState.delete_open,
         on_open_change=ChannelsState.set_delete_open,
     )
@@ -412,7 +345,7 @@ def delete_dialog() -> rx.Component:
 
 def credential_chip(c: CredentialRow) -> rx.Component:
     return rx.hstack(
-        rx.text(c.label, size="1", color_scheme="gray"),
+        muted(c.label),
         rx.text(c.value, size="1", weight="medium"),
         spacing="1",
         padding="4px 8px",
@@ -425,14 +358,14 @@ def credential_chip(c: CredentialRow) -> rx.Component:
 def channel_card(c: ChannelRow) -> rx.Component:
     return rx.card(
         rx.vstack(
-            rx.flex(
+            responsive_row(
                 rx.hstack(
                     icon_tile("message_circle", large=True),
                     rx.box(
                         rx.text(c.name, size="4", weight="bold", class_name="channel-name"),
                         rx.hstack(
                             rx.badge(c.provider_label, variant="outline", color_scheme="gray"),
-                            rx.cond(c.phone != "", rx.text(c.phone, size="2", color_scheme="gray")),
+                            rx.cond(c.phone != "", muted(c.phone, size="2")),
                             spacing="2",
                             align="center",
                             wrap="wrap",
@@ -457,22 +390,20 @@ def channel_card(c: ChannelRow) -> rx.Component:
                     spacing="3",
                     align="center",
                 ),
-                direction=rx.breakpoints(initial="column", sm="row"),
-                align=rx.breakpoints(initial="start", sm="center"),
                 spacing="3",
                 width="100%",
             ),
             rx.flex(
                 rx.hstack(
                     rx.icon("activity", size=14, color="var(--gray-10)"),
-                    rx.text("Último evento recebido: ", size="2", color_scheme="gray"),
+                    muted("Último evento recebido: ", size="2"),
                     rx.text(c.last_event_ago, size="2", weight="medium", class_name="channel-last-event"),
                     spacing="1",
                     align="center",
                 ),
                 rx.hstack(
                     rx.icon("bot", size=14, color="var(--gray-10)"),
-                    rx.text("Agente: ", size="2", color_scheme="gray"),
+                    muted("Agente: ", size="2"),
                     rx.text(rx.cond(c.agent_name != "", c.agent_name, "nenhum"), size="2", weight="medium"),
                     spacing="1",
                     align="center",
@@ -483,12 +414,11 @@ def channel_card(c: ChannelRow) -> rx.Component:
             ),
             rx.cond(
                 c.last_error != "",
-                rx.callout.root(
-                    rx.callout.icon(rx.icon("triangle_alert", size=16)),
-                    rx.callout.text(rx.text.strong("Último erro: "), c.last_error),
-                    color_scheme="red",
-                    size="1",
-                    width="100%",
+                callout(
+                    "triangle_alert",
+                    rx.text.strong("Último erro: "),
+                    c.last_error,
+                    color="red",
                     class_name="channel-last-error",
                 ),
             ),
@@ -504,11 +434,7 @@ def channel_card(c: ChannelRow) -> rx.Component:
                     rx.cond(
                         c.offers_webhook_header,
                         rx.vstack(
-                            rx.text(
-                                "Ou, para o segredo ficar fora dos logs: o endereço sem o segredo e este cabeçalho.",
-                                size="1",
-                                color_scheme="gray",
-                            ),
+                            muted("Ou, para o segredo ficar fora dos logs: o endereço sem o segredo e este cabeçalho."),
                             copy_field("Endereço sem o segredo", c.webhook_base_url, c.id, "Endereço", "webhook-base"),
                             copy_field(
                                 "Cabeçalho " + c.webhook_header_name,
@@ -521,15 +447,13 @@ def channel_card(c: ChannelRow) -> rx.Component:
                             width="100%",
                         ),
                     ),
-                    rx.text(
+                    muted(
                         rx.match(c.provider, *SETUP_HINTS.items(), ""),
                         rx.cond(
                             (c.verify_token_shown != "") | c.webhook_url_shown.contains("•"),
                             " O segredo aparece mascarado: use o botão de copiar, que leva o valor completo.",
                             "",
                         ),
-                        size="1",
-                        color_scheme="gray",
                     ),
                     spacing="3",
                     width="100%",
@@ -542,15 +466,15 @@ def channel_card(c: ChannelRow) -> rx.Component:
             rx.flex(rx.foreach(c.credentials, credential_chip), spacing="2", wrap="wrap"),
             rx.separator(size="4"),
             rx.flex(
-                rx.button(
-                    rx.icon("send", size=16),
+                action_button(
+                    "send",
                     "Enviar mensagem de teste",
                     on_click=ChannelsState.open_test(c.id),
                     disabled=~c.is_active,
                     class_name="channel-test",
                 ),
-                rx.button(
-                    rx.icon("pencil", size=16),
+                action_button(
+                    "pencil",
                     "Editar",
                     variant="soft",
                     color_scheme="gray",
@@ -558,8 +482,8 @@ def channel_card(c: ChannelRow) -> rx.Component:
                     class_name="channel-edit",
                 ),
                 rx.spacer(),
-                rx.button(
-                    rx.icon("trash_2", size=16),
+                action_button(
+                    "trash_2",
                     "Excluir",
                     variant="ghost",
                     color_scheme="red",
@@ -583,7 +507,7 @@ def channel_card(c: ChannelRow) -> rx.Component:
 
 
 def connect_button(id_: str = "connect-open") -> rx.Component:
-    return rx.button(rx.icon("plus", size=16), "Conectar canal", on_click=ChannelsState.open_connect, id=id_, size="3")
+    return action_button("plus", "Conectar canal", on_click=ChannelsState.open_connect, id=id_, size="3")
 
 
 def loading() -> rx.Component:
@@ -602,14 +526,13 @@ def content() -> list[rx.Component]:
                 ChannelsState.channels.length() > 0,
                 rx.vstack(
                     rx.flex(
-                        rx.text(
+                        muted(
                             rx.cond(
                                 ChannelsState.channels.length() == 1,
                                 "1 canal conectado",
                                 ChannelsState.channels.length().to_string() + " canais conectados",
                             ),
                             size="2",
-                            color_scheme="gray",
                         ),
                         rx.spacer(),
                         connect_button(),
@@ -639,7 +562,7 @@ def content() -> list[rx.Component]:
     ]
 
 
-PAGE = PanelPage(
+PAGE = panel_route(
     "/canais",
     "Canais",
     "Por onde os clientes falam com a sua empresa.",

@@ -5,9 +5,15 @@ from __future__ import annotations
 
 import reflex as rx
 
-from ..components import empty_state, icon_tile
+from ..components import (
+    card_title,
+    empty_state,
+    icon_tile,
+    muted,
+    responsive_row,
+)
 from ..states.dashboard import DashboardState as S
-from .panel import PanelPage
+from .panel import panel_route
 
 CHART_CONFIG = {"displayModeBar": False, "responsive": True, "locale": "pt-BR"}
 
@@ -43,7 +49,7 @@ def filters() -> rx.Component:
             rx.spacer(display=["none", "none", "block"]),
             rx.hstack(
                 rx.cond(S.loading, rx.spinner(size="1"), rx.icon("calendar", size=14, color="var(--gray-10)")),
-                rx.text(S.period_label, size="2", color_scheme="gray", id="period-label"),
+                muted(S.period_label, size="2", id="period-label"),
                 align="center",
                 spacing="2",
             ),
@@ -56,18 +62,18 @@ def filters() -> rx.Component:
         rx.cond(
             S.preset == "custom",
             rx.el.form(
-                rx.flex(
+                responsive_row(
                     rx.el.label(
-                        rx.text("De", size="1", color_scheme="gray", as_="div", margin_bottom="4px"),
+                        muted("De", as_="div", margin_bottom="4px"),
                         rx.input(type="date", name="start", default_value=S.start, id="custom-start", size="2"),
                     ),
                     rx.el.label(
-                        rx.text("Até", size="1", color_scheme="gray", as_="div", margin_bottom="4px"),
+                        muted("Até", as_="div", margin_bottom="4px"),
                         rx.input(type="date", name="end", default_value=S.end, id="custom-end", size="2"),
                     ),
                     rx.button("Aplicar", type="submit", loading=S.loading, id="custom-apply", size="2"),
-                    direction=rx.breakpoints(initial="column", sm="row"),
-                    align=rx.breakpoints(initial="stretch", sm="end"),
+                    narrow="stretch",
+                    wide="end",
                     spacing="3",
                 ),
                 on_submit=S.apply_custom,
@@ -122,12 +128,11 @@ def getting_started() -> rx.Component:
                     icon_tile("rocket", large=True),
                     rx.box(
                         rx.heading("Primeiros passos", size="4", as_="h2"),
-                        rx.text(
+                        muted(
                             "Deixe o seu vendedor de IA pronto para atender: ",
                             S.steps_done,
                             " de 4 concluídos.",
                             size="2",
-                            color_scheme="gray",
                         ),
                     ),
                     align="center",
@@ -149,7 +154,7 @@ def kpi_card(card: rx.Var) -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.hstack(
-                rx.text(card["label"], size="2", color_scheme="gray", weight="medium"),
+                muted(card["label"], size="2", weight="medium"),
                 rx.spacer(),
                 rx.icon(card["icon"], size=16, color="var(--teal-10)"),
                 width="100%",
@@ -159,7 +164,7 @@ def kpi_card(card: rx.Var) -> rx.Component:
                 rx.text(card["value"], size="7", weight="bold", letter_spacing="-0.02em", class_name="kpi-value"),
                 loading=S.loading,
             ),
-            rx.text(card["hint"], size="1", color_scheme="gray"),
+            muted(card["hint"]),
             spacing="2",
             width="100%",
         ),
@@ -182,10 +187,7 @@ def kpis() -> rx.Component:
 def chart_card(title: str, subtitle: str, figure, chart_id: str) -> rx.Component:
     return rx.card(
         rx.vstack(
-            rx.box(
-                rx.heading(title, size="3", as_="h3"),
-                rx.text(subtitle, size="1", color_scheme="gray"),
-            ),
+            card_title(title, subtitle, weight=None, text_size="1"),
             rx.skeleton(
                 rx.box(
                     rx.plotly(data=figure, config=CHART_CONFIG, use_resize_handler=True, width="100%", height="300px"),
@@ -207,13 +209,11 @@ def chart_card(title: str, subtitle: str, figure, chart_id: str) -> rx.Component
 def tokens_table() -> rx.Component:
     return rx.card(
         rx.vstack(
-            rx.box(
-                rx.heading("Tokens e custo por modelo", size="3", as_="h3"),
-                rx.text(
-                    "Estimativa pelos preços públicos dos provedores; a fatura do provedor é a referência.",
-                    size="1",
-                    color_scheme="gray",
-                ),
+            card_title(
+                "Tokens e custo por modelo",
+                "Estimativa pelos preços públicos dos provedores; a fatura do provedor é a referência.",
+                weight=None,
+                text_size="1",
             ),
             rx.cond(
                 S.tokens_rows.length() > 0,
@@ -244,7 +244,7 @@ def tokens_table() -> rx.Component:
                     overflow_x="auto",
                     width="100%",
                 ),
-                rx.text("Nenhuma chamada a modelo de linguagem no período.", size="2", color_scheme="gray"),
+                muted("Nenhuma chamada a modelo de linguagem no período.", size="2"),
             ),
             rx.cond(S.unpriced != "", rx.text(S.unpriced, size="1", color_scheme="amber")),
             spacing="3",
@@ -295,7 +295,7 @@ def content() -> list[rx.Component]:
     ]
 
 
-PAGE = PanelPage(
+PAGE = panel_route(
     "/painel",
     "Painel",
     "Um resumo de como o seu vendedor de IA está se saindo.",

@@ -9,8 +9,17 @@ import reflex as rx
 
 from runtime.auth import invitations
 
-from ..components import error_callout, field, native_form, new_password_field, readonly_field
+from ..components import (
+    error_callout,
+    field,
+    hint,
+    muted,
+    new_password_field,
+    readonly_field,
+)
+from ..route import Route
 from ..state import LOGIN_ERRORS, ROLE_LABELS, AuthState
+from .auth import auth_form, auth_page, checking, hidden, unavailable
 
 INVITE_ERRORS = {**invitations.INVITATION_ERRORS, "bloqueado": LOGIN_ERRORS["bloqueado"]}
 
@@ -46,9 +55,7 @@ class InviteState(AuthState):
 
 
 def invite_page() -> rx.Component:
-    from .auth import _auth_page
-
-    return _auth_page(
+    return auth_page(
         rx.cond(
             InviteState.invite_checked,
             rx.cond(
@@ -56,75 +63,59 @@ def invite_page() -> rx.Component:
                 rx.vstack(
                     rx.vstack(
                         rx.heading("Entrar na equipe", size="7", weight="bold", letter_spacing="-0.02em", as_="h1"),
-                        rx.text(
+                        muted(
                             "Você foi convidado para a equipe da ",
                             rx.text.strong(InviteState.invite_workspace, id="invite-workspace"),
                             " como ",
                             rx.text.strong(InviteState.invite_role),
                             ".",
                             size="3",
-                            color_scheme="gray",
                         ),
                         spacing="1",
                     ),
                     error_callout(InviteState.invite_error),
-                    native_form(
-                        rx.vstack(
-                            readonly_field("E-mail", InviteState.invite_email),
-                            rx.el.input(type="hidden", name="token", value=InviteState.invite_token, read_only=True),
-                            rx.cond(
-                                InviteState.invite_existing,
-                                rx.box(
-                                    field(
-                                        "Senha da sua conta",
-                                        "password",
-                                        "password",
-                                        auto_complete="current-password",
-                                        required=True,
-                                    ),
-                                    rx.text(
-                                        "Você já tem uma conta com este e-mail: use a senha dela.",
-                                        size="1",
-                                        color_scheme="gray",
-                                        margin_top="6px",
-                                    ),
-                                    width="100%",
+                    auth_form(
+                        readonly_field("E-mail", InviteState.invite_email),
+                        hidden("token", InviteState.invite_token),
+                        rx.cond(
+                            InviteState.invite_existing,
+                            rx.box(
+                                field(
+                                    "Senha da sua conta",
+                                    "password",
+                                    "password",
+                                    auto_complete="current-password",
+                                    required=True,
                                 ),
-                                rx.vstack(
-                                    field(
-                                        "Seu nome",
-                                        "name",
-                                        placeholder="Como a equipe vai te ver",
-                                        auto_complete="name",
-                                        max_length=120,
-                                    ),
-                                    new_password_field("Crie uma senha"),
-                                    spacing="4",
-                                    width="100%",
-                                ),
+                                *hint("Você já tem uma conta com este e-mail: use a senha dela."),
+                                width="100%",
                             ),
-                            rx.button("Entrar na equipe", type="submit", size="3", width="100%", id="invite-accept"),
-                            spacing="4",
-                            width="100%",
+                            rx.vstack(
+                                field(
+                                    "Seu nome",
+                                    "name",
+                                    placeholder="Como a equipe vai te ver",
+                                    auto_complete="name",
+                                    max_length=120,
+                                ),
+                                new_password_field("Crie uma senha"),
+                                spacing="4",
+                                width="100%",
+                            ),
                         ),
+                        submit="Entrar na equipe",
+                        submit_id="invite-accept",
                         action="/auth/invite/accept",
-                        width="100%",
-                        id="invite-accept-form",
+                        form_id="invite-accept-form",
                     ),
                     spacing="5",
                     width="100%",
                 ),
-                rx.vstack(
-                    rx.heading("Convite indisponível", size="7", weight="bold", as_="h1"),
-                    error_callout(InviteState.invite_error),
-                    rx.link("Ir para o login", href="/login", weight="medium", color_scheme="teal"),
-                    spacing="4",
-                    width="100%",
-                ),
+                unavailable("Convite indisponível", InviteState.invite_error, "Ir para o login", "/login"),
             ),
-            rx.center(rx.spinner(size="3"), width="100%", padding_y="48px"),
+            checking(),
         ),
     )
 
 
-PAGE = ("/convite", invite_page, "Convite", InviteState.load_invite)
+PAGE = Route("/convite", "Convite", invite_page, on_load=(InviteState.load_invite,))

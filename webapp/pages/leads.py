@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import reflex as rx
 
-from ..components import empty_state
+from ..components import (
+    action_button,
+    empty_state,
+    filter_chip,
+    icon_input,
+    muted,
+)
 from ..states.leads import STAGE_LABELS, LeadRow, LeadsState
-from .panel import PanelPage
+from .panel import panel_route
 
 
 def stage_chip(key: str, label: str) -> rx.Component:
-    return rx.button(
+    return filter_chip(
         label,
         rx.badge(LeadsState.stage_counts.get(key, 0), size="1", radius="full", variant="surface"),
-        size="1",
-        variant=rx.cond(LeadsState.stage == key, "solid", "soft"),
-        color_scheme=rx.cond(LeadsState.stage == key, "teal", "gray"),
-        on_click=LeadsState.set_stage(key),
+        LeadsState.stage == key,
+        LeadsState.set_stage(key),
         data_stage=key,
     )
 
@@ -26,14 +30,14 @@ def lead_row(r: LeadRow) -> rx.Component:
         rx.table.cell(
             rx.vstack(
                 rx.text(r.name, weight="medium", size="2"),
-                rx.text(r.phone, size="1", color_scheme="gray"),
+                muted(r.phone),
                 spacing="0",
             )
         ),
         rx.table.cell(rx.badge(r.stage_label, variant="soft")),
         rx.table.cell(r.score),
         rx.table.cell(r.type_label),
-        rx.table.cell(rx.text(r.tags, size="1", color_scheme="gray")),
+        rx.table.cell(muted(r.tags)),
         rx.table.cell(r.last),
         rx.table.cell(
             rx.cond(
@@ -51,23 +55,21 @@ def content() -> list[rx.Component]:
     return [
         rx.flex(
             rx.el.form(
-                rx.input(
-                    rx.input.slot(rx.icon("search", size=14)),
+                icon_input(
+                    "search",
                     name="q",
                     placeholder="Buscar por nome, telefone ou e-mail",
                     width="100%",
                     id="leads-search",
+                    icon_size=14,
+                    size=None,
                 ),
                 on_submit=LeadsState.run_search,
                 flex="1",
                 min_width="220px",
             ),
-            rx.button(
-                rx.icon("download", size=14),
-                "Exportar CSV",
-                variant="soft",
-                on_click=LeadsState.export,
-                id="leads-export",
+            action_button(
+                "download", "Exportar CSV", variant="soft", on_click=LeadsState.export, id="leads-export", icon_size=14
             ),
             spacing="3",
             width="100%",
@@ -106,7 +108,7 @@ def content() -> list[rx.Component]:
     ]
 
 
-PAGE = PanelPage(
+PAGE = panel_route(
     "/leads",
     "Leads",
     "Todos os contatos que falaram com a empresa, com etapa, pontuação e etiquetas.",

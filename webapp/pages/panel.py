@@ -1,46 +1,31 @@
-"""The signed-in pages: one module per page, each exporting PAGE; this module lists them."""
+"""A signed-in page's record: its content inside the panel's shell, after the session check."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import reflex as rx
 
 from ..components import shell
+from ..route import Route
+from ..state import AuthState
+from ..states.email_confirmation import EmailConfirmationState
 
 
-@dataclass(frozen=True)
-class PanelPage:
-    route: str
-    title: str
-    description: str
-    content: Callable[[], list[rx.Component]]
-    on_load: tuple[Any, ...] = field(default=())  # run after the session check
-    wide: bool = False
+def panel_route(
+    path: str,
+    title: str,
+    description: str,
+    content: Callable[[], list[rx.Component]],
+    *,
+    on_load: tuple[Any, ...] = (),
+    wide: bool = False,
+) -> Route:
+    """`content` under the page's title and description; `on_load` runs after the session check."""
 
-
-def make_page(page: PanelPage) -> Callable[[], rx.Component]:
     def render() -> rx.Component:
-        return shell(page.route, page.title, page.description, *page.content(), wide=page.wide)
+        return shell(path, title, description, *content(), wide=wide)
 
-    render.__name__ = f"page_{page.route.strip('/')}"
-    return render
-
-
-def all_pages() -> tuple[PanelPage, ...]:
-    from . import agents, channels, dashboard, inbox, knowledge, leads, playground, settings, status, team
-
-    return (
-        dashboard.PAGE,
-        agents.PAGE,
-        knowledge.PAGE,
-        playground.PAGE,
-        inbox.PAGE,
-        leads.PAGE,
-        channels.PAGE,
-        team.PAGE,
-        settings.PAGE,
-        status.PAGE,
-    )
+    render.__name__ = f"page_{path.strip('/')}"
+    return Route(path, title, render, on_load=(AuthState.check_session, EmailConfirmationState.load, *on_load))

@@ -5,9 +5,16 @@ from __future__ import annotations
 
 import reflex as rx
 
-from ..components import empty_state
+from ..components import (
+    action_button,
+    callout,
+    confirm_dialog,
+    empty_state,
+    muted,
+    responsive_row,
+)
 from ..states.playground import PlaygroundState as S
-from .panel import PanelPage
+from .panel import panel_route
 
 ACCEPT = {
     "audio/*": [".ogg", ".opus", ".mp3", ".m4a", ".wav", ".webm", ".aac"],
@@ -27,9 +34,9 @@ KIND_ICONS = {"audio": "mic", "image": "image", "video": "video", "document": "f
 
 def _toolbar() -> rx.Component:
     return rx.card(
-        rx.flex(
+        responsive_row(
             rx.vstack(
-                rx.text("Agente", size="1", weight="medium", color_scheme="gray"),
+                muted("Agente", weight="medium"),
                 rx.select.root(
                     rx.select.trigger(placeholder="Escolha um agente", width="100%", id="playground-agent"),
                     rx.select.content(
@@ -44,7 +51,7 @@ def _toolbar() -> rx.Component:
                 flex="1",
             ),
             rx.vstack(
-                rx.text("Modo simulado", size="1", weight="medium", color_scheme="gray"),
+                muted("Modo simulado", weight="medium"),
                 rx.segmented_control.root(
                     rx.segmented_control.item("Piloto", value="pilot"),
                     rx.segmented_control.item("Copiloto", value="copilot"),
@@ -56,47 +63,28 @@ def _toolbar() -> rx.Component:
                 spacing="1",
             ),
             rx.vstack(
-                rx.text("Modelo", size="1", weight="medium", color_scheme="gray"),
+                muted("Modelo", weight="medium"),
                 rx.badge(S.agent_model, variant="soft", color_scheme="gray", size="2", id="playground-model"),
                 spacing="1",
             ),
             rx.spacer(display=["none", "none", "block"]),
-            rx.alert_dialog.root(
-                rx.alert_dialog.trigger(
-                    rx.button(
-                        rx.icon("rotate_ccw", size=16),
-                        "Reiniciar conversa",
-                        variant="soft",
-                        color_scheme="gray",
-                        id="playground-reset",
-                    ),
+            confirm_dialog(
+                "Reiniciar a conversa?",
+                "O agente esquece esta conversa e o que soube do cliente simulado, como se fosse um novo lead.",
+                rx.button("Reiniciar", color_scheme="red", on_click=S.restart, id="playground-reset-confirm"),
+                trigger=action_button(
+                    "rotate_ccw", "Reiniciar conversa", variant="soft", color_scheme="gray", id="playground-reset"
                 ),
-                rx.alert_dialog.content(
-                    rx.alert_dialog.title("Reiniciar a conversa?"),
-                    rx.alert_dialog.description(
-                        "O agente esquece esta conversa e o que soube do cliente simulado, como se fosse um novo lead."
-                    ),
-                    rx.flex(
-                        rx.alert_dialog.cancel(rx.button("Cancelar", variant="soft", color_scheme="gray")),
-                        rx.alert_dialog.action(
-                            rx.button(
-                                "Reiniciar", color_scheme="red", on_click=S.restart, id="playground-reset-confirm"
-                            )
-                        ),
-                        spacing="3",
-                        justify="end",
-                        margin_top="16px",
-                    ),
-                    max_width="420px",
-                ),
+                description_size=None,
+                max_width="420px",
             ),
-            direction=rx.breakpoints(initial="column", sm="row"),
-            align=rx.breakpoints(initial="stretch", sm="end"),
+            narrow="stretch",
+            wide="end",
             spacing="4",
             wrap="wrap",
             width="100%",
         ),
-        rx.text(S.mode_label, size="1", color_scheme="gray", margin_top="10px", as_="div"),
+        muted(S.mode_label, margin_top="10px", as_="div"),
         width="100%",
     )
 
@@ -123,10 +111,8 @@ def _attachment_chip(m) -> rx.Component:
             ),
             rx.cond(
                 m["attachment_text"] != "",
-                rx.text(
+                muted(
                     m["attachment_text"],
-                    size="1",
-                    color_scheme="gray",
                     font_style="italic",
                     class_name="playground-understood",
                     style={"display": "-webkit-box", "-webkit-line-clamp": "3", "-webkit-box-orient": "vertical"},
@@ -221,7 +207,7 @@ def _typing() -> rx.Component:
     return rx.flex(
         rx.hstack(
             rx.spinner(size="1"),
-            rx.text(S.agent_name, " está digitando…", size="1", color_scheme="gray"),
+            muted(S.agent_name, " está digitando…"),
             background=AGENT_BG,
             padding="8px 12px",
             border_radius="12px 12px 12px 2px",
@@ -241,11 +227,9 @@ def _conversation() -> rx.Component:
                 rx.vstack(
                     rx.icon("message_circle", size=28, color="var(--gray-9)"),
                     rx.text("Escreva como se fosse um cliente.", size="2", weight="medium"),
-                    rx.text(
+                    muted(
                         "Pergunte um preço, mande um áudio ou um PDF: ao lado de cada resposta aparece o que o "
                         "agente entendeu, as fontes que usou e as ferramentas que chamou.",
-                        size="1",
-                        color_scheme="gray",
                         text_align="center",
                         max_width="40ch",
                     ),
@@ -330,13 +314,14 @@ def _composer() -> rx.Component:
                 id="playground-input",
                 max_length=4000,
             ),
-            rx.button(
-                rx.icon("send_horizontal", size=18),
+            action_button(
+                "send_horizontal",
                 rx.text("Enviar", display=["none", "inline"]),
                 type="submit",
                 size="3",
                 loading=S.sending,
                 id="playground-send",
+                icon_size=18,
             ),
             spacing="2",
             align="center",
@@ -355,7 +340,7 @@ def _chat() -> rx.Component:
             rx.avatar(fallback="IA", size="2", radius="full", color_scheme="teal", variant="soft"),
             rx.box(
                 rx.text(S.agent_name, size="2", weight="bold"),
-                rx.text("conversa de teste · não vira lead", size="1", color_scheme="gray"),
+                muted("conversa de teste · não vira lead"),
             ),
             align="center",
             spacing="3",
@@ -376,7 +361,7 @@ def _chat() -> rx.Component:
 def _row(label: str, value, icon: str, id_: str) -> rx.Component:
     return rx.hstack(
         rx.icon(icon, size=15, color="var(--gray-10)"),
-        rx.text(label, size="2", color_scheme="gray", min_width="96px"),
+        muted(label, size="2", min_width="96px"),
         rx.text(rx.cond(value != "", value, "—"), size="2", weight="medium", id=id_),
         align="center",
         spacing="2",
@@ -384,9 +369,9 @@ def _row(label: str, value, icon: str, id_: str) -> rx.Component:
     )
 
 
-def _section(title: str, *children: rx.Component) -> rx.Component:
+def _trace_group(title: str, *children: rx.Component) -> rx.Component:
     return rx.vstack(
-        rx.text(title, size="1", weight="bold", color_scheme="gray", text_transform="uppercase"),
+        muted(title, weight="bold", text_transform="uppercase"),
         *children,
         spacing="2",
         width="100%",
@@ -405,7 +390,7 @@ def _trace_panel() -> rx.Component:
             rx.cond(
                 S.has_selection,
                 rx.vstack(
-                    _section(
+                    _trace_group(
                         "Resposta",
                         _row("Fluxo", S.sel_route, "route", "trace-route"),
                         _row("Intenção", S.sel_intent, "target", "trace-intent"),
@@ -415,27 +400,24 @@ def _trace_panel() -> rx.Component:
                     ),
                     rx.cond(
                         S.sel_handoff != "",
-                        rx.callout.root(
-                            rx.callout.icon(rx.icon("user_round", size=16)),
-                            rx.callout.text(rx.text.strong("Passou para humano: "), S.sel_handoff),
-                            color_scheme="amber",
-                            size="1",
-                            width="100%",
+                        callout(
+                            "user_round",
+                            rx.text.strong("Passou para humano: "),
+                            S.sel_handoff,
+                            color="amber",
                             id="trace-handoff",
                         ),
                     ),
                     rx.cond(
                         S.sel_errors.length() > 0,
-                        rx.callout.root(
-                            rx.callout.icon(rx.icon("file_warning", size=16)),
-                            rx.callout.text(rx.foreach(S.sel_errors, lambda e: rx.text(e, as_="div"))),
-                            color_scheme="red",
-                            size="1",
-                            width="100%",
+                        callout(
+                            "file_warning",
+                            rx.foreach(S.sel_errors, lambda e: rx.text(e, as_="div")),
+                            color="red",
                         ),
                     ),
                     rx.separator(size="4"),
-                    _section(
+                    _trace_group(
                         "Fontes citadas",
                         rx.cond(
                             S.sel_sources.length() > 0,
@@ -456,10 +438,10 @@ def _trace_panel() -> rx.Component:
                                 width="100%",
                                 id="trace-sources",
                             ),
-                            rx.text("Nenhuma fonte do conhecimento.", size="2", color_scheme="gray"),
+                            muted("Nenhuma fonte do conhecimento.", size="2"),
                         ),
                     ),
-                    _section(
+                    _trace_group(
                         "Ferramentas",
                         rx.cond(
                             S.sel_tools.length() > 0,
@@ -468,9 +450,7 @@ def _trace_panel() -> rx.Component:
                                     S.sel_tools,
                                     lambda t: rx.box(
                                         rx.code(t["name"], size="2", variant="soft"),
-                                        rx.text(
-                                            t["args"], size="1", color_scheme="gray", word_break="break-all", as_="div"
-                                        ),
+                                        muted(t["args"], word_break="break-all", as_="div"),
                                         class_name="trace-tool",
                                         width="100%",
                                     ),
@@ -479,18 +459,18 @@ def _trace_panel() -> rx.Component:
                                 width="100%",
                                 id="trace-tools",
                             ),
-                            rx.text("Nenhuma ferramenta chamada.", size="2", color_scheme="gray"),
+                            muted("Nenhuma ferramenta chamada.", size="2"),
                         ),
                     ),
                     rx.cond(
                         S.sel_documents.length() > 0,
-                        _section(
+                        _trace_group(
                             "Documentos que enviaria",
                             rx.foreach(S.sel_documents, lambda d: rx.badge(rx.icon("paperclip", size=11), d)),
                         ),
                     ),
                     rx.separator(size="4"),
-                    _section(
+                    _trace_group(
                         "Tokens",
                         rx.hstack(
                             rx.badge("entrada ", S.sel_tokens_in, variant="soft", size="2"),
@@ -501,7 +481,7 @@ def _trace_panel() -> rx.Component:
                     ),
                     rx.cond(
                         S.sel_next_step != "",
-                        _section(
+                        _trace_group(
                             "Próximo passo",
                             rx.text(S.sel_next_step, size="2", id="trace-next-step"),
                         ),
@@ -510,11 +490,10 @@ def _trace_panel() -> rx.Component:
                     width="100%",
                     id="playground-trace",
                 ),
-                rx.text(
+                muted(
                     "Envie uma mensagem: aqui aparecem o fluxo, a intenção, o tipo de lead, as fontes, as "
                     "ferramentas e os tokens da resposta escolhida.",
                     size="2",
-                    color_scheme="gray",
                 ),
             ),
             spacing="4",
@@ -543,7 +522,7 @@ def _no_agents() -> rx.Component:
         "bot",
         "Nenhum agente para testar",
         "Crie um agente primeiro: depois volte aqui para conversar com ele como um cliente faria.",
-        rx.link(rx.button(rx.icon("plus", size=16), "Criar agente"), href="/agentes", id="playground-create-agent"),
+        rx.link(action_button("plus", "Criar agente"), href="/agentes", id="playground-create-agent"),
     )
 
 
@@ -552,15 +531,13 @@ def _workspace() -> rx.Component:
         _toolbar(),
         rx.cond(
             S.agent_needs_key,
-            rx.callout.root(
-                rx.callout.icon(rx.icon("key_round", size=16)),
-                rx.callout.text(
-                    "Este agente ainda não tem chave de API do modelo: as perguntas que pedem o modelo vão ser "
-                    "passadas para uma pessoa. ",
-                    rx.link("Configure em Agentes.", href="/agentes"),
-                ),
-                color_scheme="amber",
-                width="100%",
+            callout(
+                "key_round",
+                "Este agente ainda não tem chave de API do modelo: as perguntas que pedem o modelo vão ser "
+                "passadas para uma pessoa. ",
+                rx.link("Configure em Agentes.", href="/agentes"),
+                color="amber",
+                size=None,
                 id="playground-needs-key",
             ),
         ),
@@ -581,7 +558,7 @@ def content() -> list[rx.Component]:
     return [rx.cond(S.loaded, rx.cond(S.has_agents, _workspace(), _no_agents()), _loading())]
 
 
-PAGE = PanelPage(
+PAGE = panel_route(
     "/playground",
     "Playground",
     "Converse com o agente como um cliente faria e veja por que ele respondeu assim.",

@@ -5,295 +5,230 @@ from __future__ import annotations
 
 import reflex as rx
 
-from ..components import copy_secret, forget_secret, native_form, one_time_secret, section_card
-from ..states.settings import NEW_KEY_ID, SettingsState
-from .panel import PanelPage
+from ..components import (
+    action_button,
+    copy_secret,
+    forget_secret,
+    form_stack,
+    inline_form,
+    labeled,
+    list_row,
+    muted,
+    native_form,
+    one_time_secret,
+    responsive_row,
+    reveal_box,
+    section_card,
+    skeleton_rows,
+    submit_button,
+    two_columns,
+)
+from ..states.settings import NEW_KEY_ID
+from ..states.settings import SettingsState as S
+from .panel import panel_route
 
 
-def _section(icon: str, title: str, text: str, *children: rx.Component, id_: str) -> rx.Component:
-    return section_card(icon, title, text, *children, id=id_)
+def _text_input(name: str, id_: str, **props) -> rx.Component:
+    return rx.input(name=name, size="3", id=id_, **props)
 
 
-def _label(text: str, control: rx.Component, hint: str | None = None) -> rx.Component:
-    return rx.el.label(
-        rx.text(text, size="2", weight="medium", as_="div", margin_bottom="6px"),
-        control,
-        rx.text(hint, size="1", color_scheme="gray", margin_top="6px") if hint else rx.fragment(),
-        display="block",
-        width="100%",
-    )
-
-
-def _two_columns(*children: rx.Component) -> rx.Component:
-    return rx.grid(*children, columns=rx.breakpoints(initial="1", sm="2"), spacing="4", width="100%")
+def _password_input(name: str, id_: str, auto_complete: str, **props) -> rx.Component:
+    return _text_input(name, id_, type="password", auto_complete=auto_complete, required=True, **props)
 
 
 # --- everyone -------------------------------------------------------------------------------
 
 
 def account_section() -> rx.Component:
-    return _section(
+    return section_card(
         "circle_user",
         "Sua conta",
         "Como a equipe vê você no painel.",
-        rx.el.form(
-            rx.vstack(
-                _two_columns(
-                    _label(
-                        "Nome",
-                        rx.input(
-                            name="name",
-                            default_value=SettingsState.my_name,
-                            key=SettingsState.my_name,
-                            max_length=120,
-                            size="3",
-                            id="account-name",
-                        ),
-                    ),
-                    _label(
-                        "E-mail",
-                        rx.input(value=SettingsState.my_email, read_only=True, disabled=True, size="3"),
-                        "O e-mail é o seu login e não muda por aqui.",
-                    ),
+        form_stack(
+            two_columns(
+                labeled(
+                    "Nome", _text_input("name", "account-name", default_value=S.my_name, key=S.my_name, max_length=120)
                 ),
-                rx.button("Salvar", type="submit", loading=SettingsState.saving_account, id="account-save"),
-                spacing="4",
-                align="start",
-                width="100%",
+                labeled(
+                    "E-mail",
+                    rx.input(value=S.my_email, read_only=True, disabled=True, size="3"),
+                    "O e-mail é o seu login e não muda por aqui.",
+                ),
             ),
-            on_submit=SettingsState.save_account,
-            width="100%",
+            submit_button("Salvar", S.saving_account, "account-save"),
+            on_submit=S.save_account,
         ),
-        id_="section-account",
+        id="section-account",
     )
 
 
 def password_section() -> rx.Component:
-    return _section(
+    return section_card(
         "key_round",
         "Senha",
         "Ao trocar a senha, você sai das outras sessões (outros navegadores e celulares).",
-        rx.el.form(
-            rx.vstack(
-                rx.cond(
-                    SettingsState.has_password,
-                    _label(
-                        "Senha atual",
-                        rx.input(
-                            name="current_password",
-                            type="password",
-                            auto_complete="current-password",
-                            required=True,
-                            size="3",
-                            id="current-password",
-                        ),
-                    ),
-                    rx.callout(
-                        "Sua conta entra com o Google. Defina uma senha para entrar também com e-mail.",
-                        icon="info",
-                        size="1",
-                    ),
+        form_stack(
+            rx.cond(
+                S.has_password,
+                labeled("Senha atual", _password_input("current_password", "current-password", "current-password")),
+                rx.callout(
+                    "Sua conta entra com o Google. Defina uma senha para entrar também com e-mail.",
+                    icon="info",
+                    size="1",
                 ),
-                _two_columns(
-                    _label(
-                        "Nova senha",
-                        rx.input(
-                            name="new_password",
-                            type="password",
-                            auto_complete="new-password",
-                            required=True,
-                            min_length=8,
-                            size="3",
-                            id="new-password",
-                        ),
-                        "Pelo menos 8 caracteres.",
-                    ),
-                    _label(
-                        "Confirme a nova senha",
-                        rx.input(
-                            name="confirm_password",
-                            type="password",
-                            auto_complete="new-password",
-                            required=True,
-                            min_length=8,
-                            size="3",
-                            id="confirm-password",
-                        ),
-                    ),
-                ),
-                rx.button("Alterar senha", type="submit", loading=SettingsState.saving_password, id="password-save"),
-                spacing="4",
-                align="start",
-                width="100%",
             ),
-            on_submit=SettingsState.save_password,
-            width="100%",
+            two_columns(
+                labeled(
+                    "Nova senha",
+                    _password_input("new_password", "new-password", "new-password", min_length=8),
+                    "Pelo menos 8 caracteres.",
+                ),
+                labeled(
+                    "Confirme a nova senha",
+                    _password_input("confirm_password", "confirm-password", "new-password", min_length=8),
+                ),
+            ),
+            submit_button("Alterar senha", S.saving_password, "password-save"),
+            on_submit=S.save_password,
             id="password-form",
         ),
-        id_="section-password",
+        id="section-password",
     )
 
 
 def google_section() -> rx.Component:
-    return _section(
+    linked = rx.flex(
+        rx.hstack(
+            rx.icon("circle_check", size=18, color="var(--green-10)"),
+            rx.text("Conta Google vinculada.", size="2", id="google-status"),
+            align="center",
+            spacing="2",
+        ),
+        rx.button(
+            "Desvincular",
+            variant="soft",
+            color_scheme="gray",
+            loading=S.unlinking,
+            on_click=S.unlink_google,
+            id="google-unlink",
+        ),
+        justify="between",
+        align="center",
+        wrap="wrap",
+        spacing="3",
+        width="100%",
+    )
+    link = native_form(
+        rx.button(
+            rx.image(src="/google.svg", width="16px", height="16px", alt=""),
+            "Vincular conta Google",
+            type="submit",
+            variant="outline",
+            color_scheme="gray",
+            id="google-link",
+        ),
+        action="/auth/google/link",
+    )
+    unavailable = muted("O login com Google não está configurado neste servidor.", size="2", id="google-status")
+    return section_card(
         "log_in",
         "Login com Google",
         "Entre no painel com a sua conta Google, sem digitar senha.",
-        rx.cond(
-            SettingsState.google_linked,
-            rx.flex(
-                rx.hstack(
-                    rx.icon("circle_check", size=18, color="var(--green-10)"),
-                    rx.text("Conta Google vinculada.", size="2", id="google-status"),
-                    align="center",
-                    spacing="2",
-                ),
-                rx.button(
-                    "Desvincular",
-                    variant="soft",
-                    color_scheme="gray",
-                    loading=SettingsState.unlinking,
-                    on_click=SettingsState.unlink_google,
-                    id="google-unlink",
-                ),
-                justify="between",
-                align="center",
-                wrap="wrap",
-                spacing="3",
-                width="100%",
-            ),
-            rx.cond(
-                SettingsState.google_available,
-                native_form(
-                    rx.button(
-                        rx.image(src="/google.svg", width="16px", height="16px", alt=""),
-                        "Vincular conta Google",
-                        type="submit",
-                        variant="outline",
-                        color_scheme="gray",
-                        id="google-link",
-                    ),
-                    action="/auth/google/link",
-                ),
-                rx.text(
-                    "O login com Google não está configurado neste servidor.",
-                    size="2",
-                    color_scheme="gray",
-                    id="google-status",
-                ),
-            ),
-        ),
-        id_="section-google",
+        rx.cond(S.google_linked, linked, rx.cond(S.google_available, link, unavailable)),
+        id="section-google",
     )
 
 
 # --- owners and admins ----------------------------------------------------------------------
 
 
+def _timezone_select() -> rx.Component:
+    return rx.select.root(
+        rx.select.trigger(width="100%", id="company-timezone"),
+        rx.select.content(
+            rx.foreach(
+                S.timezones,
+                lambda tz: rx.select.item(tz.to(str).replace("America/", "").replace("_", " "), value=tz),
+            )
+        ),
+        name="timezone",
+        default_value=S.company_timezone,
+        key=S.company_timezone,
+        size="3",
+    )
+
+
 def company_section() -> rx.Component:
-    return _section(
+    name = _text_input(
+        "company_name", "company-name", default_value=S.company_name, key=S.company_name, required=True, max_length=120
+    )
+    return section_card(
         "building_2",
         "Empresa",
         "O nome aparece no painel; o fuso horário vale para o horário de atendimento e os relatórios.",
-        rx.el.form(
-            rx.vstack(
-                _two_columns(
-                    _label(
-                        "Nome da empresa",
-                        rx.input(
-                            name="company_name",
-                            default_value=SettingsState.company_name,
-                            key=SettingsState.company_name,
-                            required=True,
-                            max_length=120,
-                            size="3",
-                            id="company-name",
-                        ),
-                    ),
-                    _label(
-                        "Fuso horário",
-                        rx.select.root(
-                            rx.select.trigger(width="100%", id="company-timezone"),
-                            rx.select.content(
-                                rx.foreach(
-                                    SettingsState.timezones,
-                                    lambda tz: rx.select.item(
-                                        tz.to(str).replace("America/", "").replace("_", " "), value=tz
-                                    ),
-                                )
-                            ),
-                            name="timezone",
-                            default_value=SettingsState.company_timezone,
-                            key=SettingsState.company_timezone,
-                            size="3",
-                        ),
-                    ),
-                ),
-                rx.button("Salvar", type="submit", loading=SettingsState.saving_company, id="company-save"),
-                spacing="4",
-                align="start",
-                width="100%",
-            ),
-            on_submit=SettingsState.save_company,
-            width="100%",
+        form_stack(
+            two_columns(labeled("Nome da empresa", name), labeled("Fuso horário", _timezone_select())),
+            submit_button("Salvar", S.saving_company, "company-save"),
+            on_submit=S.save_company,
         ),
-        id_="section-company",
+        id="section-company",
     )
 
 
 def _new_key_callout() -> rx.Component:
     """Always mounted, hidden until a key is created: the key is revealed into its input."""
-    return rx.box(
-        rx.vstack(
-            rx.hstack(
-                rx.icon("triangle_alert", size=16, color="var(--amber-11)"),
-                rx.text(
-                    "Copie a chave ",
-                    rx.text.strong(SettingsState.new_key_name),
-                    " agora: por segurança ela não será mostrada de novo.",
-                    size="2",
-                ),
-                align="center",
-                spacing="2",
+    return reveal_box(
+        rx.hstack(
+            rx.icon("triangle_alert", size=16, color="var(--amber-11)"),
+            rx.text(
+                "Copie a chave ",
+                rx.text.strong(S.new_key_name),
+                " agora: por segurança ela não será mostrada de novo.",
+                size="2",
             ),
-            rx.flex(
-                one_time_secret(NEW_KEY_ID, font_family="var(--code-font-family)"),
-                rx.button(
-                    rx.icon("copy", size=16),
-                    "Copiar",
-                    size="3",
-                    variant="soft",
-                    on_click=copy_secret(NEW_KEY_ID, "Chave copiada."),
-                    id="new-api-key-copy",
-                ),
-                rx.button(
-                    "Já copiei",
-                    size="3",
-                    variant="ghost",
-                    color_scheme="gray",
-                    on_click=[forget_secret(NEW_KEY_ID), SettingsState.hide_key],
-                    id="new-api-key-done",
-                ),
-                direction=rx.breakpoints(initial="column", sm="row"),
-                spacing="2",
-                width="100%",
+            align="center",
+            spacing="2",
+        ),
+        responsive_row(
+            one_time_secret(NEW_KEY_ID, font_family="var(--code-font-family)"),
+            action_button(
+                "copy",
+                "Copiar",
+                size="3",
+                variant="soft",
+                on_click=copy_secret(NEW_KEY_ID, "Chave copiada."),
+                id="new-api-key-copy",
             ),
-            rx.text("Use no cabeçalho Authorization: Bearer <chave> da API (/api/v1).", size="1", color_scheme="gray"),
-            spacing="3",
+            rx.button(
+                "Já copiei",
+                size="3",
+                variant="ghost",
+                color_scheme="gray",
+                on_click=[forget_secret(NEW_KEY_ID), S.hide_key],
+                id="new-api-key-done",
+            ),
+            narrow=None,
+            spacing="2",
             width="100%",
         ),
-        padding="16px",
-        border_radius="12px",
-        border="1px solid var(--amber-a6)",
-        background="var(--amber-a2)",
-        width="100%",
-        display=rx.cond(SettingsState.key_shown, "block", "none"),
-        id="new-api-key-callout",
+        muted("Use no cabeçalho Authorization: Bearer <chave> da API (/api/v1)."),
+        color="amber",
+        shown=S.key_shown,
+        id_="new-api-key-callout",
     )
 
 
 def _key_row(k: rx.Var) -> rx.Component:
-    return rx.flex(
+    revoke = rx.button(
+        "Revogar",
+        variant="soft",
+        color_scheme="red",
+        size="2",
+        loading=S.revoking_id == k["id"],
+        on_click=S.revoke_key(k["id"].to(str)),
+        class_name="api-key-revoke",
+    )
+    return list_row(
         rx.box(
             rx.hstack(
                 rx.text(k["name"], weight="medium", size="2"),
@@ -301,80 +236,46 @@ def _key_row(k: rx.Var) -> rx.Component:
                 spacing="2",
                 align="center",
             ),
-            rx.text(
+            muted(
                 rx.code(k["prefix"].to(str) + "…", variant="ghost"),
                 " · criada em ",
                 k["created"],
                 " · último uso: ",
                 k["last_used"],
-                size="1",
-                color_scheme="gray",
             ),
             min_width="0",
         ),
-        rx.cond(
-            ~k["revoked"].to(bool),
-            rx.button(
-                "Revogar",
-                variant="soft",
-                color_scheme="red",
-                size="2",
-                loading=SettingsState.revoking_id == k["id"],
-                on_click=SettingsState.revoke_key(k["id"].to(str)),
-                class_name="api-key-revoke",
-            ),
-        ),
-        direction=rx.breakpoints(initial="column", sm="row"),
-        align=rx.breakpoints(initial="start", sm="center"),
-        justify="between",
-        spacing="3",
-        padding_y="12px",
-        border_bottom="1px solid var(--gray-a4)",
-        width="100%",
+        rx.cond(~k["revoked"].to(bool), revoke),
         class_name="api-key-row",
         opacity=rx.cond(k["revoked"], "0.6", "1"),
     )
 
 
 def api_keys_section() -> rx.Component:
-    return _section(
+    return section_card(
         "key",
         "Chaves de API",
         "Para integrar outros sistemas (CRM, site, planilhas) com a API do PilotoDeVendas.",
-        rx.el.form(
-            rx.flex(
-                rx.input(
-                    name="key_name",
-                    placeholder="Nome da chave (ex.: Integração com o CRM)",
-                    required=True,
-                    max_length=120,
-                    size="3",
-                    width="100%",
-                    id="api-key-name",
-                ),
-                rx.button(
-                    rx.icon("plus", size=16),
-                    "Criar chave",
-                    type="submit",
-                    size="3",
-                    loading=SettingsState.creating_key,
-                    id="api-key-create",
-                ),
-                direction=rx.breakpoints(initial="column", sm="row"),
-                spacing="2",
+        inline_form(
+            _text_input(
+                "key_name",
+                "api-key-name",
+                placeholder="Nome da chave (ex.: Integração com o CRM)",
+                required=True,
+                max_length=120,
                 width="100%",
             ),
-            on_submit=SettingsState.create_key,
+            action_button("plus", "Criar chave", type="submit", size="3", loading=S.creating_key, id="api-key-create"),
+            on_submit=S.create_key,
             reset_on_submit=True,
-            width="100%",
         ),
         _new_key_callout(),
         rx.cond(
-            SettingsState.api_keys.length() > 0,
-            rx.box(rx.foreach(SettingsState.api_keys, _key_row), width="100%", id="api-keys"),
-            rx.text("Nenhuma chave criada.", size="2", color_scheme="gray", id="no-api-keys"),
+            S.api_keys.length() > 0,
+            rx.box(rx.foreach(S.api_keys, _key_row), width="100%", id="api-keys"),
+            muted("Nenhuma chave criada.", size="2", id="no-api-keys"),
         ),
-        id_="section-api-keys",
+        id="section-api-keys",
     )
 
 
@@ -385,11 +286,7 @@ def _integration_row(item: rx.Var) -> rx.Component:
             rx.icon("circle_check", size=18, color="var(--green-10)"),
             rx.icon("circle_dashed", size=18, color="var(--gray-9)"),
         ),
-        rx.box(
-            rx.text(item["name"], weight="medium", size="2"),
-            rx.text(item["detail"], size="1", color_scheme="gray"),
-            min_width="0",
-        ),
+        rx.box(rx.text(item["name"], weight="medium", size="2"), muted(item["detail"]), min_width="0"),
         rx.spacer(),
         rx.badge(
             rx.cond(item["ok"], "Ativo", "Não configurado"),
@@ -407,46 +304,32 @@ def _integration_row(item: rx.Var) -> rx.Component:
 
 
 def integrations_section() -> rx.Component:
-    return _section(
+    return section_card(
         "plug",
         "Integrações",
         "O que está configurado neste servidor e nos seus agentes. As chaves nunca são mostradas.",
-        rx.box(rx.foreach(SettingsState.integrations, _integration_row), width="100%", id="integrations"),
-        id_="section-integrations",
+        rx.box(rx.foreach(S.integrations, _integration_row), width="100%", id="integrations"),
+        id="section-integrations",
     )
 
 
 def content() -> list[rx.Component]:
-    loading = rx.vstack(*[rx.skeleton(height="140px", width="100%") for _ in range(3)], spacing="4", width="100%")
-    return [
-        rx.cond(
-            SettingsState.loaded,
-            rx.vstack(
-                account_section(),
-                password_section(),
-                google_section(),
-                rx.cond(
-                    SettingsState.is_manager,
-                    rx.vstack(
-                        company_section(),
-                        api_keys_section(),
-                        integrations_section(),
-                        spacing="5",
-                        width="100%",
-                    ),
-                ),
-                spacing="5",
-                width="100%",
-            ),
-            loading,
-        )
-    ]
+    managers = rx.vstack(company_section(), api_keys_section(), integrations_section(), spacing="5", width="100%")
+    everyone = rx.vstack(
+        account_section(),
+        password_section(),
+        google_section(),
+        rx.cond(S.is_manager, managers),
+        spacing="5",
+        width="100%",
+    )
+    return [rx.cond(S.loaded, everyone, skeleton_rows(3, "140px", spacing="4"))]
 
 
-PAGE = PanelPage(
+PAGE = panel_route(
     "/configuracoes",
     "Configurações",
     "Os dados da sua empresa, as chaves de API e a sua conta.",
     content,
-    on_load=(SettingsState.load,),
+    on_load=(S.load,),
 )

@@ -5,23 +5,29 @@ from __future__ import annotations
 
 import reflex as rx
 
-from ..components import section_card
+from ..components import (
+    BadgeLook,
+    action_button,
+    callout,
+    muted,
+    responsive_row,
+    section_card,
+    state_badge,
+)
 from ..states.status import AgentModel, ChannelHealth, JobFailure, StatusState
-from .panel import PanelPage
+from .panel import panel_route
 
 LEVELS = {
-    "ok": ("green", "circle_check", "OK"),
-    "warn": ("amber", "triangle_alert", "Atenção"),
-    "error": ("red", "circle_x", "Problema"),
+    "ok": BadgeLook("green", "OK", "circle_check"),
+    "warn": BadgeLook("amber", "Atenção", "triangle_alert"),
+    "error": BadgeLook("red", "Problema", "circle_x"),
 }
+UNKNOWN = BadgeLook("gray", "—", "circle_help")
 
 
 def level_badge(level: rx.Var[str], id_: str | None = None) -> rx.Component:
-    def badge(scheme: str, icon: str, text: str) -> rx.Component:
-        return rx.badge(rx.icon(icon, size=12), text, color_scheme=scheme, variant="soft", size="2", radius="full")
-
     return rx.box(
-        rx.match(level, *[(k, badge(*v)) for k, v in LEVELS.items()], badge("gray", "circle_help", "—")),
+        state_badge(level, LEVELS, UNKNOWN, variant="soft", size="2", radius="full"),
         id=id_,
         data_level=level,
     )
@@ -29,7 +35,7 @@ def level_badge(level: rx.Var[str], id_: str | None = None) -> rx.Component:
 
 def stat(label: str, value: rx.Var, id_: str) -> rx.Component:
     return rx.vstack(
-        rx.text(label, size="1", color_scheme="gray"),
+        muted(label),
         rx.text(value, size="5", weight="bold", id=id_),
         spacing="1",
         padding="10px 12px",
@@ -46,7 +52,7 @@ def section(icon: str, title: str, level: rx.Var[str], id_: str, *children: rx.C
 
 def overall_card() -> rx.Component:
     return rx.card(
-        rx.flex(
+        responsive_row(
             rx.hstack(
                 rx.match(
                     StatusState.overall,
@@ -56,24 +62,20 @@ def overall_card() -> rx.Component:
                 ),
                 rx.box(
                     rx.text(StatusState.overall_label, size="5", weight="bold", id="status-overall"),
-                    rx.text(
-                        "Verificado às ", StatusState.checked_time, size="2", color_scheme="gray", id="status-checked"
-                    ),
+                    muted("Verificado às ", StatusState.checked_time, size="2", id="status-checked"),
                 ),
                 spacing="3",
                 align="center",
             ),
             rx.spacer(),
-            rx.button(
-                rx.icon("refresh_cw", size=16),
+            action_button(
+                "refresh_cw",
                 "Atualizar",
                 on_click=StatusState.refresh,
                 loading=StatusState.refreshing,
                 variant="soft",
                 id="status-refresh",
             ),
-            direction=rx.breakpoints(initial="column", sm="row"),
-            align=rx.breakpoints(initial="start", sm="center"),
             spacing="3",
             width="100%",
         ),
@@ -97,12 +99,7 @@ def database_card() -> rx.Component:
                 spacing="3",
                 width="100%",
             ),
-            rx.callout.root(
-                rx.callout.icon(rx.icon("circle_x", size=16)),
-                rx.callout.text("O banco de dados não respondeu: ", StatusState.db_error),
-                color_scheme="red",
-                width="100%",
-            ),
+            callout("circle_x", "O banco de dados não respondeu: ", StatusState.db_error, color="red", size=None),
         ),
     )
 
@@ -112,7 +109,7 @@ def failure_row(f: JobFailure) -> rx.Component:
         rx.icon("circle_x", size=14, color="var(--red-10)", flex_shrink="0", margin_top="3px"),
         rx.box(
             rx.text(f.job, " · ", f.when, size="2", weight="medium"),
-            rx.text(f.error, size="1", color_scheme="gray", word_break="break_word"),
+            muted(f.error, word_break="break_word"),
             min_width="0",
         ),
         align="start",
@@ -139,12 +136,12 @@ def jobs_card() -> rx.Component:
         ),
         rx.vstack(
             rx.hstack(
-                rx.text("Mais antiga esperando:", size="2", color_scheme="gray"),
+                muted("Mais antiga esperando:", size="2"),
                 rx.text(StatusState.jobs_oldest, size="2", weight="medium", id="jobs-oldest"),
                 spacing="1",
             ),
             rx.hstack(
-                rx.text("Processador de tarefas:", size="2", color_scheme="gray"),
+                muted("Processador de tarefas:", size="2"),
                 rx.cond(
                     StatusState.jobs_workers > 0,
                     rx.text("conectado", size="2", weight="medium", color="var(--green-11)"),
@@ -168,33 +165,44 @@ def jobs_card() -> rx.Component:
     )
 
 
-def channel_row(c: ChannelHealth) -> rx.Component:
+def _health_row(name: rx.Component, badge: rx.Component, *below: rx.Component, class_name: str) -> rx.Component:
+    """A channel or an agent: its name and status badge, then what the status is made of."""
     return rx.vstack(
-        rx.hstack(
-            rx.text(c.name, size="2", weight="bold"),
-            rx.badge(c.provider_label, variant="outline", color_scheme="gray"),
-            rx.spacer(),
-            rx.match(
-                c.status_color,
-                ("green", rx.badge(c.status, color_scheme="green", radius="full")),
-                ("red", rx.badge(c.status, color_scheme="red", radius="full")),
-                ("amber", rx.badge(c.status, color_scheme="amber", radius="full")),
-                rx.badge(c.status, color_scheme="gray", radius="full"),
-            ),
-            align="center",
-            spacing="2",
-            width="100%",
-            wrap="wrap",
-        ),
-        rx.text("Último evento: ", c.last_event_ago, size="1", color_scheme="gray"),
-        rx.cond(
-            c.last_error != "",
-            rx.text("Último erro: ", c.last_error, size="1", color="var(--red-11)", class_name="status-channel-error"),
-        ),
+        rx.hstack(name, rx.spacer(), badge, align="center", spacing="2", width="100%", wrap="wrap"),
+        *below,
         spacing="1",
         width="100%",
         padding_y="8px",
         border_bottom="1px solid var(--gray-a4)",
+        class_name=class_name,
+    )
+
+
+def _problem(*text: rx.Var | str, **props) -> rx.Component:
+    return rx.text(*text, size="1", color="var(--red-11)", **props)
+
+
+def _rows_or_link(rows: rx.Var, row, empty: str, link_text: str, href: str) -> rx.Component:
+    """The rows, or where to go to make the first one."""
+    return rx.cond(
+        rows.length() > 0,
+        rx.vstack(rx.foreach(rows, row), spacing="0", width="100%"),
+        rx.hstack(muted(empty, size="2"), rx.link(link_text, href=href, size="2"), spacing="2"),
+    )
+
+
+def channel_row(c: ChannelHealth) -> rx.Component:
+    looks = {color: BadgeLook(color, c.status) for color in ("green", "red", "amber")}
+    return _health_row(
+        rx.hstack(
+            rx.text(c.name, size="2", weight="bold"),
+            rx.badge(c.provider_label, variant="outline", color_scheme="gray"),
+            align="center",
+            spacing="2",
+        ),
+        state_badge(c.status_color, looks, BadgeLook("gray", c.status), radius="full"),
+        muted("Último evento: ", c.last_event_ago),
+        rx.cond(c.last_error != "", _problem("Último erro: ", c.last_error, class_name="status-channel-error")),
         class_name="status-channel",
     )
 
@@ -205,40 +213,17 @@ def channels_card() -> rx.Component:
         "Canais",
         StatusState.channels_level,
         "status-channels",
-        rx.cond(
-            StatusState.channels.length() > 0,
-            rx.vstack(rx.foreach(StatusState.channels, channel_row), spacing="0", width="100%"),
-            rx.hstack(
-                rx.text("Nenhum canal ativo.", size="2", color_scheme="gray"),
-                rx.link("Conectar um canal", href="/canais", size="2"),
-                spacing="2",
-            ),
-        ),
+        _rows_or_link(StatusState.channels, channel_row, "Nenhum canal ativo.", "Conectar um canal", "/canais"),
     )
 
 
 def agent_row(a: AgentModel) -> rx.Component:
-    return rx.vstack(
-        rx.hstack(
-            rx.text(a.name, size="2", weight="bold"),
-            rx.spacer(),
-            rx.match(
-                a.level,
-                ("ok", rx.badge(a.state, color_scheme="green", radius="full")),
-                ("warn", rx.badge(a.state, color_scheme="amber", radius="full")),
-                rx.badge(a.state, color_scheme="red", radius="full"),
-            ),
-            align="center",
-            spacing="2",
-            width="100%",
-            wrap="wrap",
-        ),
-        rx.text(a.provider, " · ", a.model, " · chave ", a.key, size="1", color_scheme="gray"),
-        rx.cond(a.problem != "", rx.text(a.problem, size="1", color="var(--red-11)")),
-        spacing="1",
-        width="100%",
-        padding_y="8px",
-        border_bottom="1px solid var(--gray-a4)",
+    looks = {"ok": BadgeLook("green", a.state), "warn": BadgeLook("amber", a.state)}
+    return _health_row(
+        rx.text(a.name, size="2", weight="bold"),
+        state_badge(a.level, looks, BadgeLook("red", a.state), radius="full"),
+        muted(a.provider, " · ", a.model, " · chave ", a.key),
+        rx.cond(a.problem != "", _problem(a.problem)),
         class_name="status-agent",
     )
 
@@ -249,39 +234,25 @@ def llm_card() -> rx.Component:
         "Inteligência artificial",
         StatusState.llm_level,
         "status-llm",
-        rx.cond(
-            StatusState.llm_agents.length() > 0,
-            rx.vstack(rx.foreach(StatusState.llm_agents, agent_row), spacing="0", width="100%"),
-            rx.hstack(
-                rx.text("Nenhum agente criado.", size="2", color_scheme="gray"),
-                rx.link("Criar um agente", href="/agentes", size="2"),
-                spacing="2",
-            ),
-        ),
+        _rows_or_link(StatusState.llm_agents, agent_row, "Nenhum agente criado.", "Criar um agente", "/agentes"),
         rx.hstack(
-            rx.text("Última resposta do modelo:", size="2", color_scheme="gray"),
+            muted("Última resposta do modelo:", size="2"),
             rx.text(StatusState.llm_last_reply, size="2", weight="medium", id="llm-last-reply"),
             spacing="1",
         ),
         rx.cond(
             StatusState.llm_last_error != "",
-            rx.callout.root(
-                rx.callout.icon(rx.icon("triangle_alert", size=16)),
-                rx.callout.text(
-                    rx.text.strong("Modelo indisponível ", StatusState.llm_last_error_ago, ": "),
-                    StatusState.llm_last_error,
-                ),
-                color_scheme="amber",
-                size="1",
-                width="100%",
+            callout(
+                "triangle_alert",
+                rx.text.strong("Modelo indisponível ", StatusState.llm_last_error_ago, ": "),
+                StatusState.llm_last_error,
+                color="amber",
                 id="llm-last-error",
             ),
         ),
-        rx.text(
+        muted(
             "A conexão com o provedor não é testada a cada visita (cada chamada tem custo): o status mostra a "
-            "configuração e o último erro registrado nas conversas.",
-            size="1",
-            color_scheme="gray",
+            "configuração e o último erro registrado nas conversas."
         ),
     )
 
@@ -318,7 +289,7 @@ def content() -> list[rx.Component]:
     ]
 
 
-PAGE = PanelPage(
+PAGE = panel_route(
     "/status",
     "Status",
     "A saúde do sistema: banco de dados, fila de tarefas, canais e o provedor de IA.",

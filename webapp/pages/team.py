@@ -4,170 +4,171 @@ from __future__ import annotations
 
 import reflex as rx
 
-from ..components import card_heading, copy_secret, forget_secret, one_time_secret
+from ..components import (
+    BadgeLook,
+    action_button,
+    color_match,
+    confirm_dialog,
+    copy_secret,
+    forget_secret,
+    labeled,
+    list_row,
+    muted,
+    one_time_secret,
+    responsive_row,
+    reveal_box,
+    section_card,
+    skeleton_rows,
+    state_badge,
+)
 from ..states.team import LINK_ID, TeamState
-from .panel import PanelPage
+from .panel import panel_route
+
+ROLE_COLORS = {"owner": "teal", "admin": "indigo"}
+EMAIL_LOOKS = {"sent": ("green", "mail_check"), "failed": ("red", "mail_x")}
 
 
-def _section_title(icon: str, title: str, text: str) -> rx.Component:
-    return card_heading(icon, title, text)
+def _role_items() -> list[rx.Component]:
+    """The roles an invitation or a member can get (an owner only from another owner)."""
+    return [rx.select.item("Vendedor", value="seller"), rx.select.item("Administrador", value="admin")]
+
+
+def _row_button(label: str, row_id: rx.Var, class_name: str, *, icon: str = "", **props) -> rx.Component:
+    """An action on a member or invitation row, spinning while any action runs on that row."""
+    props = {"variant": "soft", "size": "2", "loading": TeamState.busy_id == row_id, "class_name": class_name, **props}
+    return action_button(icon, label, icon_size=14, **props) if icon else rx.button(label, **props)
 
 
 def invite_card() -> rx.Component:
-    return rx.card(
-        rx.vstack(
-            _section_title(
-                "user_plus",
-                "Convidar pessoa",
-                "Vendedores veem só o Inbox e as conversas deles; administradores gerenciam tudo.",
-            ),
-            rx.el.form(
-                rx.flex(
-                    rx.box(
-                        rx.text("E-mail", size="2", weight="medium", as_="div", margin_bottom="6px"),
-                        rx.input(
-                            name="email",
-                            type="email",
-                            placeholder="pessoa@empresa.com.br",
-                            required=True,
-                            size="3",
-                            width="100%",
-                            id="invite-email",
-                        ),
-                        flex="1",
-                        width="100%",
-                    ),
-                    rx.box(
-                        rx.text("Papel", size="2", weight="medium", as_="div", margin_bottom="6px"),
-                        rx.select.root(
-                            rx.select.trigger(width="100%", id="invite-role"),
-                            rx.select.content(
-                                rx.select.item("Vendedor", value="seller"),
-                                rx.select.item("Administrador", value="admin"),
-                            ),
-                            name="role",
-                            default_value="seller",
-                            size="3",
-                        ),
-                        width=rx.breakpoints(initial="100%", sm="200px"),
-                    ),
-                    rx.button(
-                        rx.icon("send", size=16),
-                        rx.cond(TeamState.email_enabled, "Enviar convite", "Gerar convite"),
-                        type="submit",
+    return section_card(
+        "user_plus",
+        "Convidar pessoa",
+        "Vendedores veem só o Inbox e as conversas deles; administradores gerenciam tudo.",
+        rx.el.form(
+            responsive_row(
+                labeled(
+                    "E-mail",
+                    rx.input(
+                        name="email",
+                        type="email",
+                        placeholder="pessoa@empresa.com.br",
+                        required=True,
                         size="3",
-                        loading=TeamState.inviting,
-                        id="invite-submit",
+                        width="100%",
+                        id="invite-email",
                     ),
-                    direction=rx.breakpoints(initial="column", sm="row"),
-                    align=rx.breakpoints(initial="stretch", sm="end"),
-                    spacing="3",
-                    width="100%",
+                    group=True,
+                    flex="1",
                 ),
-                on_submit=TeamState.invite,
-                reset_on_submit=True,
+                labeled(
+                    "Papel",
+                    rx.select.root(
+                        rx.select.trigger(width="100%", id="invite-role"),
+                        rx.select.content(*_role_items()),
+                        name="role",
+                        default_value="seller",
+                        size="3",
+                    ),
+                    group=True,
+                    width=rx.breakpoints(initial="100%", sm="200px"),
+                ),
+                action_button(
+                    "send",
+                    rx.cond(TeamState.email_enabled, "Enviar convite", "Gerar convite"),
+                    type="submit",
+                    size="3",
+                    loading=TeamState.inviting,
+                    id="invite-submit",
+                ),
+                narrow="stretch",
+                wide="end",
+                spacing="3",
                 width="100%",
-                id="invite-form",
             ),
-            link_callout(),
-            spacing="4",
+            on_submit=TeamState.invite,
+            reset_on_submit=True,
             width="100%",
+            id="invite-form",
         ),
-        size="3",
-        width="100%",
+        link_callout(),
     )
 
 
 def link_callout() -> rx.Component:
     """Always mounted, hidden until a link is made: the link is revealed into its input."""
-    return rx.box(
-        rx.vstack(
-            rx.hstack(
-                rx.icon("link", size=16, color="var(--teal-11)"),
-                rx.cond(
-                    TeamState.link_kind == "password",
-                    rx.text("Link de nova senha para ", rx.text.strong(TeamState.invite_email), size="2"),
-                    rx.text(
-                        "Convite para ",
-                        rx.text.strong(TeamState.invite_email),
-                        " (",
-                        TeamState.invite_role,
-                        ")",
-                        size="2",
-                    ),
-                ),
-                rx.spacer(),
-                rx.icon_button(
-                    rx.icon("x", size=14),
-                    variant="ghost",
-                    color_scheme="gray",
-                    size="1",
-                    on_click=[forget_secret(LINK_ID), TeamState.close_link],
-                    aria_label="Fechar",
-                ),
-                align="center",
-                width="100%",
-            ),
+    return reveal_box(
+        rx.hstack(
+            rx.icon("link", size=16, color="var(--teal-11)"),
             rx.cond(
                 TeamState.link_kind == "password",
+                rx.text("Link de nova senha para ", rx.text.strong(TeamState.invite_email), size="2"),
                 rx.text(
-                    "Envie este link só para a pessoa (WhatsApp, e-mail...): ela cria uma nova senha e as sessões "
-                    "abertas dela são encerradas. Vale por ",
-                    TeamState.invite_expires,
-                    " e uma vez só.",
+                    "Convite para ",
+                    rx.text.strong(TeamState.invite_email),
+                    " (",
+                    TeamState.invite_role,
+                    ")",
                     size="2",
-                    color_scheme="gray",
-                    id="password-link-explain",
-                ),
-                rx.text(
-                    rx.cond(
-                        TeamState.invite_emailed,
-                        "Enviamos o convite por e-mail. Se quiser, mande também este link (WhatsApp...). ",
-                        "O envio de e-mail não está configurado (SMTP_URL): envie este link para a pessoa "
-                        "(WhatsApp, e-mail...). ",
-                    ),
-                    "Ela cria a senha e entra na equipe. Vale até ",
-                    TeamState.invite_expires,
-                    " e só pode ser usado uma vez.",
-                    size="2",
-                    color_scheme="gray",
-                    id="invite-explain",
                 ),
             ),
-            rx.flex(
-                one_time_secret(LINK_ID),
-                rx.button(
-                    rx.icon("copy", size=16),
-                    "Copiar link",
-                    size="3",
-                    variant="soft",
-                    on_click=copy_secret(LINK_ID, "Link copiado."),
-                    id="invite-copy",
-                ),
-                direction=rx.breakpoints(initial="column", sm="row"),
-                spacing="2",
-                width="100%",
+            rx.spacer(),
+            rx.icon_button(
+                rx.icon("x", size=14),
+                variant="ghost",
+                color_scheme="gray",
+                size="1",
+                on_click=[forget_secret(LINK_ID), TeamState.close_link],
+                aria_label="Fechar",
             ),
-            spacing="3",
+            align="center",
             width="100%",
         ),
-        padding="16px",
-        border_radius="12px",
-        border="1px solid var(--teal-a6)",
-        background="var(--teal-a2)",
-        width="100%",
-        display=rx.cond(TeamState.link_shown, "block", "none"),
-        id="invite-result",
+        rx.cond(
+            TeamState.link_kind == "password",
+            muted(
+                "Envie este link só para a pessoa (WhatsApp, e-mail...): ela cria uma nova senha e as sessões "
+                "abertas dela são encerradas. Vale por ",
+                TeamState.invite_expires,
+                " e uma vez só.",
+                size="2",
+                id="password-link-explain",
+            ),
+            muted(
+                rx.cond(
+                    TeamState.invite_emailed,
+                    "Enviamos o convite por e-mail. Se quiser, mande também este link (WhatsApp...). ",
+                    "O envio de e-mail não está configurado (SMTP_URL): envie este link para a pessoa "
+                    "(WhatsApp, e-mail...). ",
+                ),
+                "Ela cria a senha e entra na equipe. Vale até ",
+                TeamState.invite_expires,
+                " e só pode ser usado uma vez.",
+                size="2",
+                id="invite-explain",
+            ),
+        ),
+        responsive_row(
+            one_time_secret(LINK_ID),
+            action_button(
+                "copy",
+                "Copiar link",
+                size="3",
+                variant="soft",
+                on_click=copy_secret(LINK_ID, "Link copiado."),
+                id="invite-copy",
+            ),
+            narrow=None,
+            spacing="2",
+            width="100%",
+        ),
+        color="teal",
+        shown=TeamState.link_shown,
+        id_="invite-result",
     )
 
 
 def _role_badge(role: rx.Var, label: rx.Var) -> rx.Component:
-    return rx.badge(
-        label,
-        color_scheme=rx.match(role, ("owner", "teal"), ("admin", "indigo"), "gray"),
-        variant="soft",
-        size="2",
-    )
+    return rx.badge(label, color_scheme=color_match(role, ROLE_COLORS), variant="soft", size="2")
 
 
 def _member_actions(m: rx.Var) -> rx.Component:
@@ -181,8 +182,7 @@ def _member_actions(m: rx.Var) -> rx.Component:
                 rx.select.root(
                     rx.select.trigger(width="150px", aria_label="Papel"),
                     rx.select.content(
-                        rx.select.item("Vendedor", value="seller"),
-                        rx.select.item("Administrador", value="admin"),
+                        *_role_items(),
                         rx.cond(
                             TeamState.can_manage_owners,
                             rx.select.item("Proprietário", value="owner"),
@@ -197,61 +197,32 @@ def _member_actions(m: rx.Var) -> rx.Component:
             ),
             rx.cond(
                 m["is_active"],
-                rx.button(
-                    rx.icon("key_round", size=14),
+                _row_button(
                     "Link de nova senha",
-                    variant="soft",
+                    m["user_id"],
+                    "member-password-link",
+                    icon="key_round",
                     color_scheme="gray",
-                    size="2",
-                    loading=TeamState.busy_id == m["user_id"],
                     on_click=TeamState.password_link(m["user_id"].to(str), m["email"].to(str)),
-                    class_name="member-password-link",
                 ),
             ),
             rx.cond(
                 m["is_active"],
-                rx.alert_dialog.root(
-                    rx.alert_dialog.trigger(
-                        rx.button(
-                            "Desativar",
-                            variant="soft",
-                            color_scheme="red",
-                            size="2",
-                            loading=TeamState.busy_id == m["user_id"],
-                            class_name="member-deactivate",
-                        ),
+                confirm_dialog(
+                    "Desativar acesso?",
+                    "A pessoa sai do painel agora e não entra mais até ser reativada. "
+                    "As conversas e o histórico continuam.",
+                    rx.button(
+                        "Desativar",
+                        color_scheme="red",
+                        on_click=TeamState.deactivate(m["user_id"].to(str)),
+                        class_name="member-deactivate-confirm",
                     ),
-                    rx.alert_dialog.content(
-                        rx.alert_dialog.title("Desativar acesso?"),
-                        rx.alert_dialog.description(
-                            "A pessoa sai do painel agora e não entra mais até ser reativada. "
-                            "As conversas e o histórico continuam.",
-                            size="2",
-                        ),
-                        rx.hstack(
-                            rx.alert_dialog.cancel(rx.button("Cancelar", variant="soft", color_scheme="gray")),
-                            rx.alert_dialog.action(
-                                rx.button(
-                                    "Desativar",
-                                    color_scheme="red",
-                                    on_click=TeamState.deactivate(m["user_id"].to(str)),
-                                    class_name="member-deactivate-confirm",
-                                )
-                            ),
-                            spacing="3",
-                            justify="end",
-                            margin_top="16px",
-                        ),
-                        max_width="420px",
-                    ),
+                    trigger=_row_button("Desativar", m["user_id"], "member-deactivate", color_scheme="red"),
+                    max_width="420px",
                 ),
-                rx.button(
-                    "Reativar",
-                    variant="soft",
-                    size="2",
-                    loading=TeamState.busy_id == m["user_id"],
-                    on_click=TeamState.reactivate(m["user_id"].to(str)),
-                    class_name="member-reactivate",
+                _row_button(
+                    "Reativar", m["user_id"], "member-reactivate", on_click=TeamState.reactivate(m["user_id"].to(str))
                 ),
             ),
             spacing="2",
@@ -263,15 +234,9 @@ def _member_actions(m: rx.Var) -> rx.Component:
 
 
 def _member_row(m: rx.Var) -> rx.Component:
-    return rx.flex(
+    return list_row(
         rx.hstack(
-            rx.avatar(
-                fallback=m["initials"].to(str),
-                size="3",
-                radius="full",
-                color_scheme="teal",
-                variant="soft",
-            ),
+            rx.avatar(fallback=m["initials"].to(str), size="3", radius="full", color_scheme="teal", variant="soft"),
             rx.box(
                 rx.hstack(
                     rx.text(m["name"], weight="medium", size="2"),
@@ -281,7 +246,7 @@ def _member_row(m: rx.Var) -> rx.Component:
                     align="center",
                     wrap="wrap",
                 ),
-                rx.text(m["email"], size="1", color_scheme="gray", word_break="break-all"),
+                muted(m["email"], word_break="break-all"),
                 min_width="0",
             ),
             spacing="3",
@@ -290,13 +255,6 @@ def _member_row(m: rx.Var) -> rx.Component:
             flex="1",
         ),
         _member_actions(m),
-        direction=rx.breakpoints(initial="column", sm="row"),
-        align=rx.breakpoints(initial="start", sm="center"),
-        justify="between",
-        spacing="3",
-        padding_y="12px",
-        border_bottom="1px solid var(--gray-a4)",
-        width="100%",
         class_name="member-row",
         data_email=m["email"],
         opacity=rx.cond(m["is_active"], "1", "0.7"),
@@ -304,24 +262,20 @@ def _member_row(m: rx.Var) -> rx.Component:
 
 
 def members_card() -> rx.Component:
-    return rx.card(
-        rx.vstack(
-            _section_title("users", "Pessoas", "Quem entra no painel desta empresa."),
-            rx.cond(
-                TeamState.loaded,
-                rx.box(rx.foreach(TeamState.members, _member_row), width="100%", id="members"),
-                rx.vstack(*[rx.skeleton(height="48px", width="100%") for _ in range(3)], width="100%"),
-            ),
-            spacing="4",
-            width="100%",
+    return section_card(
+        "users",
+        "Pessoas",
+        "Quem entra no painel desta empresa.",
+        rx.cond(
+            TeamState.loaded,
+            rx.box(rx.foreach(TeamState.members, _member_row), width="100%", id="members"),
+            skeleton_rows(3, "48px", spacing="3"),
         ),
-        size="3",
-        width="100%",
     )
 
 
 def _invitation_row(inv: rx.Var) -> rx.Component:
-    return rx.flex(
+    return list_row(
         rx.box(
             rx.text(inv["email"], weight="medium", size="2", word_break="break-all"),
             rx.hstack(
@@ -329,7 +283,7 @@ def _invitation_row(inv: rx.Var) -> rx.Component:
                 rx.cond(
                     inv["status"] == "expired",
                     rx.badge("Expirado", color_scheme="orange", size="1"),
-                    rx.text("Vale até ", inv["expires"], size="1", color_scheme="gray"),
+                    muted("Vale até ", inv["expires"]),
                 ),
                 _email_badge(inv),
                 spacing="2",
@@ -344,49 +298,35 @@ def _invitation_row(inv: rx.Var) -> rx.Component:
             min_width="0",
         ),
         rx.hstack(
-            rx.button(
-                rx.icon("refresh_cw", size=14),
+            _row_button(
                 "Novo link",
-                variant="soft",
-                size="2",
-                loading=TeamState.busy_id == inv["id"],
+                inv["id"],
+                "invitation-renew",
+                icon="refresh_cw",
                 on_click=TeamState.renew(inv["id"].to(str)),
-                class_name="invitation-renew",
             ),
-            rx.button(
+            _row_button(
                 "Cancelar convite",
-                variant="soft",
+                inv["id"],
+                "invitation-revoke",
                 color_scheme="gray",
-                size="2",
-                loading=TeamState.busy_id == inv["id"],
                 on_click=TeamState.revoke(inv["id"].to(str)),
-                class_name="invitation-revoke",
             ),
             spacing="2",
         ),
-        direction=rx.breakpoints(initial="column", sm="row"),
-        align=rx.breakpoints(initial="start", sm="center"),
-        justify="between",
-        spacing="3",
-        padding_y="12px",
-        border_bottom="1px solid var(--gray-a4)",
-        width="100%",
         class_name="invitation-row",
     )
 
 
 def _email_badge(inv: rx.Var) -> rx.Component:
+    label = inv["email_label"]
+    looks = {status: BadgeLook(color, label, icon) for status, (color, icon) in EMAIL_LOOKS.items()}
     return rx.cond(
-        inv["email_label"] != "",
-        rx.badge(
-            rx.match(
-                inv["email_status"],
-                ("sent", rx.icon("mail_check", size=12)),
-                ("failed", rx.icon("mail_x", size=12)),
-                rx.icon("mail", size=12),
-            ),
-            inv["email_label"],
-            color_scheme=rx.match(inv["email_status"], ("sent", "green"), ("failed", "red"), "gray"),
+        label != "",
+        state_badge(
+            inv["email_status"],
+            looks,
+            BadgeLook("gray", label, "mail"),
             variant="soft",
             size="1",
             class_name="invitation-email",
@@ -396,23 +336,15 @@ def _email_badge(inv: rx.Var) -> rx.Component:
 
 
 def invitations_card() -> rx.Component:
-    return rx.card(
-        rx.vstack(
-            _section_title(
-                "mail",
-                "Convites pendentes",
-                "Ainda não usados. “Novo link” gera outro (o anterior deixa de valer) e reenvia o e-mail.",
-            ),
-            rx.cond(
-                TeamState.invitations.length() > 0,
-                rx.box(rx.foreach(TeamState.invitations, _invitation_row), width="100%", id="invitations"),
-                rx.text("Nenhum convite pendente.", size="2", color_scheme="gray", id="no-invitations"),
-            ),
-            spacing="4",
-            width="100%",
+    return section_card(
+        "mail",
+        "Convites pendentes",
+        "Ainda não usados. “Novo link” gera outro (o anterior deixa de valer) e reenvia o e-mail.",
+        rx.cond(
+            TeamState.invitations.length() > 0,
+            rx.box(rx.foreach(TeamState.invitations, _invitation_row), width="100%", id="invitations"),
+            muted("Nenhum convite pendente.", size="2", id="no-invitations"),
         ),
-        size="3",
-        width="100%",
     )
 
 
@@ -424,7 +356,7 @@ def content() -> list[rx.Component]:
     ]
 
 
-PAGE = PanelPage(
+PAGE = panel_route(
     "/equipe",
     "Equipe",
     "Quem da sua empresa usa o painel e recebe as conversas que o agente encaminha.",

@@ -10,8 +10,14 @@ import reflex as rx
 
 from runtime.auth import email_verification
 
-from ..components import error_callout, native_form, readonly_field
+from ..components import (
+    error_callout,
+    muted,
+    readonly_field,
+)
+from ..route import Route
 from ..state import AuthState
+from .auth import auth_form, auth_heading, auth_page, checking, hidden, unavailable
 
 
 class VerifyEmailState(AuthState):
@@ -42,38 +48,22 @@ class VerifyEmailState(AuthState):
         self.verify_checked = True
 
 
-def _heading(title: str, text: rx.Var | str) -> rx.Component:
-    return rx.vstack(
-        rx.heading(title, size="7", weight="bold", letter_spacing="-0.02em", as_="h1"),
-        rx.text(text, size="3", color_scheme="gray"),
-        spacing="1",
-    )
-
-
 def _form() -> rx.Component:
     return rx.vstack(
-        _heading("Confirmar e-mail", "Confirme que este e-mail é seu para proteger a sua conta."),
+        auth_heading("Confirmar e-mail", "Confirme que este e-mail é seu para proteger a sua conta."),
         error_callout(VerifyEmailState.verify_error),
-        native_form(
-            rx.vstack(
-                readonly_field("E-mail", VerifyEmailState.verify_email),
-                rx.cond(
-                    VerifyEmailState.verify_company != "",
-                    readonly_field("Empresa", VerifyEmailState.verify_company),
-                ),
-                rx.el.input(type="hidden", name="token", value=VerifyEmailState.verify_token, read_only=True),
-                rx.button("Confirmar meu e-mail", type="submit", size="3", width="100%", id="verify-submit"),
-                rx.text(
-                    "Não foi você que criou esta conta? Não confirme: feche esta página.",
-                    size="2",
-                    color_scheme="gray",
-                ),
-                spacing="4",
-                width="100%",
+        auth_form(
+            readonly_field("E-mail", VerifyEmailState.verify_email),
+            rx.cond(
+                VerifyEmailState.verify_company != "",
+                readonly_field("Empresa", VerifyEmailState.verify_company),
             ),
+            hidden("token", VerifyEmailState.verify_token),
+            submit="Confirmar meu e-mail",
+            submit_id="verify-submit",
             action="/auth/email/verify",
-            width="100%",
-            id="verify-form",
+            form_id="verify-form",
+            after=muted("Não foi você que criou esta conta? Não confirme: feche esta página.", size="2"),
         ),
         spacing="5",
         width="100%",
@@ -89,7 +79,7 @@ def _done() -> rx.Component:
             border_radius="16px",
             background="var(--teal-a3)",
         ),
-        _heading("E-mail confirmado", "Pronto: a sua conta está protegida."),
+        auth_heading("E-mail confirmado", "Pronto: a sua conta está protegida."),
         rx.link(
             rx.button("Ir para o painel", size="3", width="100%"), href="/painel", width="100%", id="verify-continue"
         ),
@@ -99,30 +89,22 @@ def _done() -> rx.Component:
     )
 
 
-def _unavailable() -> rx.Component:
-    return rx.vstack(
-        rx.heading("Link indisponível", size="7", weight="bold", as_="h1"),
-        error_callout(VerifyEmailState.verify_error),
-        rx.link("Entrar na minha conta", href="/login", weight="medium", color_scheme="teal"),
-        spacing="4",
-        width="100%",
-    )
-
-
 def verify_page() -> rx.Component:
-    from .auth import _auth_page
-
-    return _auth_page(
+    return auth_page(
         rx.cond(
             VerifyEmailState.verify_checked,
             rx.cond(
                 VerifyEmailState.verify_done,
                 _done(),
-                rx.cond(VerifyEmailState.verify_ok, _form(), _unavailable()),
+                rx.cond(
+                    VerifyEmailState.verify_ok,
+                    _form(),
+                    unavailable("Link indisponível", VerifyEmailState.verify_error, "Entrar na minha conta", "/login"),
+                ),
             ),
-            rx.center(rx.spinner(size="3"), width="100%", padding_y="48px"),
+            checking(),
         ),
     )
 
 
-PAGE = ("/verificar-email", verify_page, "Confirmar e-mail", VerifyEmailState.load_verify)
+PAGE = Route("/verificar-email", "Confirmar e-mail", verify_page, on_load=(VerifyEmailState.load_verify,))

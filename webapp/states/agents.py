@@ -11,6 +11,7 @@ from runtime.access import UserError
 from runtime.panel import agents as svc
 
 from ..state import PanelState
+from .service_call import service_call
 
 # Tab values of the editor, and the names the service's messages use for them ("Aba X › ...").
 TABS = {
@@ -57,14 +58,10 @@ class AgentsState(PanelState):
 
     # --- list -------------------------------------------------------------------------------
 
+    @service_call
     async def _refresh(self):
-        try:
-            self.agents = await self._run(svc.list_agents)
-        except Exception as exc:
-            return self._fail(exc)
-        finally:
-            self.loaded = True
-        return None
+        self.loaded = True  # the list or, when it fails, the toast saying why (sent together)
+        self.agents = await self._run(svc.list_agents)
 
     @rx.event
     async def load(self):
@@ -85,15 +82,10 @@ class AgentsState(PanelState):
         self._open(svc.blank_form())
 
     @rx.event
+    @service_call(busy="opening", busy_with="agent_id")
     async def edit(self, agent_id: str):
-        self.opening = agent_id
         yield
-        try:
-            self._open(await self._run(svc.get_agent, agent_id))
-        except Exception as exc:
-            yield self._fail(exc)
-        finally:
-            self.opening = ""
+        self._open(await self._run(svc.get_agent, agent_id))
 
     @rx.event
     async def back(self):
@@ -101,11 +93,9 @@ class AgentsState(PanelState):
         return await self._refresh()
 
     @rx.event
+    @service_call
     async def delete(self, agent_id: str):
-        try:
-            gone = await self._run(svc.delete_agent, agent_id)
-        except Exception as exc:
-            return self._fail(exc)
+        gone = await self._run(svc.delete_agent, agent_id)
         self.editing = False
         await self._refresh()
         note = f" {gone['channels_unbound']} canal(is) ficou(aram) sem agente." if gone["channels_unbound"] else ""
@@ -150,9 +140,18 @@ class AgentsState(PanelState):
         rows.pop(index)
         setattr(self, table, rows)
 
+    def _show_refusal(self, exc: Exception) -> None:
+        """A refusal stays above the tabs, and the tab it names opens ("Aba X › ...")."""
+        if isinstance(exc, UserError):
+            self.error = str(exc)
+            m = re.match(r"Aba ([\w-]+)", self.error)
+            if m and m.group(1) in TABS:
+                self.tab = TABS[m.group(1)]
+
     @rx.event
+    @service_call(busy="saving", on_error=_show_refusal)
     async def save(self):
-        self.saving, self.error = True, ""
+        self.error = ""
         yield
         data = {
             **self.form,
@@ -162,22 +161,16 @@ class AgentsState(PanelState):
             "hours": self.hours,
             "followup_steps": self.followup_steps,
         }
-        try:
-            saved = await self._run(svc.save_agent, self.form.get("id") or None, data)
-        except Exception as exc:
-            self.saving = False
-            if isinstance(exc, UserError):
-                self.error = str(exc)
-                m = re.match(r"Aba ([\w-]+)", self.error)
-                if m and m.group(1) in TABS:
-                    self.tab = TABS[m.group(1)]
-            yield self._fail(exc)
-            return
-        tab = self.tab
-        self._open(saved)
-        self.tab, self.saving = tab, False
+        saved = await self._run(svc.save_agent, self.form.get("id") or None, data)
+        self._reopen(saved)
         self.agents = await self._run(svc.list_agents)
         yield [rx.set_value(LLM_KEY_ID, ""), rx.toast.success(SAVED)]
+
+    def _reopen(self, saved: dict[str, Any]) -> None:
+        """The saved agent back in the editor, on the tab that was open."""
+        tab = self.tab
+        self._open(saved)
+        self.tab = tab
 
     @rx.event
     async def upload_voice(self, files: list[rx.UploadFile]):
@@ -186,22 +179,20 @@ class AgentsState(PanelState):
             return
         sample = files[0]
         data = await sample.read()
-        self.uploading = True
+        async for event in self._register_voice(data, getattr(sample, "content_type", None) or "audio/mpeg"):
+            yield event
+
+    @service_call(busy="uploading")
+    async def _register_voice(self, data: bytes, mime_type: str):
         yield
-        try:
-            saved = await self._run(
-                svc.register_voice,
-                self.form.get("id"),
-                self.form.get("voice_name") or "",
-                data,
-                getattr(sample, "content_type", None) or "audio/mpeg",
-                self.form.get("voice_replies") if self.form.get("voice_replies") != "never" else "when_lead_sent_audio",
-            )
-        except Exception as exc:
-            self.uploading = False
-            yield self._fail(exc)
-            return
-        tab = self.tab
-        self._open(saved)
-        self.tab, self.uploading = tab, False
+        replies = self.form.get("voice_replies")
+        saved = await self._run(
+            svc.register_voice,
+            self.form.get("id"),
+            self.form.get("voice_name") or "",
+            data,
+            mime_type,
+            replies if replies != "never" else "when_lead_sent_audio",
+        )
+        self._reopen(saved)
         yield rx.toast.success("Voz registrada. O agente vai responder com ela.")

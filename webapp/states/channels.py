@@ -12,6 +12,7 @@ import reflex as rx
 from runtime.panel import channels as svc
 
 from ..state import PanelState
+from .service_call import service_call
 
 
 @dataclass
@@ -104,12 +105,9 @@ class ChannelsState(PanelState):
         self.loaded = True
 
     @rx.event
+    @service_call
     async def load(self):
-        try:
-            await self._reload()
-        except Exception as exc:
-            return self._fail(exc)
-        return None
+        await self._reload()
 
     @rx.event
     def copy_setup(self, channel_id: str, what: str):
@@ -135,18 +133,12 @@ class ChannelsState(PanelState):
         self.connect_provider = value
 
     @rx.event
+    @service_call(busy="saving")
     async def connect(self, form: dict[str, Any]):
         provider = str(form.pop("provider", ""))
-        self.saving = True
         yield
-        try:
-            view = await self._run(svc.connect_channel, provider, form)
-            await self._reload()
-        except Exception as exc:
-            self.saving = False
-            yield self._fail(exc)
-            return
-        self.saving = False
+        view = await self._run(svc.connect_channel, provider, form)
+        await self._reload()
         self.connect_open = False
         self.just_connected = view["id"]
         yield rx.toast.success("Canal conectado. Agora cole o endereço do webhook no provedor.", close_button=True)
@@ -165,27 +157,19 @@ class ChannelsState(PanelState):
         self.edit_open = value
 
     @rx.event
+    @service_call(busy="saving")
     async def save_edit(self, form: dict[str, Any]):
-        self.saving = True
         yield
-        try:
-            await self._run(svc.update_channel, self.editing.id, form)
-            await self._reload()
-        except Exception as exc:
-            self.saving = False
-            yield self._fail(exc)
-            return
-        self.saving = False
+        await self._run(svc.update_channel, self.editing.id, form)
+        await self._reload()
         self.edit_open = False
         yield rx.toast.success("Canal atualizado.", close_button=True)
 
     @rx.event
+    @service_call
     async def toggle_active(self, channel_id: str, active: bool):
-        try:
-            await self._run(svc.set_channel_active, channel_id, active)
-            await self._reload()
-        except Exception as exc:
-            return self._fail(exc)
+        await self._run(svc.set_channel_active, channel_id, active)
+        await self._reload()
         return rx.toast.success("Canal ativado." if active else "Canal desativado.", close_button=True)
 
     # -- test message -------------------------------------------------------------------------
@@ -202,22 +186,18 @@ class ChannelsState(PanelState):
     def set_test_open(self, value: bool):
         self.test_open = value
 
-    @rx.event
-    async def send_test(self, form: dict[str, Any]):
-        self.sending = True
-        yield
-        try:
-            result = await self._run(
-                svc.send_test_message, self.test_channel_id, str(form.get("to", "")), str(form.get("text", ""))
-            )
+    async def _show_last_error(self, exc: Exception) -> None:
+        with contextlib.suppress(Exception):  # a refusal is now the channel's last error
             await self._reload()
-        except Exception as exc:
-            self.sending = False
-            with contextlib.suppress(Exception):  # a refusal is now the channel's last error
-                await self._reload()
-            yield self._fail(exc)
-            return
-        self.sending = False
+
+    @rx.event
+    @service_call(busy="sending", on_error=_show_last_error)
+    async def send_test(self, form: dict[str, Any]):
+        yield
+        result = await self._run(
+            svc.send_test_message, self.test_channel_id, str(form.get("to", "")), str(form.get("text", ""))
+        )
+        await self._reload()
         self.test_open = False
         yield rx.toast.success(f"Mensagem de teste enviada para {result['to']}.", close_button=True)
 
@@ -235,11 +215,9 @@ class ChannelsState(PanelState):
         self.delete_open = value
 
     @rx.event
+    @service_call
     async def confirm_delete(self):
-        try:
-            await self._run(svc.delete_channel, self.delete_channel_id)
-            await self._reload()
-        except Exception as exc:
-            return self._fail(exc)
+        await self._run(svc.delete_channel, self.delete_channel_id)
+        await self._reload()
         self.delete_open = False
         return rx.toast.success("Canal excluído.", close_button=True)

@@ -11,6 +11,7 @@ import reflex as rx
 from runtime.panel.dashboard import DEFAULT_TIMEZONE, dashboard, dashboard_context
 
 from ..state import PanelState
+from .service_call import service_call
 
 PRESETS = ("7", "30", "90")
 TEAL, CYAN, AMBER, VIOLET, GRAY, RED = "#0d9488", "#0891b2", "#d97706", "#7c3aed", "#94a3b8", "#e11d48"
@@ -96,14 +97,11 @@ class DashboardState(PanelState):
         self.end = today.isoformat()
 
     @rx.event
+    @service_call
     async def load(self):
         if not self.start or self.preset in PRESETS:
             self._set_preset_dates(int(self.preset if self.preset in PRESETS else "30"))
-        try:
-            ctx = await self._run(dashboard_context)
-        except Exception as exc:
-            yield self._fail(exc)
-            return
+        ctx = await self._run(dashboard_context)
         self.agents = ctx["agents"]
         self.steps = [{**st, "done": "1" if st["done"] else ""} for st in ctx["steps"]]
         self.steps_done = ctx["steps_done"]
@@ -113,19 +111,15 @@ class DashboardState(PanelState):
         async for update in self._refresh():
             yield update
 
+    def _mark_failed(self, exc: Exception) -> None:
+        self._failed = True
+
+    @service_call(busy="loading", on_error=_mark_failed)
     async def _refresh(self):
-        self.loading = True
         self._failed = False
         yield
-        try:
-            data = await self._run(dashboard, self.start, self.end, None if self.agent_id == "all" else self.agent_id)
-        except Exception as exc:
-            self.loading = False
-            self._failed = True
-            yield self._fail(exc)
-            return
+        data = await self._run(dashboard, self.start, self.end, None if self.agent_id == "all" else self.agent_id)
         self._show(data)
-        self.loading = False
         self.loaded = True
 
     @rx.event

@@ -12,6 +12,7 @@ from runtime.access import NotSignedIn
 from runtime.panel import settings
 
 from ..state import PanelState
+from .service_call import service_call
 
 # ?aviso=conta_protegida after /auth/google/callback (runtime.auth.takeover says what it ends)
 TAKEOVER_NOTICE = (
@@ -50,15 +51,8 @@ class EmailConfirmationState(PanelState):
         return None
 
     @rx.event
+    @service_call(busy="confirm_sending")
     async def resend(self):
-        self.confirm_sending = True
         yield
-        try:
-            view = await self._run(settings.resend_email_confirmation)
-        except Exception as exc:
-            self.confirm_sending = False
-            yield self._fail(exc)
-            return
-        self.confirm_sending = False
-        self._apply(view)
+        self._apply(await self._run(settings.resend_email_confirmation))
         yield rx.toast.success("Enviamos um novo link de confirmação. Confira a sua caixa de entrada.")

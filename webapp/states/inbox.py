@@ -16,6 +16,7 @@ from runtime.live import drain, hub
 from runtime.panel import inbox as svc
 
 from ..state import PanelState
+from .service_call import service_call
 
 log = logging.getLogger(__name__)
 
@@ -214,50 +215,40 @@ class InboxState(PanelState):
             if r.id == self.current_id:
                 r.unread = 0
 
+    def _forget_thread(self, exc: Exception) -> None:
+        self.current_id = ""
+
     @rx.event
+    @service_call(on_error=_forget_thread)
     async def load(self):
-        try:
-            self.current_id = self.router.url.query_parameters.get("c", "") or self.current_id
-            await self._refresh_list()
-            self.team = [Member(**m) for m in await self._run(svc.team)]
-            self.quick = [Quick(**q) for q in await self._run(svc.quick_replies)]
-            if self.current_id:
-                await self._refresh_thread()
-        except Exception as exc:
-            self.current_id = ""
-            return self._fail(exc)
+        self.current_id = self.router.url.query_parameters.get("c", "") or self.current_id
+        await self._refresh_list()
+        self.team = [Member(**m) for m in await self._run(svc.team)]
+        self.quick = [Quick(**q) for q in await self._run(svc.quick_replies)]
+        if self.current_id:
+            await self._refresh_thread()
         self._live_gen = uuid.uuid4().hex
         return InboxState.live_updates
 
     @rx.event
+    @service_call
     async def set_view(self, view: str):
         self.view = view
-        try:
-            await self._refresh_list()
-        except Exception as exc:
-            return self._fail(exc)
+        await self._refresh_list()
 
     @rx.event
+    @service_call
     async def run_search(self, form: dict):
         self.search = str(form.get("q", "")).strip()
-        try:
-            await self._refresh_list()
-        except Exception as exc:
-            return self._fail(exc)
+        await self._refresh_list()
 
     @rx.event
+    @service_call(busy="thread_loading", on_error=_forget_thread)
     async def open(self, conversation_id: str):
         self.current_id = conversation_id
-        self.thread_loading = True
         self.composer, self.editing_suggestion = "", ""
         yield
-        try:
-            await self._refresh_thread()
-        except Exception as exc:
-            self.current_id = ""
-            yield self._fail(exc)
-        finally:
-            self.thread_loading = False
+        await self._refresh_thread()
 
     @rx.event
     def close_thread(self):
@@ -329,49 +320,39 @@ class InboxState(PanelState):
         self.composer = text
 
     @rx.event
+    @service_call(busy="sending")
     async def send(self):
         body = self.composer.strip()
-        if not body or self.sending:
+        if not body:
             return
-        self.sending = True
         yield
-        try:
-            if self.editing_suggestion:
-                await self._run(svc.decide_suggestion, self.current_id, self.editing_suggestion, "edit", body)
-            else:
-                result = await self._run(svc.send_text, self.current_id, body)
-                if result["learned"]:
-                    yield rx.toast.success("Resposta enviada e aprendida: o robô já sabe responder isso.")
-            self.composer, self.editing_suggestion = "", ""
-            await self._refresh_thread()
-        except Exception as exc:
-            yield self._fail(exc)
-        finally:
-            self.sending = False
+        if self.editing_suggestion:
+            await self._run(svc.decide_suggestion, self.current_id, self.editing_suggestion, "edit", body)
+        else:
+            result = await self._run(svc.send_text, self.current_id, body)
+            if result["learned"]:
+                yield rx.toast.success("Resposta enviada e aprendida: o robô já sabe responder isso.")
+        self.composer, self.editing_suggestion = "", ""
+        await self._refresh_thread()
 
     @rx.event
+    @service_call
     async def send_template(self, form: dict):
         variables = [v.strip() for v in str(form.get("variables", "")).split(",") if v.strip()]
-        try:
-            await self._run(
-                svc.send_template, self.current_id, form.get("name", ""), form.get("language", ""), variables
-            )
-            await self._refresh_thread()
-        except Exception as exc:
-            return self._fail(exc)
+        await self._run(svc.send_template, self.current_id, form.get("name", ""), form.get("language", ""), variables)
+        await self._refresh_thread()
         return rx.toast.success("Modelo enviado.")
 
     @rx.event
+    @service_call
     async def upload(self, files: list[rx.UploadFile]):
-        try:
-            for f in files:
-                await self._run(svc.send_file, self.current_id, f.name or "arquivo", await f.read(), self.composer)
-            self.composer = ""
-            await self._refresh_thread()
-        except Exception as exc:
-            return self._fail(exc)
+        for f in files:
+            await self._run(svc.send_file, self.current_id, f.name or "arquivo", await f.read(), self.composer)
+        self.composer = ""
+        await self._refresh_thread()
 
     @rx.event
+    @service_call
     async def send_recording(self, data_uri: str):
         """The browser's recording arrives as a data: URI when the seller stops recording."""
         header, _, encoded = (data_uri or "").partition(",")
@@ -380,11 +361,8 @@ class InboxState(PanelState):
             audio = base64.b64decode(encoded, validate=True)
         except ValueError:
             return rx.toast.error("Não foi possível ler a gravação. Tente gravar de novo.")
-        try:
-            await self._run(svc.send_voice_note, self.current_id, audio, mime)
-            await self._refresh_thread()
-        except Exception as exc:
-            return self._fail(exc)
+        await self._run(svc.send_voice_note, self.current_id, audio, mime)
+        await self._refresh_thread()
         return rx.toast.success("Áudio enviado.")
 
     @rx.event
@@ -393,22 +371,18 @@ class InboxState(PanelState):
         return rx.toast.error("Não foi possível usar o microfone. Verifique a permissão do navegador.")
 
     @rx.event
+    @service_call
     async def retry(self, message_id: str):
-        try:
-            await self._run(svc.retry_message, self.current_id, message_id)
-            await self._refresh_thread()
-        except Exception as exc:
-            return self._fail(exc)
+        await self._run(svc.retry_message, self.current_id, message_id)
+        await self._refresh_thread()
 
     # --- copilot --------------------------------------------------------------------------------
 
     @rx.event
+    @service_call
     async def accept_suggestion(self):
-        try:
-            await self._run(svc.decide_suggestion, self.current_id, self.suggestion_id, "accept")
-            await self._refresh_thread()
-        except Exception as exc:
-            return self._fail(exc)
+        await self._run(svc.decide_suggestion, self.current_id, self.suggestion_id, "accept")
+        await self._refresh_thread()
         return rx.toast.success("Sugestão enviada.")
 
     @rx.event
@@ -416,24 +390,20 @@ class InboxState(PanelState):
         self.composer, self.editing_suggestion = self.suggestion_draft, self.suggestion_id
 
     @rx.event
+    @service_call
     async def dismiss_suggestion(self):
-        try:
-            await self._run(svc.decide_suggestion, self.current_id, self.suggestion_id, "reject")
-            if self.editing_suggestion == self.suggestion_id:
-                self.composer, self.editing_suggestion = "", ""
-            await self._refresh_thread()
-        except Exception as exc:
-            return self._fail(exc)
+        await self._run(svc.decide_suggestion, self.current_id, self.suggestion_id, "reject")
+        if self.editing_suggestion == self.suggestion_id:
+            self.composer, self.editing_suggestion = "", ""
+        await self._refresh_thread()
 
     # --- takeover, assignment, status -----------------------------------------------------------
 
+    @service_call
     async def _act(self, fn, *args, ok: str = ""):
-        try:
-            await self._run(fn, self.current_id, *args)
-            await self._refresh_thread()
-            await self._refresh_list()
-        except Exception as exc:
-            return self._fail(exc)
+        await self._run(fn, self.current_id, *args)
+        await self._refresh_thread()
+        await self._refresh_list()
         return rx.toast.success(ok) if ok else None
 
     @rx.event
@@ -457,25 +427,21 @@ class InboxState(PanelState):
         return await self._act(svc.set_status, status, ok="Conversa encerrada." if status == "closed" else "Reaberta.")
 
     @rx.event
+    @service_call
     async def save_lead(self, form: dict):
         data: dict[str, Any] = {
             k: form.get(k, "") for k in ("name", "email", "stage", "lead_type", "score", "notes", "tags", "crm_url")
         }
-        try:
-            await self._run(svc.update_lead, self.current_id, data)
-            await self._refresh_thread()
-        except Exception as exc:
-            return self._fail(exc)
+        await self._run(svc.update_lead, self.current_id, data)
+        await self._refresh_thread()
         return rx.toast.success("Dados do lead salvos.")
 
     # --- the managers' extras: seller activity and quick replies ----------------------------------
 
     @rx.event
+    @service_call
     async def open_activity(self):
-        try:
-            report = await self._run(svc.activity)
-        except Exception as exc:
-            return self._fail(exc)
+        report = await self._run(svc.activity)
         self.activity_sellers = [
             {
                 "name": r["name"],
@@ -490,7 +456,6 @@ class InboxState(PanelState):
             {"at": r["at_label"], "seller": r["seller"], "lead": r["lead"], "text": r["text"]} for r in report["recent"]
         ]
         self.activity_open = True
-        return None
 
     @rx.event
     def set_activity_open(self, value: bool):
@@ -501,22 +466,17 @@ class InboxState(PanelState):
         self.quick_open = value
 
     @rx.event
+    @service_call
     async def save_quick(self, form: dict):
-        try:
-            await self._run(svc.save_quick_reply, form.get("shortcut", ""), form.get("text", ""))
-            self.quick = [Quick(**q) for q in await self._run(svc.quick_replies)]
-        except Exception as exc:
-            return self._fail(exc)
+        await self._run(svc.save_quick_reply, form.get("shortcut", ""), form.get("text", ""))
+        self.quick = [Quick(**q) for q in await self._run(svc.quick_replies)]
         return rx.toast.success("Resposta rápida salva.")
 
     @rx.event
+    @service_call
     async def delete_quick(self, quick_id: str):
-        try:
-            await self._run(svc.delete_quick_reply, quick_id)
-            self.quick = [Quick(**q) for q in await self._run(svc.quick_replies)]
-        except Exception as exc:
-            return self._fail(exc)
-        return None
+        await self._run(svc.delete_quick_reply, quick_id)
+        self.quick = [Quick(**q) for q in await self._run(svc.quick_replies)]
 
 
 def _duration(seconds: int | None) -> str:

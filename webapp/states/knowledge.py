@@ -11,6 +11,7 @@ from runtime.config import get_settings
 from runtime.panel import knowledge as kb
 
 from ..state import PanelState
+from .service_call import service_call
 
 UPLOAD_ID = "knowledge-upload"
 POLL_SECONDS = 1.5
@@ -93,22 +94,17 @@ class KnowledgeState(PanelState):
     # --- loading ---------------------------------------------------------------------------
 
     @rx.event
+    @service_call(busy="loading")
     async def load(self):
-        self.loading = True
         self.max_mb = max(1, get_settings().knowledge_max_bytes // 1_000_000)
-        try:
-            self.documents = await self._run(kb.list_documents)
-            drive_state = await self._run(kb.drive_status)
-            self.drive_enabled = drive_state["enabled"]
-            self.drive_connections = drive_state["connections"]
-            self.learned = await self._run(kb.list_learned)
-            self.agents = await self._run(kb.list_agents)
-            params = self.router.url.query_parameters
-            message = await self._run(kb.connect_error_message, params.get("erro", ""))
-        except Exception as exc:
-            return self._fail(exc)
-        finally:
-            self.loading = False
+        self.documents = await self._run(kb.list_documents)
+        drive_state = await self._run(kb.drive_status)
+        self.drive_enabled = drive_state["enabled"]
+        self.drive_connections = drive_state["connections"]
+        self.learned = await self._run(kb.list_learned)
+        self.agents = await self._run(kb.list_agents)
+        params = self.router.url.query_parameters
+        message = await self._run(kb.connect_error_message, params.get("erro", ""))
         events: list = []
         if message:
             events.append(rx.toast.error(message, close_button=True))
@@ -147,18 +143,13 @@ class KnowledgeState(PanelState):
         self.upload_percent = min(100, round(fraction * 100))
 
     @rx.event
+    @service_call(busy="saving_files")
     async def handle_upload(self, files: list[rx.UploadFile]):
-        self.uploading, self.upload_percent, self.saving_files = False, 100, True
+        self.uploading, self.upload_percent = False, 100
         yield
-        try:
-            payload = [(f.name or "arquivo", await f.read()) for f in files]
-            results = await self._run(kb.upload_documents, payload)
-            await self._refresh_documents()
-        except Exception as exc:
-            yield self._fail(exc)
-            return
-        finally:
-            self.saving_files = False
+        payload = [(f.name or "arquivo", await f.read()) for f in files]
+        results = await self._run(kb.upload_documents, payload)
+        await self._refresh_documents()
         yield rx.clear_selected_files(UPLOAD_ID)
         ok = [r for r in results if r["ok"]]
         if ok:
@@ -172,45 +163,34 @@ class KnowledgeState(PanelState):
         yield KnowledgeState.poll_documents
 
     @rx.event
+    @service_call(busy="adding_url")
     async def add_url(self, form: dict):
-        self.adding_url = True
         yield
-        try:
-            doc = await self._run(kb.add_url, form.get("url", ""))
-            await self._refresh_documents()
-        except Exception as exc:
-            yield self._fail(exc)
-            return
-        finally:
-            self.adding_url = False
+        doc = await self._run(kb.add_url, form.get("url", ""))
+        await self._refresh_documents()
         yield rx.set_value("knowledge-url-input", "")
         yield rx.toast.success("Página adicionada. Lendo o conteúdo…" if doc["created"] else "Página atualizada.")
         yield KnowledgeState.poll_documents
 
     @rx.event
+    @service_call
     async def reprocess(self, document_id: str):
-        try:
-            await self._run(kb.reprocess_document, document_id)
-            await self._refresh_documents()
-        except Exception as exc:
-            return self._fail(exc)
+        await self._run(kb.reprocess_document, document_id)
+        await self._refresh_documents()
         return [rx.toast.success("Processando o documento de novo."), KnowledgeState.poll_documents]
 
     # --- chunk preview ---------------------------------------------------------------------
 
+    def _close_preview(self, exc: Exception) -> None:
+        self.preview_open = False
+
     @rx.event
+    @service_call(busy="preview_loading", on_error=_close_preview)
     async def open_preview(self, document_id: str):
-        self.preview_open, self.preview_loading = True, True
+        self.preview_open = True
         self.preview_chunks, self.preview_doc = [], next((d for d in self.documents if d["id"] == document_id), {})
         yield
-        try:
-            data = await self._run(kb.chunk_preview, document_id, kb.PREVIEW_LIMIT)
-        except Exception as exc:
-            self.preview_open = False
-            yield self._fail(exc)
-            return
-        finally:
-            self.preview_loading = False
+        data = await self._run(kb.chunk_preview, document_id, kb.PREVIEW_LIMIT)
         self.preview_doc, self.preview_chunks, self.preview_total = data["document"], data["chunks"], data["total"]
 
     @rx.event
@@ -220,16 +200,10 @@ class KnowledgeState(PanelState):
     # --- search tester ---------------------------------------------------------------------
 
     @rx.event
+    @service_call(busy="searching")
     async def run_search(self, form: dict):
-        self.searching = True
         yield
-        try:
-            result = await self._run(kb.search_test, form.get("query", ""), form.get("agent_id") or None)
-        except Exception as exc:
-            yield self._fail(exc)
-            return
-        finally:
-            self.searching = False
+        result = await self._run(kb.search_test, form.get("query", ""), form.get("agent_id") or None)
         self.searched = True
         self.search_query = result["query"]
         self.search_agent = result["agent"]
@@ -239,31 +213,24 @@ class KnowledgeState(PanelState):
 
     # --- Google Drive ----------------------------------------------------------------------
 
+    def _stop_connecting(self, exc: Exception) -> None:
+        self.connecting_drive = False
+
     @rx.event
+    @service_call(on_error=_stop_connecting)
     async def connect_drive(self, form: dict):
-        self.connecting_drive = True
+        self.connecting_drive = True  # until the page leaves for Google's consent screen
         yield
-        try:
-            url = await self._run(kb.connect_drive_folder, form.get("folder", ""))
-        except Exception as exc:
-            self.connecting_drive = False
-            yield self._fail(exc)
-            return
+        url = await self._run(kb.connect_drive_folder, form.get("folder", ""))
         # A full navigation: the OAuth flow is served by the API, not by a panel page.
         yield rx.call_script(f"window.location.assign({json.dumps(url)})")
 
     @rx.event
+    @service_call(busy="syncing_id", busy_with="connection_id")
     async def sync_drive(self, connection_id: str):
-        self.syncing_id = connection_id
         yield
-        try:
-            await self._run(kb.sync_drive, connection_id)
-            self.drive_connections = (await self._run(kb.drive_status))["connections"]
-        except Exception as exc:
-            yield self._fail(exc)
-            return
-        finally:
-            self.syncing_id = ""
+        await self._run(kb.sync_drive, connection_id)
+        self.drive_connections = (await self._run(kb.drive_status))["connections"]
         yield rx.toast.success("Sincronização pedida. Os arquivos aparecem na lista assim que forem lidos.")
         yield KnowledgeState.poll_documents
 
@@ -278,21 +245,17 @@ class KnowledgeState(PanelState):
         self.documents = await self._run(kb.list_documents)
 
     @rx.event
+    @service_call
     async def approve_learned(self, learned_id: str):
-        try:
-            await self._run(kb.approve_learned, learned_id)
-            await self._refresh_learned()
-        except Exception as exc:
-            return self._fail(exc)
+        await self._run(kb.approve_learned, learned_id)
+        await self._refresh_learned()
         return [rx.toast.success("Resposta aprovada: o agente já pode usá-la."), KnowledgeState.poll_documents]
 
     @rx.event
+    @service_call
     async def reject_learned(self, learned_id: str):
-        try:
-            await self._run(kb.reject_learned, learned_id)
-            await self._refresh_learned()
-        except Exception as exc:
-            return self._fail(exc)
+        await self._run(kb.reject_learned, learned_id)
+        await self._refresh_learned()
         return rx.toast.success("Resposta rejeitada: o agente não vai usá-la.")
 
     @rx.event
@@ -307,17 +270,11 @@ class KnowledgeState(PanelState):
         self.editing_open = value
 
     @rx.event
+    @service_call(busy="saving_learned")
     async def save_learned(self, form: dict):
-        self.saving_learned = True
         yield
-        try:
-            await self._run(kb.edit_learned, self.editing_id, form.get("question", ""), form.get("answer", ""))
-            await self._refresh_learned()
-        except Exception as exc:
-            yield self._fail(exc)
-            return
-        finally:
-            self.saving_learned = False
+        await self._run(kb.edit_learned, self.editing_id, form.get("question", ""), form.get("answer", ""))
+        await self._refresh_learned()
         self.editing_open = False
         yield rx.toast.success("Resposta salva e aprovada.")
         yield KnowledgeState.poll_documents
@@ -352,24 +309,22 @@ class KnowledgeState(PanelState):
         self.confirm_open = value
 
     @rx.event
+    @service_call
     async def confirm(self):
         kind, target = self.confirm_kind, self.confirm_id
         self.confirm_open = False
-        try:
-            if kind == "document":
-                await self._run(kb.delete_document, target)
-                message = "Documento excluído."
-            elif kind == "learned":
-                await self._run(kb.delete_learned, target)
-                self.learned = await self._run(kb.list_learned)
-                message = "Resposta excluída."
-            elif kind == "drive":
-                removed = await self._run(kb.disconnect_drive, target)
-                self.drive_connections = (await self._run(kb.drive_status))["connections"]
-                message = f"Pasta desconectada ({removed} documento(s) removido(s))."
-            else:
-                return None
-            await self._refresh_documents()
-        except Exception as exc:
-            return self._fail(exc)
+        if kind == "document":
+            await self._run(kb.delete_document, target)
+            message = "Documento excluído."
+        elif kind == "learned":
+            await self._run(kb.delete_learned, target)
+            self.learned = await self._run(kb.list_learned)
+            message = "Resposta excluída."
+        elif kind == "drive":
+            removed = await self._run(kb.disconnect_drive, target)
+            self.drive_connections = (await self._run(kb.drive_status))["connections"]
+            message = f"Pasta desconectada ({removed} documento(s) removido(s))."
+        else:
+            return None
+        await self._refresh_documents()
         return rx.toast.success(message)

@@ -9,6 +9,7 @@ import reflex as rx
 from runtime.panel import leads as svc
 
 from ..state import PanelState
+from .service_call import service_call
 
 STAGE_LABELS = {
     "new": "Novo",
@@ -67,35 +68,24 @@ class LeadsState(PanelState):
         self.loading = False
 
     @rx.event
+    @service_call
     async def load(self):
-        try:
-            await self._refresh()
-        except Exception as exc:
-            return self._fail(exc)
-        return None
+        await self._refresh()
 
     @rx.event
+    @service_call
     async def set_stage(self, stage: str):
         self.stage = "" if self.stage == stage else stage
-        try:
-            await self._refresh()
-        except Exception as exc:
-            return self._fail(exc)
-        return None
+        await self._refresh()
 
     @rx.event
+    @service_call
     async def run_search(self, form: dict):
         self.search = str(form.get("q", "")).strip()
-        try:
-            await self._refresh()
-        except Exception as exc:
-            return self._fail(exc)
-        return None
+        await self._refresh()
 
     @rx.event
+    @service_call
     async def export(self):
-        try:
-            data = await self._run(svc.export_csv, self.search, self.stage)
-        except Exception as exc:
-            return self._fail(exc)
+        data = await self._run(svc.export_csv, self.search, self.stage)
         return rx.download(data=data, filename="leads.csv")

@@ -11,6 +11,7 @@ import reflex as rx
 from runtime.panel import playground as service
 
 from ..state import PanelState
+from .service_call import service_call
 
 SCROLL_DOWN = rx.call_script(
     "setTimeout(() => { const el = document.getElementById('playground-messages');"
@@ -122,54 +123,45 @@ class PlaygroundState(PanelState):
         self.sel_errors = [str(e) for e in t.get("errors") or []]
 
     @rx.event
+    @service_call
     async def load(self):
-        try:
-            view = await self._run(service.overview)
-            self.agents = [
-                {"id": a["id"], "name": a["name"], "model": a["model"], "needs_key": "1" if a["needs_key"] else ""}
-                for a in view["agents"]
-            ]
-            self.max_upload_mb = max(1, int(view["max_upload_bytes"]) // 1_000_000)
-            if self.agent_id not in {a["id"] for a in self.agents}:
-                self.agent_id = self.agents[0]["id"] if self.agents else ""
-            self.mode_label = next((m["label"] for m in view["modes"] if m["value"] == self.mode), "")
-            self._show(await self._run(service.history, self.agent_id, SESSION) if self.agent_id else [])
-        except Exception as exc:
-            return self._fail(exc)
-        finally:
-            self.loaded = True
+        self.loaded = True  # the workspace or, when it fails, the toast saying why (sent together)
+        view = await self._run(service.overview)
+        self.agents = [
+            {"id": a["id"], "name": a["name"], "model": a["model"], "needs_key": "1" if a["needs_key"] else ""}
+            for a in view["agents"]
+        ]
+        self.max_upload_mb = max(1, int(view["max_upload_bytes"]) // 1_000_000)
+        if self.agent_id not in {a["id"] for a in self.agents}:
+            self.agent_id = self.agents[0]["id"] if self.agents else ""
+        self.mode_label = next((m["label"] for m in view["modes"] if m["value"] == self.mode), "")
+        self._show(await self._run(service.history, self.agent_id, SESSION) if self.agent_id else [])
         return SCROLL_DOWN
 
     @rx.event
+    @service_call
     async def choose_agent(self, agent_id: str):
-        try:
-            history = await self._run(service.history, agent_id, SESSION)
-            self.agent_id = agent_id
-            self._show(history)
-        except Exception as exc:
-            return self._fail(exc)
+        history = await self._run(service.history, agent_id, SESSION)
+        self.agent_id = agent_id
+        self._show(history)
         return SCROLL_DOWN
 
     @rx.event
+    @service_call
     async def choose_mode(self, mode: str | list[str]):
         mode = mode[0] if isinstance(mode, list) and mode else mode
-        try:
-            result = await self._run(service.set_mode, self.agent_id, SESSION, mode)
-            self.mode, self.mode_label = result["mode"], result["label"]
-        except Exception as exc:
-            return self._fail(exc)
+        result = await self._run(service.set_mode, self.agent_id, SESSION, mode)
+        self.mode, self.mode_label = result["mode"], result["label"]
 
     @rx.event
     def select(self, index: str):
         self._select(int(index))
 
     @rx.event
+    @service_call
     async def restart(self):
-        try:
-            self._show(await self._run(service.reset, self.agent_id, SESSION))
-            self._clear_attachment()
-        except Exception as exc:
-            return self._fail(exc)
+        self._show(await self._run(service.reset, self.agent_id, SESSION))
+        self._clear_attachment()
         return rx.toast.success("Conversa reiniciada: o agente começa do zero.")
 
     # --- composing -------------------------------------------------------------------------
@@ -205,14 +197,19 @@ class PlaygroundState(PanelState):
 
     @rx.event
     async def send(self, form: dict[str, Any]):
-        if self.sending:
-            return
         text = str(form.get("text") or "").strip()
         if not text and self._attachment is None:
             yield rx.toast.error("Escreva uma mensagem ou anexe um arquivo.", close_button=True)
             return
+        async for event in self._send(text):
+            yield event
+
+    def _drop_sent_bubble(self, exc: Exception) -> None:
+        self.messages = self.messages[:-1]
+
+    @service_call(busy="sending", on_error=_drop_sent_bubble)
+    async def _send(self, text: str):
         attachment = self._attachment
-        self.sending = True
         # the lead's bubble shows at once; the agent's arrives with its trace
         self.messages = [
             *self.messages,
@@ -223,18 +220,12 @@ class PlaygroundState(PanelState):
         ]
         self._clear_attachment()
         yield SCROLL_DOWN
-        try:
-            out = await self._run(service.send_message, self.agent_id, SESSION, text, attachment, self.mode)
-        except Exception as exc:
-            self.messages = self.messages[:-1]
-            self.sending = False
-            yield self._fail(exc)
-            return
+        out = await self._run(service.send_message, self.agent_id, SESSION, text, attachment, self.mode)
         base = len(self.messages) - 1
         lead, reply = _bubble(out["lead"], base), _bubble(out["reply"], base + 1)
         self.messages = [*self.messages[:-1], lead, reply]
         if out["reply"].get("trace"):
             self._traces = {**self._traces, base + 1: out["reply"]["trace"]}
             self._select(base + 1)
-        self.sending = False
+        self.sending = False  # before the scroll, so the typing bubble is gone when it runs
         yield SCROLL_DOWN

@@ -9,6 +9,7 @@ import reflex as rx
 from runtime.panel import settings
 
 from ..state import PanelState, reveal
+from .service_call import service_call
 
 NEW_KEY_ID = "new-api-key"  # the input the new key is revealed in (pages.settings)
 
@@ -52,21 +53,19 @@ class SettingsState(PanelState):
         self.is_manager = me["role"] in ("owner", "admin")
 
     @rx.event
+    @service_call
     async def load(self):
         self.key_shown = False
-        try:
-            self._apply_account(await self._run(settings.my_account))
-            if self.is_manager:
-                profile = await self._run(settings.workspace_profile)
-                self.company_name, self.company_timezone = profile["name"], profile["timezone"]
-                self.timezones = profile["timezones"]
-                if self.company_timezone not in self.timezones:
-                    self.timezones = [self.company_timezone, *self.timezones]
-                self.api_keys = await self._run(settings.list_api_keys)
-                self.integrations = await self._run(settings.integrations)
-            self.loaded = True
-        except Exception as exc:
-            return self._fail(exc)
+        self._apply_account(await self._run(settings.my_account))
+        if self.is_manager:
+            profile = await self._run(settings.workspace_profile)
+            self.company_name, self.company_timezone = profile["name"], profile["timezone"]
+            self.timezones = profile["timezones"]
+            if self.company_timezone not in self.timezones:
+                self.timezones = [self.company_timezone, *self.timezones]
+            self.api_keys = await self._run(settings.list_api_keys)
+            self.integrations = await self._run(settings.integrations)
+        self.loaded = True
         result = GOOGLE_RESULTS.get(self.router.url.query_parameters.get("google", ""))
         if result:
             ok, message = result
@@ -76,17 +75,12 @@ class SettingsState(PanelState):
     # --- own account ---------------------------------------------------------------------
 
     @rx.event
+    @service_call(busy="saving_account")
     async def save_account(self, form: dict[str, Any]):
-        self.saving_account = True
         yield
-        try:
-            self._apply_account(await self._run(settings.update_my_account, {"name": form.get("name", "")}))
-            self.user_name = self.my_name  # the sidebar
-            yield rx.toast.success("Seus dados foram salvos.")
-        except Exception as exc:
-            yield self._fail(exc)
-        finally:
-            self.saving_account = False
+        self._apply_account(await self._run(settings.update_my_account, {"name": form.get("name", "")}))
+        self.user_name = self.my_name  # the sidebar
+        yield rx.toast.success("Seus dados foram salvos.")
 
     @rx.event
     async def save_password(self, form: dict[str, Any]):
@@ -94,86 +88,60 @@ class SettingsState(PanelState):
         if new != form.get("confirm_password", ""):
             yield rx.toast.error("A confirmação não é igual à nova senha.", close_button=True)
             return
-        self.saving_password = True
+        async for event in self._change_password(form.get("current_password") or None, new):
+            yield event
+
+    @service_call(busy="saving_password")
+    async def _change_password(self, current: str | None, new: str):
         yield
-        try:
-            out = await self._run(
-                settings.change_password,
-                form.get("current_password") or None,
-                new,
-                keep_session=self._session_token(),
-            )
-            self.has_password = True
-            others = out["sessions_revoked"]
-            extra = f" {others} outra(s) sessão(ões) foram encerradas." if others else ""
-            yield rx.toast.success("Senha alterada." + extra)
-            yield rx.call_script("document.getElementById('password-form').reset()")
-        except Exception as exc:
-            yield self._fail(exc)
-        finally:
-            self.saving_password = False
+        out = await self._run(settings.change_password, current, new, keep_session=self._session_token())
+        self.has_password = True
+        others = out["sessions_revoked"]
+        extra = f" {others} outra(s) sessão(ões) foram encerradas." if others else ""
+        yield rx.toast.success("Senha alterada." + extra)
+        yield rx.call_script("document.getElementById('password-form').reset()")
 
     @rx.event
+    @service_call(busy="unlinking")
     async def unlink_google(self):
-        self.unlinking = True
         yield
-        try:
-            self._apply_account(await self._run(settings.unlink_google))
-            yield rx.toast.success("Conta Google desvinculada.")
-        except Exception as exc:
-            yield self._fail(exc)
-        finally:
-            self.unlinking = False
+        self._apply_account(await self._run(settings.unlink_google))
+        yield rx.toast.success("Conta Google desvinculada.")
 
     # --- managers ------------------------------------------------------------------------
 
     @rx.event
+    @service_call(busy="saving_company")
     async def save_company(self, form: dict[str, Any]):
-        self.saving_company = True
         yield
-        try:
-            profile = await self._run(
-                settings.update_workspace_profile,
-                {"name": form.get("company_name", ""), "timezone": form.get("timezone", "")},
-            )
-            self.company_name, self.company_timezone = profile["name"], profile["timezone"]
-            self.workspace_name = profile["name"]  # the sidebar
-            yield rx.toast.success("Dados da empresa salvos.")
-        except Exception as exc:
-            yield self._fail(exc)
-        finally:
-            self.saving_company = False
+        profile = await self._run(
+            settings.update_workspace_profile,
+            {"name": form.get("company_name", ""), "timezone": form.get("timezone", "")},
+        )
+        self.company_name, self.company_timezone = profile["name"], profile["timezone"]
+        self.workspace_name = profile["name"]  # the sidebar
+        yield rx.toast.success("Dados da empresa salvos.")
 
     @rx.event
+    @service_call(busy="creating_key")
     async def create_key(self, form: dict[str, Any]):
-        self.creating_key = True
         yield
-        try:
-            out = await self._run(settings.create_api_key, form.get("key_name", ""))
-            self.new_key_name, self.key_shown = out["name"], True
-            self.api_keys = await self._run(settings.list_api_keys)
-            yield [
-                reveal(NEW_KEY_ID, out["key"]),
-                rx.toast.success("Chave criada. Copie agora: ela não será mostrada de novo."),
-            ]
-        except Exception as exc:
-            yield self._fail(exc)
-        finally:
-            self.creating_key = False
+        out = await self._run(settings.create_api_key, form.get("key_name", ""))
+        self.new_key_name, self.key_shown = out["name"], True
+        self.api_keys = await self._run(settings.list_api_keys)
+        yield [
+            reveal(NEW_KEY_ID, out["key"]),
+            rx.toast.success("Chave criada. Copie agora: ela não será mostrada de novo."),
+        ]
 
     @rx.event
     def hide_key(self):
         self.key_shown = False
 
     @rx.event
+    @service_call(busy="revoking_id", busy_with="key_id")
     async def revoke_key(self, key_id: str):
-        self.revoking_id = key_id
         yield
-        try:
-            await self._run(settings.revoke_api_key, key_id)
-            self.api_keys = await self._run(settings.list_api_keys)
-            yield rx.toast.success("Chave revogada. Ela para de funcionar agora.")
-        except Exception as exc:
-            yield self._fail(exc)
-        finally:
-            self.revoking_id = ""
+        await self._run(settings.revoke_api_key, key_id)
+        self.api_keys = await self._run(settings.list_api_keys)
+        yield rx.toast.success("Chave revogada. Ela para de funcionar agora.")

@@ -10,6 +10,7 @@ import reflex as rx
 from runtime.panel.status import system_status
 
 from ..state import PanelState
+from .service_call import service_call
 
 
 @dataclass
@@ -98,22 +99,13 @@ class StatusState(PanelState):
         self.loaded = True
 
     @rx.event
+    @service_call
     async def load(self):
-        try:
-            self._apply(await self._run(system_status))
-        except Exception as exc:
-            return self._fail(exc)
-        return None
+        self._apply(await self._run(system_status))
 
     @rx.event
+    @service_call(busy="refreshing")
     async def refresh(self):
-        self.refreshing = True
         yield
-        try:
-            self._apply(await self._run(system_status))
-        except Exception as exc:
-            self.refreshing = False
-            yield self._fail(exc)
-            return
-        self.refreshing = False
+        self._apply(await self._run(system_status))
         yield rx.toast.success("Status atualizado.", duration=2000)

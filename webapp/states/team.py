@@ -9,6 +9,7 @@ import reflex as rx
 from runtime.panel import team
 
 from ..state import PanelState, reveal
+from .service_call import service_call
 
 LINK_ID = "invite-link"  # the input an invitation or new-password link is revealed in (pages.team)
 
@@ -43,12 +44,10 @@ class TeamState(PanelState):
         return any(inv["email_status"] == "queued" for inv in self.invitations)
 
     @rx.event
+    @service_call
     async def load(self):
         self.link_shown = False
-        try:
-            self._apply(await self._run(team.overview))
-        except Exception as exc:
-            return self._fail(exc)
+        self._apply(await self._run(team.overview))
         return TeamState.poll_email if self._sending() else None
 
     @rx.event(background=True)
@@ -70,70 +69,50 @@ class TeamState(PanelState):
         return reveal(LINK_ID, out["link"])
 
     @rx.event
+    @service_call(busy="inviting")
     async def invite(self, form: dict[str, Any]):
-        self.inviting = True
         yield
-        try:
-            out = await self._run(team.invite, form.get("email", ""), form.get("role") or "seller")
-            shown = self._show_link(out)
-            self._apply(await self._run(team.overview))
-            if out["emailed"]:
-                yield [shown, rx.toast.success(f"Convite a caminho de {out['email']}.")]
-                yield TeamState.poll_email
-            else:
-                yield [shown, rx.toast.success("Convite criado. Envie o link para a pessoa.")]
-        except Exception as exc:
-            yield self._fail(exc)
-        finally:
-            self.inviting = False
+        out = await self._run(team.invite, form.get("email", ""), form.get("role") or "seller")
+        shown = self._show_link(out)
+        self._apply(await self._run(team.overview))
+        if out["emailed"]:
+            yield [shown, rx.toast.success(f"Convite a caminho de {out['email']}.")]
+            yield TeamState.poll_email
+        else:
+            yield [shown, rx.toast.success("Convite criado. Envie o link para a pessoa.")]
 
     @rx.event
+    @service_call(busy="busy_id", busy_with="invitation_id")
     async def renew(self, invitation_id: str):
         """A new link for the invitation (the old one stops working), e-mailed again when possible."""
-        self.busy_id = invitation_id
         yield
-        try:
-            out = await self._run(team.renew_invitation, invitation_id)
-            shown = self._show_link(out)
-            self._apply(await self._run(team.overview))
-            yield [shown, rx.toast.success("Novo link gerado; o anterior não vale mais.")]
-            if out["emailed"]:
-                yield TeamState.poll_email
-        except Exception as exc:
-            yield self._fail(exc)
-        finally:
-            self.busy_id = ""
+        out = await self._run(team.renew_invitation, invitation_id)
+        shown = self._show_link(out)
+        self._apply(await self._run(team.overview))
+        yield [shown, rx.toast.success("Novo link gerado; o anterior não vale mais.")]
+        if out["emailed"]:
+            yield TeamState.poll_email
 
     @rx.event
+    @service_call(busy="busy_id", busy_with="user_id")
     async def password_link(self, user_id: str, email: str):
         """A one-use link for a member who forgot their password, shown once to send them."""
-        self.busy_id = user_id
         yield
-        try:
-            out = await self._run(team.password_link, user_id)
-            self.link_kind, self.link_shown, self.invite_email = "password", True, email
-            self.invite_expires, self.invite_emailed, self.invite_role = f"{out['hours']} horas", False, ""
-            yield [reveal(LINK_ID, out["link"]), rx.toast.success("Link de nova senha gerado. Envie para a pessoa.")]
-        except Exception as exc:
-            yield self._fail(exc)
-        finally:
-            self.busy_id = ""
+        out = await self._run(team.password_link, user_id)
+        self.link_kind, self.link_shown, self.invite_email = "password", True, email
+        self.invite_expires, self.invite_emailed, self.invite_role = f"{out['hours']} horas", False, ""
+        yield [reveal(LINK_ID, out["link"]), rx.toast.success("Link de nova senha gerado. Envie para a pessoa.")]
 
     @rx.event
     def close_link(self):
         self.link_shown = False
 
+    @service_call(busy="busy_id", busy_with="row_id")
     async def _act(self, row_id: str, fn, *args, done: str):
-        self.busy_id = row_id
         yield
-        try:
-            await self._run(fn, *args)
-            self._apply(await self._run(team.overview))
-            yield rx.toast.success(done)
-        except Exception as exc:
-            yield self._fail(exc)
-        finally:
-            self.busy_id = ""
+        await self._run(fn, *args)
+        self._apply(await self._run(team.overview))
+        yield rx.toast.success(done)
 
     @rx.event
     async def revoke(self, invitation_id: str):
